@@ -1,0 +1,58 @@
+//! The connector definition format, version 1.
+//!
+//! A definition is a YAML file describing one third-party API. [`parse`] turns its text into a
+//! [`ConnectorDef`] and runs every semantic check; each problem comes back as a [`Diagnostic`]
+//! with the line and column it concerns. The `connector!` macro and the server's run-time
+//! loader both go through [`parse`], so they accept exactly the same definitions.
+
+mod error;
+pub mod model;
+pub mod naming;
+mod source_map;
+mod validate;
+
+use std::path::Path;
+
+pub use error::{DefinitionError, Diagnostic};
+pub use model::*;
+pub use source_map::Position;
+
+/// Parses and validates a definition. `file` is only used to name it in errors.
+pub fn parse(source: &str, file: &str) -> Result<ConnectorDef, DefinitionError> {
+    let def: ConnectorDef = serde_yaml::from_str(source)
+        .map_err(|error| DefinitionError::new(file, vec![error::from_serde_yaml(&error)]))?;
+    let map = source_map::SourceMap::build(source);
+    let diagnostics = validate::validate(&def, &map);
+    if diagnostics.is_empty() {
+        Ok(def)
+    } else {
+        Err(DefinitionError::new(file, diagnostics))
+    }
+}
+
+/// Reads, parses and validates the definition at `path`.
+pub fn load(path: &Path) -> Result<ConnectorDef, DefinitionError> {
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|error| {
+        DefinitionError::new(
+            file.clone(),
+            vec![Diagnostic::new(Position::START, format!("cannot read the definition: {error}"))],
+        )
+    })?;
+    parse(&source, &file)
+}
+
+/// The JSON Schema of the format, for editors (yaml-language-server) and tooling.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ConnectorDef)).expect("a schema is JSON")
+}
+
+/// The built-in catalog: `(file name, YAML source)` of each definition in `connectors/`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("gmail.yaml", include_str!("../connectors/gmail.yaml")),
+    ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
+    ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
+];
+
+/// The folder holding the built-in definitions, for `connector!` paths and tools.
+pub const CONNECTORS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/connectors");

@@ -1,0 +1,542 @@
+//! The definition format, version 1, as serde types.
+//!
+//! These types mirror the YAML one to one (`deny_unknown_fields` everywhere), so that
+//! serde reports unknown and mistyped fields with their location. Rules that span several
+//! fields (what an auth kind needs, path placeholders, pagination targets…) live in
+//! [`crate::validate`], which runs on these types after deserialisation.
+//!
+//! Kind-dependent sections (`auth`, `pagination`) are flat structs with a `kind` field rather
+//! than internally tagged enums: serde buffers tagged enums before deserialising them, which
+//! loses every location inside. Accessors such as [`AuthDef::api_key`] give the typed view.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One third-party API: its auth, base URL and endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Connector definition (version 1)")]
+pub struct ConnectorDef {
+    /// Unique name, `[a-z][a-z0-9_]*`; becomes the Rust module name and the OpenAPI tag.
+    pub name: String,
+    /// Human-readable name shown in the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Semantic version of this definition.
+    pub version: String,
+    /// What the connector is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The provider's API documentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<String>,
+    /// Base URL every endpoint path is appended to. May hold `{connection_config.NAME}`.
+    pub base_url: String,
+    /// Per-connection settings (tenant, subdomain…) that `base_url` placeholders refer to.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub connection_config: IndexMap<String, ConfigField>,
+    /// How requests are authenticated.
+    pub auth: AuthDef,
+    /// Headers sent with every request.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    /// When and how often failed requests are retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryDef>,
+    /// Client-side rate limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitDef>,
+    /// Per-request timeout in milliseconds (default 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// The operations, by name (`[a-z][a-z0-9_]*`). Each becomes a client method.
+    pub endpoints: IndexMap<String, Endpoint>,
+}
+
+/// A per-connection setting referenced as `{connection_config.NAME}` in URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether a connection must provide it (default true).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// How an API authenticates. Which other fields are allowed depends on `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthDef {
+    pub kind: AuthKind,
+    /// oauth2: where the user grants access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    /// oauth2, oauth2_client_credentials: where codes and refresh tokens are exchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// oauth2, oauth2_client_credentials: scopes requested by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// oauth2: how scopes are joined in the authorization URL (default a space).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_separator: Option<String>,
+    /// oauth2: use PKCE (S256); default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkce: Option<bool>,
+    /// oauth2: extra query parameters of the authorization URL.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub authorization_params: IndexMap<String, String>,
+    /// oauth2, oauth2_client_credentials: how the client authenticates at the token URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_auth_method: Option<TokenAuthMethod>,
+    /// api_key: where the key goes.
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub location: Option<KeyLocation>,
+    /// api_key: the header or query parameter name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// api_key: text put before the key, such as `Token `.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    Oauth2,
+    Oauth2ClientCredentials,
+    ApiKey,
+    Basic,
+    Bearer,
+    None,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Oauth2 => "oauth2",
+            AuthKind::Oauth2ClientCredentials => "oauth2_client_credentials",
+            AuthKind::ApiKey => "api_key",
+            AuthKind::Basic => "basic",
+            AuthKind::Bearer => "bearer",
+            AuthKind::None => "none",
+        }
+    }
+
+    /// Both OAuth 2.0 kinds: their credential is a bearer access token from a token URL.
+    pub fn is_oauth2(self) -> bool {
+        matches!(self, AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// client_id and client_secret in the form body.
+    #[default]
+    ClientSecretPost,
+    /// client_id and client_secret as HTTP Basic credentials.
+    ClientSecretBasic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyLocation {
+    Header,
+    Query,
+}
+
+/// The api_key placement, once validation has checked that `in` and `name` are present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiKeyPlacement<'a> {
+    pub location: KeyLocation,
+    pub name: &'a str,
+    pub prefix: &'a str,
+}
+
+impl AuthDef {
+    /// Where an api_key goes; `None` for other kinds (or an unvalidated definition).
+    pub fn api_key(&self) -> Option<ApiKeyPlacement<'_>> {
+        match (self.kind, self.location, self.name.as_deref()) {
+            (AuthKind::ApiKey, Some(location), Some(name)) => Some(ApiKeyPlacement {
+                location,
+                name,
+                prefix: self.prefix.as_deref().unwrap_or(""),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn pkce(&self) -> bool {
+        self.pkce.unwrap_or(true)
+    }
+
+    pub fn scope_separator(&self) -> &str {
+        self.scope_separator.as_deref().unwrap_or(" ")
+    }
+}
+
+/// Retry policy. Retries use exponential backoff with full jitter and honour `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDef {
+    /// Attempts in all, the first included (default 3).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Statuses that are retried (default 429, 500, 502, 503, 504).
+    #[serde(default = "default_retry_statuses")]
+    pub on_status: Vec<u16>,
+    /// First backoff in milliseconds (default 200); doubles each attempt.
+    #[serde(default = "default_initial_backoff_ms")]
+    pub initial_backoff_ms: u64,
+    /// Upper bound of one wait, Retry-After included, in milliseconds (default 30000).
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+}
+
+impl Default for RetryDef {
+    fn default() -> Self {
+        RetryDef {
+            max_attempts: default_max_attempts(),
+            on_status: default_retry_statuses(),
+            initial_backoff_ms: default_initial_backoff_ms(),
+            max_backoff_ms: default_max_backoff_ms(),
+        }
+    }
+}
+
+/// At most `requests` requests every `per_seconds` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitDef {
+    pub requests: u32,
+    pub per_seconds: u32,
+    /// Whether the budget is shared by the whole connector (default) or kept per connection.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub scope: RateLimitScope,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitScope {
+    #[default]
+    Connector,
+    Connection,
+}
+
+/// One operation of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub method: HttpMethod,
+    /// Path appended to the base URL; `{name}` placeholders are path parameters.
+    pub path: String,
+    /// Overrides the connector's base URL for this endpoint (Dropbox's content host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Short summary (OpenAPI `summary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// What the operation does; becomes the doc comment and OpenAPI description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Parameters by their wire name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, Param>,
+    /// How `in: body` parameters are encoded (default json).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub body_encoding: BodyEncoding,
+    /// Content-Type of a `raw` body (default application/octet-stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Whether repeating the call is harmless, which allows retrying it after a 5xx or a
+    /// connection error. Defaults to true for GET, HEAD, PUT and DELETE. A 429 is always
+    /// retried: the provider did not act on the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    /// Headers sent with this endpoint only.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    /// How to fetch the following pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<PaginationDef>,
+    /// Schema of a successful response; without it the output is free JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Schema>,
+}
+
+impl Endpoint {
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(self.method.is_idempotent())
+    }
+
+    /// Whether the endpoint has a page stream.
+    pub fn is_paginated(&self) -> bool {
+        self.pagination.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Head => "HEAD",
+        }
+    }
+
+    /// Methods that may be retried without an idempotency key.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, HttpMethod::Post | HttpMethod::Patch)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyEncoding {
+    /// A JSON object whose keys are the body parameters' names.
+    #[default]
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// The single body parameter, sent as it is (file uploads).
+    Raw,
+}
+
+/// One input of an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    #[serde(rename = "in")]
+    pub location: ParamLocation,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    /// Required parameters have no default and are not optional in Rust (path params always are).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_values: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Element schema of an `array` parameter (default string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Schema>>,
+    /// Fields of an `object` parameter; without them it is free JSON.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub properties: IndexMap<String, Schema>,
+    /// Required fields of an `object` parameter.
+    #[serde(default, rename = "required_properties", skip_serializing_if = "Vec::is_empty")]
+    pub required_properties: Vec<String>,
+}
+
+impl Param {
+    /// The parameter as a schema, for code generation and JSON validation.
+    pub fn schema(&self) -> Schema {
+        Schema {
+            ty: Some(self.ty),
+            description: self.description.clone(),
+            properties: self.properties.clone(),
+            required: self.required_properties.clone(),
+            items: self.items.clone(),
+            enum_values: self.enum_values.clone(),
+            format: None,
+            nullable: false,
+        }
+    }
+
+    /// A path parameter is always required; others when `required` says so and no default exists.
+    pub fn is_required(&self) -> bool {
+        self.default.is_none() && (self.required || self.location == ParamLocation::Path)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+    Body,
+}
+
+impl ParamLocation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Path => "path",
+            ParamLocation::Query => "query",
+            ParamLocation::Header => "header",
+            ParamLocation::Body => "body",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+}
+
+impl ParamType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Number => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Object => "object",
+            ParamType::Array => "array",
+        }
+    }
+
+    /// Whether a JSON value is of this type.
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            ParamType::String => value.is_string(),
+            ParamType::Integer => value.is_i64() || value.is_u64(),
+            ParamType::Number => value.is_number(),
+            ParamType::Boolean => value.is_boolean(),
+            ParamType::Object => value.is_object(),
+            ParamType::Array => value.is_array(),
+        }
+    }
+}
+
+/// The subset of JSON Schema used for responses and structured parameters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    /// Without a type, any JSON value.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<ParamType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields of an object; an object without them is free JSON.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub properties: IndexMap<String, Schema>,
+    /// Fields always present; the others are optional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<String>,
+    /// Element schema of an array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Schema>>,
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub enum_values: Option<Vec<Value>>,
+    /// Informative format (`date-time`, `int32`, `byte`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Whether `null` is allowed besides the type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nullable: bool,
+}
+
+/// How the following pages of a list are fetched. Which fields apply depends on `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaginationDef {
+    pub kind: PaginationKind,
+    /// Top-level response field holding the page's items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    /// cursor: the parameter that carries the cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_param: Option<String>,
+    /// cursor: top-level response field holding the next cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// next_url: response field holding the absolute URL of the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_url: Option<String>,
+    /// offset: the parameter that carries the offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_param: Option<String>,
+    /// page: the parameter that carries the page number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_param: Option<String>,
+    /// offset, page: the parameter that carries the page size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_param: Option<String>,
+    /// page: number of the first page (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_page: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaginationKind {
+    /// The response names a cursor that the next request sends back.
+    Cursor,
+    /// The next request skips the items seen so far.
+    Offset,
+    /// The next request asks for the following page number.
+    Page,
+    /// The next page's URL is in the `Link: <…>; rel="next"` header.
+    LinkHeader,
+    /// The next page's URL is a field of the response (`@odata.nextLink`).
+    NextUrl,
+}
+
+impl PaginationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaginationKind::Cursor => "cursor",
+            PaginationKind::Offset => "offset",
+            PaginationKind::Page => "page",
+            PaginationKind::LinkHeader => "link_header",
+            PaginationKind::NextUrl => "next_url",
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+fn default_max_attempts() -> u32 {
+    3
+}
+
+fn default_retry_statuses() -> Vec<u16> {
+    vec![429, 500, 502, 503, 504]
+}
+
+fn default_initial_backoff_ms() -> u64 {
+    200
+}
+
+fn default_max_backoff_ms() -> u64 {
+    30_000
+}

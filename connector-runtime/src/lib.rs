@@ -1,0 +1,25 @@
+//! Run-time support for connectors.
+//!
+//! [`RawClient`] executes any endpoint of a [`ConnectorDef`] from JSON inputs: it places each
+//! parameter where the definition says, injects the credential, honours the retry, timeout and
+//! rate-limit settings and walks pages. The typed clients that [`connector!`] generates are thin
+//! wrappers over it, and the server uses it directly for definitions loaded at run time.
+
+pub use connector_defs::{self as defs, ConnectorDef};
+/// Generates a typed module from a connector definition; see the crate documentation.
+pub use connector_macros::connector;
+
+/// Everything generated code names, so that a user depends on this crate alone.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::connector_defs;
+    pub use ::futures_core::Stream;
+    pub use ::serde;
+    pub use ::serde_json;
+    pub use ::std;
+
+    #[cfg(feature = "openapi")]
+    pub use ::poem;
+    #[cfg(feature = "openapi")]
+    pub use ::poem_openapi;
+}
