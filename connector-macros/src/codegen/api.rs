@@ -1,0 +1,90 @@
+//! The poem-openapi `Api`: `POST /v1/actions/{connector}/{endpoint}` for every endpoint, whose
+//! body is `connection_id` plus the endpoint's inputs and whose 200 is the typed output.
+//! Running the call (finding the connection, its credential) is the server's business,
+//! reached through `connector_runtime::openapi::Actions`.
+
+use connector_defs::{ConnectorDef, naming};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::EndpointTypes;
+
+pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> TokenStream {
+    let connector = &def.name;
+    let tag_variant = format_ident!("{}", naming::type_name(connector));
+    let display_name = def.display_name.as_deref().unwrap_or(connector);
+    let tag_doc = super::doc(&match &def.description {
+        Some(description) => format!("{display_name}: {description}"),
+        None => format!("Typed actions of the {display_name} connector."),
+    });
+    let tag_path = format!("ApiTag::{tag_variant}");
+    let api_doc = super::doc(&format!("The typed actions of {display_name}: `POST /v1/actions/{connector}/{{endpoint}}`."));
+
+    let mut operations = Vec::new();
+    let mut inputs = Vec::new();
+    for endpoint in endpoints {
+        let name = endpoint.name;
+        let method = format_ident!("{}", name);
+        let request = &endpoint.request;
+        let response = &endpoint.response;
+        let input = endpoint.input.as_ref().expect("inputs are named when the Api is generated");
+        let path = format!("/v1/actions/{connector}/{name}");
+        let operation_id = naming::operation_id(connector, name);
+        let docs = endpoint.docs();
+        let input_schema = format!("{}{input}", naming::type_name(connector));
+        let input_doc = super::doc(&format!("Body of `POST {path}`: the connection and the inputs of `{name}`."));
+        operations.push(quote! {
+            #docs
+            #[oai(path = #path, method = "post", operation_id = #operation_id, tag = #tag_path)]
+            async fn #method(
+                &self,
+                input: poem_openapi::payload::Json<#input>,
+            ) -> ::connector_runtime::openapi::ActionResponse<#response> {
+                let poem_openapi::payload::Json(input) = input;
+                self.actions
+                    .run(DEFINITION.shared(), #name, &input.connection_id, &input.request)
+                    .await
+            }
+        });
+        inputs.push(quote! {
+            #input_doc
+            #[derive(::std::fmt::Debug, ::std::clone::Clone, poem_openapi::Object)]
+            #[oai(rename = #input_schema)]
+            pub struct #input {
+                /// The connection whose credentials the call uses.
+                pub connection_id: ::std::string::String,
+                #[oai(flatten)]
+                pub request: #request,
+            }
+        });
+    }
+
+    quote! {
+        #[derive(poem_openapi::Tags)]
+        enum ApiTag {
+            #tag_doc
+            #[oai(rename = #connector)]
+            #tag_variant,
+        }
+
+        #api_doc
+        #[derive(::std::clone::Clone)]
+        pub struct Api {
+            actions: ::connector_runtime::openapi::Actions,
+        }
+
+        impl Api {
+            /// The endpoints, running calls through `actions`.
+            pub fn new(actions: ::connector_runtime::openapi::Actions) -> Self {
+                Api { actions }
+            }
+        }
+
+        #[poem_openapi::OpenApi]
+        impl Api {
+            #(#operations)*
+        }
+
+        #(#inputs)*
+    }
+}

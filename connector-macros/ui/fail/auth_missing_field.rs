@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/auth_missing_field.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!(gmail);
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/pagination_missing_field.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/several_errors.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/syntax_error.yaml");
+
+fn main() {}

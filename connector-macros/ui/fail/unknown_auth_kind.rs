@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/unknown_auth_kind.yaml");
+
+fn main() {}

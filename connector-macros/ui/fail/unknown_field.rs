@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/unknown_field.yaml");
+
+fn main() {}
