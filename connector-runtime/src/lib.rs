@@ -6,6 +6,19 @@
 //! wrappers over it, and the server uses it directly for definitions loaded at run time.
 
 pub use connector_defs::{self as defs, ConnectorDef};
+
+mod auth;
+mod client;
+mod error;
+pub mod oauth;
+mod pagination;
+mod rate_limit;
+mod request;
+
+pub use auth::Auth;
+pub use client::{DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
+pub use error::Error;
+pub use rate_limit::RateLimiter;
 /// Generates a typed module from a connector definition; see the crate documentation.
 pub use connector_macros::connector;
 

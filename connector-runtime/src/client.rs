@@ -1,0 +1,419 @@
+//! [`RawClient`]: executes the endpoints of a definition from JSON inputs.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use connector_defs::{ConnectorDef, Endpoint, RateLimitScope, RetryDef};
+use futures_core::Stream;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::request::{self, Prepared};
+use crate::{Auth, Error, RateLimiter};
+
+/// Timeout of a request when the definition sets no `timeout_ms`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
+
+/// A successful (2xx) response, body read in full.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    /// Decodes the body as JSON; an empty body decodes as `null`, so that `()`,
+    /// `Option<T>` and `serde_json::Value` accept a 204.
+    pub fn json<O: DeserializeOwned>(&self) -> Result<O, Error> {
+        let result = if self.body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::from_value(Value::Null)
+        } else {
+            serde_json::from_slice(&self.body)
+        };
+        result.map_err(|error| Error::Decode {
+            message: error.to_string(),
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        })
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A request given by path rather than by endpoint, for an authenticated passthrough (proxy).
+///
+/// See [`RawClient::send`].
+#[derive(Debug, Clone, Default)]
+pub struct RawRequest {
+    pub method: Method,
+    /// Appended to the connector's base URL; must start with `/`.
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+}
+
+/// Executes any endpoint of a definition from JSON inputs.
+///
+/// It places every parameter where the definition says, injects the credential, applies the
+/// definition's timeout, retry policy and rate limit, and walks pages. Cloning is cheap; clones
+/// share the HTTP connection pool and the rate limiter.
+#[derive(Clone)]
+pub struct RawClient {
+    def: Arc<ConnectorDef>,
+    auth: Arc<Auth>,
+    http: reqwest::Client,
+    base_url: Option<Arc<str>>,
+    config: Arc<HashMap<String, String>>,
+    limiter: Option<Arc<RateLimiter>>,
+}
+
+/// The HTTP client shared by every `RawClient` that was not given one.
+fn default_http() -> reqwest::Client {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .user_agent(concat!("connector-runtime/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the default HTTP client builds")
+    })
+    .clone()
+}
+
+impl RawClient {
+    /// A client for `def` that authenticates with `auth`.
+    ///
+    /// With a `rate_limit` of `scope: connector` (the default), the client takes the
+    /// process-wide limiter of the connector ([`RateLimiter::shared`]), so every client of that
+    /// connector shares one budget. With `scope: connection`, it gets a limiter of its own,
+    /// shared with its clones only; pass the connection's limiter with
+    /// [`RawClient::with_rate_limiter`] to share it across clients.
+    pub fn new(def: Arc<ConnectorDef>, auth: Auth) -> Self {
+        let limiter = def.rate_limit.as_ref().map(|limit| match limit.scope {
+            RateLimitScope::Connector => RateLimiter::shared(&def.name, limit),
+            RateLimitScope::Connection => Arc::new(RateLimiter::from_def(limit)),
+        });
+        RawClient {
+            def,
+            auth: Arc::new(auth),
+            http: default_http(),
+            base_url: None,
+            config: Arc::default(),
+            limiter,
+        }
+    }
+
+    /// Sends every request to `url` instead of the definition's base URL. This overrides the
+    /// base URL of *every* endpoint, including endpoints that declare their own `base_url`
+    /// (such as Dropbox's content host), which is how tests and sandboxes point a client at a
+    /// mock server. `{connection_config.NAME}` placeholders in it are filled as usual.
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into().into());
+        self
+    }
+
+    /// Uses this HTTP client (proxies, TLS settings, a shared pool…). The definition's
+    /// `timeout_ms` still applies to each request.
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The values of the `{connection_config.NAME}` placeholders in base URLs (tenant,
+    /// subdomain…). Declared defaults apply to missing ones; a missing required one makes calls
+    /// fail with [`Error::InvalidInput`]. Values may only hold letters, digits, `-`, `.`, `_`
+    /// and `~`.
+    pub fn with_connection_config(mut self, config: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.config = Arc::new(config.into_iter().collect());
+        self
+    }
+
+    /// Uses this limiter instead of the one the definition implies (for instance the
+    /// per-connection limiter a server keeps for `scope: connection`).
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Replaces the credential (after a token refresh, say).
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = Arc::new(auth);
+        self
+    }
+
+    pub fn definition(&self) -> &ConnectorDef {
+        &self.def
+    }
+
+    /// The definition, shared.
+    pub fn definition_arc(&self) -> &Arc<ConnectorDef> {
+        &self.def
+    }
+
+    /// The base URL requests to `endpoint` go to (any endpoint's when `None`), with the
+    /// client's override and connection config applied.
+    pub fn base_url(&self, endpoint: Option<&str>) -> Result<String, Error> {
+        let endpoint = endpoint.map(|name| self.endpoint(name)).transpose()?;
+        self.resolve_base(endpoint)
+    }
+
+    fn resolve_base(&self, endpoint: Option<&Endpoint>) -> Result<String, Error> {
+        let template = match (&self.base_url, endpoint.and_then(|e| e.base_url.as_deref())) {
+            (Some(base), _) => base,
+            (None, Some(base)) => base,
+            (None, None) => self.def.base_url.as_str(),
+        };
+        request::fill_base_url(template, &self.def, &self.config)
+    }
+
+    fn endpoint(&self, name: &str) -> Result<&Endpoint, Error> {
+        self.def.endpoints.get(name).ok_or_else(|| {
+            Error::InvalidInput(format!("connector `{}` has no endpoint `{name}`", self.def.name))
+        })
+    }
+
+    /// Builds the request of endpoint `name`; `url` replaces base URL + path + query.
+    pub(crate) fn prepare(&self, name: &str, input: &Map<String, Value>, url: Option<Url>) -> Result<Prepared, Error> {
+        let endpoint = self.endpoint(name)?;
+        let base = self.resolve_base(Some(endpoint))?;
+        let mut prepared = request::prepare(&self.def, &base, name, endpoint, input, url)?;
+        self.auth.apply(&self.def.name, &self.def.auth, &mut prepared.url, &mut prepared.headers)?;
+        Ok(prepared)
+    }
+
+    /// Executes endpoint `endpoint` with inputs keyed by the parameters' YAML names.
+    ///
+    /// Returns the 2xx response; any other status, once retries are exhausted, is an error
+    /// ([`Error::Upstream`], or [`Error::RateLimited`] for 429).
+    pub async fn execute(&self, endpoint: &str, input: Map<String, Value>) -> Result<RawResponse, Error> {
+        let prepared = self.prepare(endpoint, &input, None)?;
+        self.run(endpoint, &prepared, false).await
+    }
+
+    /// Executes `endpoint` with a typed input and decodes a typed output.
+    ///
+    /// `input` must serialise to a JSON object keyed by the parameters' YAML names (or to
+    /// `null`/`()` for no input). An empty response body decodes as JSON `null`, so `()` or
+    /// `serde_json::Value` suit a 204.
+    pub async fn call<I: Serialize + ?Sized, O: DeserializeOwned>(&self, endpoint: &str, input: &I) -> Result<O, Error> {
+        let input = to_object(input)?;
+        self.execute(endpoint, input).await?.json()
+    }
+
+    /// The pages of `endpoint`, fetched one at a time as the stream is polled.
+    ///
+    /// Follows the endpoint's `pagination`: `cursor` sends back the response's cursor and
+    /// stops when it is missing or empty; `offset` and `page` advance by the number of items
+    /// (or by one page) and stop on an empty items array; `link_header` and `next_url` follow
+    /// the next page's URL (only on the same host as the first request: credentials are
+    /// never sent elsewhere) and stop when there is none. Without pagination the stream holds
+    /// one page. The first error ends the stream.
+    pub fn pages<I: Serialize, O: DeserializeOwned + Send + 'static>(
+        &self,
+        endpoint: &str,
+        input: &I,
+    ) -> impl Stream<Item = Result<O, Error>> + Send + 'static + use<I, O> {
+        crate::pagination::pages(self.clone(), endpoint.to_owned(), to_object(input))
+    }
+
+    /// Sends a request given by path (an authenticated passthrough): base URL + `path`,
+    /// the connector's headers where the request has none of the same name, the credential
+    /// (replacing any `Authorization` or API-key header of the request), the timeout, rate limit
+    /// and retries (5xx and connection errors only for idempotent methods, or with an
+    /// `Idempotency-Key` header). Unlike [`RawClient::execute`] it returns the final response
+    /// whatever its status.
+    ///
+    /// `path` must start with `/` and may not hold `..` segments, `//` at its start, `@`, `\`,
+    /// or a scheme: the request always goes to the connector's host.
+    pub async fn send(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        let RawRequest { method, path, query, headers, body } = request;
+        check_relative_path(&path)?;
+        let base = self.resolve_base(None)?;
+        let base_url = request::parse_url(&base)?;
+        let mut url = request::parse_url(&request::join(&base, &path))?;
+        if url.origin() != base_url.origin() {
+            return Err(Error::InvalidInput("the path leaves the connector's host".into()));
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut all_headers = request::static_headers(&self.def, None)?;
+        for name in headers.keys() {
+            all_headers.remove(name);
+        }
+        for (name, value) in &headers {
+            all_headers.append(name, value.clone());
+        }
+        self.auth.apply(&self.def.name, &self.def.auth, &mut url, &mut all_headers)?;
+        let idempotent = !matches!(method, Method::POST | Method::PATCH) || all_headers.contains_key("idempotency-key");
+        let prepared = Prepared { method, url, headers: all_headers, body, idempotent };
+        self.run("(proxy)", &prepared, true).await
+    }
+
+    /// Sends a prepared request with the definition's timeout, rate limit and retries.
+    pub(crate) async fn run(&self, endpoint: &str, prepared: &Prepared, any_status: bool) -> Result<RawResponse, Error> {
+        let span = tracing::debug_span!(
+            "connector_request",
+            connector = %self.def.name,
+            endpoint = %endpoint,
+            method = %prepared.method,
+        );
+        self.run_inner(prepared, any_status).instrument(span).await
+    }
+
+    async fn run_inner(&self, prepared: &Prepared, any_status: bool) -> Result<RawResponse, Error> {
+        let retry = self.def.retry.clone().unwrap_or_default();
+        let max_attempts = retry.max_attempts.max(1);
+        let max_backoff = Duration::from_millis(retry.max_backoff_ms);
+        let timeout = self.def.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= max_attempts;
+            if let Some(limiter) = &self.limiter {
+                limiter.acquire().await;
+            }
+            let mut builder = self
+                .http
+                .request(prepared.method.clone(), prepared.url.clone())
+                .headers(prepared.headers.clone())
+                .timeout(timeout);
+            if let Some(body) = &prepared.body {
+                builder = builder.body(body.clone());
+            }
+            let started = Instant::now();
+            let response = match builder.send().await {
+                Ok(response) => response,
+                Err(error) => {
+                    // The URL's query may hold an API key.
+                    let error = error.without_url();
+                    let retryable = error.is_connect() && prepared.idempotent && !last;
+                    tracing::debug!(attempt, error = %error, retryable, "request failed");
+                    if retryable {
+                        tokio::time::sleep(backoff(&retry, attempt)).await;
+                        continue;
+                    }
+                    return Err(Error::from_reqwest(error));
+                }
+            };
+            let status = response.status();
+            tracing::debug!(
+                attempt,
+                status = status.as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "response"
+            );
+            if status.is_success() {
+                return read(response, true).await;
+            }
+            let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                || (retry.on_status.contains(&status.as_u16()) && prepared.idempotent);
+            if !retryable || last {
+                return read(response, any_status).await;
+            }
+            let wait = match retry_after(response.headers()) {
+                Some(wait) if wait > max_backoff => {
+                    tracing::debug!(
+                        attempt,
+                        retry_after_ms = wait.as_millis() as u64,
+                        "Retry-After exceeds max_backoff_ms; giving up"
+                    );
+                    return read(response, any_status).await;
+                }
+                Some(wait) => wait,
+                None => backoff(&retry, attempt),
+            };
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
+            drop(response);
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Reads a response; unless `ok`, a non-2xx status becomes an error.
+async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(Error::from_reqwest)?;
+    if ok || status.is_success() {
+        return Ok(RawResponse { status: status.as_u16(), headers, body });
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        Err(Error::RateLimited { retry_after: retry_after(&headers), body: text })
+    } else {
+        Err(Error::Upstream { status: status.as_u16(), body: text, headers })
+    }
+}
+
+/// Exponential backoff with full jitter: a random wait up to `initial × 2^(attempt-1)`,
+/// capped at `max_backoff_ms`.
+fn backoff(retry: &RetryDef, attempt: u32) -> Duration {
+    let exponent = attempt.saturating_sub(1).min(32);
+    let ceiling = retry.initial_backoff_ms.saturating_mul(1u64 << exponent).min(retry.max_backoff_ms);
+    Duration::from_millis(fastrand::u64(0..=ceiling))
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Serialises an input to the JSON object `execute` takes.
+pub(crate) fn to_object<I: Serialize + ?Sized>(input: &I) -> Result<Map<String, Value>, Error> {
+    match serde_json::to_value(input) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Map::new()),
+        Ok(other) => Err(Error::InvalidInput(format!(
+            "the input must serialise to a JSON object keyed by parameter names, not {other}"
+        ))),
+        Err(error) => Err(Error::InvalidInput(format!("the input cannot be serialised: {error}"))),
+    }
+}
+
+fn check_relative_path(path: &str) -> Result<(), Error> {
+    let bad = !path.starts_with('/')
+        || path.starts_with("//")
+        || path.contains('@')
+        || path.contains('\\')
+        || path.contains("://")
+        || path.split(['/', '?', '#']).any(|segment| {
+            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+            segment == "." || segment == ".."
+        });
+    if bad {
+        Err(Error::InvalidInput(format!(
+            "path `{path}` must start with `/` and stay on the connector's host (no scheme, `//`, `@`, `\\` or `..`)"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RawClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawClient")
+            .field("connector", &self.def.name)
+            .field("auth", &self.auth)
+            .field("base_url", &self.base_url)
+            .field("connection_config", &self.config)
+            .field("rate_limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,97 @@
+//! The error type of every call.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+/// Why a call failed.
+///
+/// `Display` never includes response bodies or credentials, so an error can be logged as it
+/// is; the provider's body is in the `body` fields for callers that want to show it.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The provider answered with a status outside 2xx (after the retries the definition
+    /// allows).
+    #[error("the provider answered HTTP {status}")]
+    Upstream {
+        status: u16,
+        /// The response body, decoded as UTF-8 (lossily).
+        body: String,
+        /// The response headers.
+        headers: HeaderMap,
+    },
+    /// The provider still answered 429 after the retries, or asked to wait (`Retry-After`)
+    /// longer than the definition's `max_backoff_ms`.
+    #[error("{}", rate_limited_message(.retry_after))]
+    RateLimited {
+        /// How long the provider asked to wait, when it said.
+        retry_after: Option<Duration>,
+        body: String,
+    },
+    /// No complete response within the definition's `timeout_ms` (default 30 s).
+    #[error("the request timed out")]
+    Timeout,
+    /// A 2xx body that does not match the expected response type.
+    #[error("the provider's response does not match the expected type: {message}")]
+    Decode { message: String, body: String },
+    /// A missing credential, one of the wrong kind, or an OAuth 2.0 failure.
+    #[error("authentication: {0}")]
+    Auth(String),
+    /// An unknown endpoint or parameter, a missing required parameter, a value of the wrong
+    /// type or one that cannot be sent where the definition puts it.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The request could not be sent or its response not read (connection refused, DNS, TLS…),
+    /// after the retries the definition allows.
+    #[error("transport error: {0}")]
+    Transport(String),
+}
+
+fn rate_limited_message(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(wait) => format!(
+            "rate limited by the provider (it asks to retry after {:.1} s)",
+            wait.as_secs_f64()
+        ),
+        None => "rate limited by the provider".to_owned(),
+    }
+}
+
+impl Error {
+    /// The provider's HTTP status, for [`Error::Upstream`] and [`Error::RateLimited`] (429).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Upstream { status, .. } => Some(*status),
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The provider's response body, when the error carries one.
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Error::Upstream { body, .. }
+            | Error::RateLimited { body, .. }
+            | Error::Decode { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Maps a reqwest error; the URL is dropped from the message since its query may hold an
+    /// API key.
+    pub(crate) fn from_reqwest(error: reqwest::Error) -> Error {
+        if error.is_timeout() {
+            return Error::Timeout;
+        }
+        let error = error.without_url();
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Error::Transport(message)
+    }
+}

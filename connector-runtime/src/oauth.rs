@@ -1,0 +1,454 @@
+//! OAuth 2.0 flows for the `oauth2` and `oauth2_client_credentials` auth kinds, on the
+//! [`oauth2`] crate: the authorization URL (with PKCE S256), the code exchange, refresh and
+//! the client-credentials grant.
+//!
+//! ```no_run
+//! # async fn demo(def: &connector_runtime::ConnectorDef) -> Result<(), connector_runtime::oauth::OAuthError> {
+//! use connector_runtime::oauth::OAuthApp;
+//!
+//! let app = OAuthApp::new(&def.auth, "client-id", "client-secret")?
+//!     .with_redirect_url("https://connector.example.com/oauth/callback");
+//! let request = app.authorization_request(None)?;
+//! // Store request.state and request.pkce_verifier, send the user to request.url; then, in the
+//! // callback:
+//! let tokens = app.exchange_code("code-from-callback", request.pkce_verifier.as_deref()).await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use connector_defs::{AuthDef, AuthKind, TokenAuthMethod};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::auth::Redacted;
+use crate::{Auth, Error};
+
+/// Timeout of token requests made with the default HTTP client.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an OAuth 2.0 operation failed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// The provider answered `invalid_grant`: the code or refresh token is expired, revoked or
+    /// already used. The user has to authorize again.
+    #[error("the provider rejected the grant (invalid_grant){}", describe(.description))]
+    InvalidGrant { description: Option<String> },
+    /// Another error response of the provider (`invalid_client`, `invalid_scope`…).
+    #[error("the provider answered `{code}`{}", describe(.description))]
+    Provider { code: String, description: Option<String> },
+    /// The provider's answer is not a valid token response.
+    #[error("invalid token response: {0}")]
+    InvalidResponse(String),
+    /// The token endpoint could not be reached, or did not answer in time.
+    #[error("cannot reach the token endpoint: {0}")]
+    Transport(String),
+    /// The app or definition lacks something the flow needs (a URL, a redirect URL…).
+    #[error("OAuth configuration: {0}")]
+    Config(String),
+}
+
+fn describe(description: &Option<String>) -> String {
+    description.as_ref().map(|text| format!(": {text}")).unwrap_or_default()
+}
+
+impl From<OAuthError> for Error {
+    fn from(error: OAuthError) -> Self {
+        Error::Auth(error.to_string())
+    }
+}
+
+/// Where to send the user, and what to keep until the callback.
+#[derive(Clone)]
+pub struct AuthorizationRequest {
+    /// The provider's authorization URL with every parameter.
+    pub url: String,
+    /// The random `state` the callback must carry back.
+    pub state: String,
+    /// The PKCE verifier to pass to [`OAuthApp::exchange_code`] (`None` when the definition
+    /// turns PKCE off).
+    pub pkce_verifier: Option<String>,
+}
+
+impl fmt::Debug for AuthorizationRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationRequest")
+            .field("url", &self.url)
+            .field("state", &self.state)
+            .field("pkce_verifier", &self.pkce_verifier.as_ref().map(|_| Redacted))
+            .finish()
+    }
+}
+
+/// The tokens a token endpoint returned. `Debug` does not print them.
+#[derive(Clone, PartialEq)]
+pub struct TokenSet {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Computed from `expires_in` when the provider sent it.
+    pub expires_at: Option<SystemTime>,
+    /// As the provider spelt it, usually `Bearer`.
+    pub token_type: String,
+    /// The granted scopes, when the provider says (split on spaces and on the definition's
+    /// separator).
+    pub scopes: Option<Vec<String>>,
+    /// Other fields of the token response (`id_token`, `instance_url`, …).
+    pub extra: Map<String, Value>,
+}
+
+impl TokenSet {
+    /// The credential for a [`crate::RawClient`].
+    pub fn auth(&self) -> Auth {
+        Auth::bearer(self.access_token.clone())
+    }
+
+    /// Whether the access token expires within `margin` from now (false when its lifetime
+    /// is unknown).
+    pub fn expires_within(&self, margin: Duration) -> bool {
+        self.expires_at.is_some_and(|at| at <= SystemTime::now() + margin)
+    }
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &Redacted)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
+            .field("expires_at", &self.expires_at)
+            .field("token_type", &self.token_type)
+            .field("scopes", &self.scopes)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Fields of the token response that RFC 6749 does not name.
+#[derive(Clone, Serialize, Deserialize)]
+struct ExtraFields {
+    #[serde(flatten)]
+    fields: Map<String, Value>,
+}
+
+impl fmt::Debug for ExtraFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.fields.keys()).finish()
+    }
+}
+
+impl ExtraTokenFields for ExtraFields {}
+
+type TokenResponse = StandardTokenResponse<ExtraFields, BasicTokenType>;
+
+type Client<HasAuthUrl, HasTokenUrl> = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuthUrl,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    HasTokenUrl,
+>;
+
+/// The OAuth 2.0 app (client) of one connector: its definition's auth section, the client
+/// credentials, the redirect URL, and optional overrides of the provider's URLs.
+#[derive(Clone)]
+pub struct OAuthApp {
+    kind: AuthKind,
+    client_id: String,
+    client_secret: String,
+    redirect_url: Option<String>,
+    authorization_url: Option<String>,
+    token_url: Option<String>,
+    scopes: Vec<String>,
+    scope_separator: String,
+    pkce: bool,
+    authorization_params: Vec<(String, String)>,
+    token_auth_method: TokenAuthMethod,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for OAuthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthApp")
+            .field("kind", &self.kind)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &Redacted)
+            .field("redirect_url", &self.redirect_url)
+            .field("authorization_url", &self.authorization_url)
+            .field("token_url", &self.token_url)
+            .field("scopes", &self.scopes)
+            .field("pkce", &self.pkce)
+            .field("token_auth_method", &self.token_auth_method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The HTTP client for token requests: redirects are not followed (as the oauth2 crate
+/// advises, against SSRF through the token endpoint).
+fn default_http() -> reqwest::Client {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TOKEN_TIMEOUT)
+            .user_agent(concat!("connector-runtime/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the OAuth HTTP client builds")
+    })
+    .clone()
+}
+
+impl OAuthApp {
+    /// The app for a definition's `auth` (kind `oauth2` or `oauth2_client_credentials`).
+    /// An empty `client_secret` makes a public client (client_id in the body, no secret).
+    pub fn new(
+        def: &AuthDef,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Result<Self, OAuthError> {
+        if !def.kind.is_oauth2() {
+            return Err(OAuthError::Config(format!(
+                "auth kind `{}` has no OAuth 2.0 flow",
+                def.kind.as_str()
+            )));
+        }
+        Ok(OAuthApp {
+            kind: def.kind,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            redirect_url: None,
+            authorization_url: def.authorization_url.clone(),
+            token_url: def.token_url.clone(),
+            scopes: def.scopes.clone(),
+            scope_separator: def.scope_separator().to_owned(),
+            pkce: def.pkce(),
+            authorization_params: def.authorization_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            token_auth_method: def.token_auth_method.unwrap_or_default(),
+            http: default_http(),
+        })
+    }
+
+    /// The redirect URI registered with the provider (`{CONNECTOR_PUBLIC_URL}/oauth/callback`).
+    pub fn with_redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.redirect_url = Some(url.into());
+        self
+    }
+
+    /// Replaces the definition's `authorization_url`.
+    pub fn with_authorization_url(mut self, url: impl Into<String>) -> Self {
+        self.authorization_url = Some(url.into());
+        self
+    }
+
+    /// Replaces the definition's `token_url`.
+    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// Replaces the definition's default scopes.
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Uses this HTTP client for token requests. It should not follow redirects
+    /// (`reqwest::redirect::Policy::none()`).
+    pub fn with_http(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn redirect_url(&self) -> Option<&str> {
+        self.redirect_url.as_deref()
+    }
+
+    fn client(&self) -> Client<EndpointNotSet, EndpointNotSet> {
+        let mut client: Client<EndpointNotSet, EndpointNotSet> = oauth2::Client::new(ClientId::new(self.client_id.clone()))
+            .set_auth_type(match self.token_auth_method {
+                TokenAuthMethod::ClientSecretPost => AuthType::RequestBody,
+                TokenAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
+            });
+        if !self.client_secret.is_empty() {
+            client = client.set_client_secret(ClientSecret::new(self.client_secret.clone()));
+        }
+        client
+    }
+
+    fn redirect(&self) -> Result<Option<RedirectUrl>, OAuthError> {
+        self.redirect_url
+            .as_ref()
+            .map(|url| {
+                RedirectUrl::new(url.clone())
+                    .map_err(|error| OAuthError::Config(format!("redirect URL `{url}`: {error}")))
+            })
+            .transpose()
+    }
+
+    fn token_client(&self) -> Result<Client<EndpointNotSet, EndpointSet>, OAuthError> {
+        let url = self.token_url.as_ref().ok_or_else(|| OAuthError::Config("no token_url".into()))?;
+        let token_url =
+            TokenUrl::new(url.clone()).map_err(|error| OAuthError::Config(format!("token_url `{url}`: {error}")))?;
+        let mut client = self.client().set_token_uri(token_url);
+        if let Some(redirect) = self.redirect()? {
+            client = client.set_redirect_uri(redirect);
+        }
+        Ok(client)
+    }
+
+    /// The scopes as the oauth2 crate takes them: one per scope when the separator is a
+    /// space (the crate joins with spaces), else one pre-joined scope.
+    fn scope_list(&self, scopes: Option<&[String]>) -> Vec<Scope> {
+        let scopes = scopes.unwrap_or(&self.scopes);
+        if scopes.is_empty() {
+            Vec::new()
+        } else if self.scope_separator == " " {
+            scopes.iter().map(|scope| Scope::new(scope.clone())).collect()
+        } else {
+            vec![Scope::new(scopes.join(&self.scope_separator))]
+        }
+    }
+
+    /// The URL to send the user to: client_id, redirect_uri, scopes (the definition's when
+    /// `scopes` is `None`, joined with its `scope_separator`), a random state, the PKCE S256
+    /// challenge unless the definition turns PKCE off, and the definition's
+    /// `authorization_params`.
+    pub fn authorization_request(&self, scopes: Option<&[String]>) -> Result<AuthorizationRequest, OAuthError> {
+        if self.kind != AuthKind::Oauth2 {
+            return Err(OAuthError::Config(format!(
+                "auth kind `{}` has no authorization step",
+                self.kind.as_str()
+            )));
+        }
+        let url = self
+            .authorization_url
+            .as_ref()
+            .ok_or_else(|| OAuthError::Config("no authorization_url".into()))?;
+        let auth_url = AuthUrl::new(url.clone())
+            .map_err(|error| OAuthError::Config(format!("authorization_url `{url}`: {error}")))?;
+        let redirect = self.redirect()?.ok_or_else(|| OAuthError::Config("no redirect URL".into()))?;
+        let client = self.client().set_auth_uri(auth_url).set_redirect_uri(redirect);
+        let mut request = client.authorize_url(CsrfToken::new_random).add_scopes(self.scope_list(scopes));
+        for (name, value) in &self.authorization_params {
+            request = request.add_extra_param(name.as_str(), value.as_str());
+        }
+        let mut verifier = None;
+        if self.pkce {
+            let (challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+            request = request.set_pkce_challenge(challenge);
+            verifier = Some(pkce_verifier.secret().clone());
+        }
+        let (url, state) = request.url();
+        Ok(AuthorizationRequest { url: url.into(), state: state.secret().clone(), pkce_verifier: verifier })
+    }
+
+    /// Exchanges the authorization code of the callback (with the PKCE verifier of
+    /// [`OAuthApp::authorization_request`]) for tokens.
+    pub async fn exchange_code(&self, code: &str, pkce_verifier: Option<&str>) -> Result<TokenSet, OAuthError> {
+        let client = self.token_client()?;
+        let mut request = client.exchange_code(AuthorizationCode::new(code.to_owned()));
+        if let Some(verifier) = pkce_verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
+        }
+        let response = request.request_async(&self.http).await.map_err(map_error)?;
+        Ok(self.token_set(response))
+    }
+
+    /// Gets a new access token with a refresh token. When the provider rotates refresh tokens
+    /// the new one is in the result; when it does not, the result carries `refresh_token`
+    /// unchanged, so the result can always replace what was stored. An
+    /// [`OAuthError::InvalidGrant`] means the user must authorize again.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, OAuthError> {
+        let client = self.token_client()?;
+        let token = RefreshToken::new(refresh_token.to_owned());
+        let response = client.exchange_refresh_token(&token).request_async(&self.http).await.map_err(map_error)?;
+        let mut tokens = self.token_set(response);
+        if tokens.refresh_token.is_none() {
+            tokens.refresh_token = Some(refresh_token.to_owned());
+        }
+        Ok(tokens)
+    }
+
+    /// The client-credentials grant (kind `oauth2_client_credentials`): a token for the app
+    /// itself, with the definition's scopes when `scopes` is `None`.
+    pub async fn client_credentials(&self, scopes: Option<&[String]>) -> Result<TokenSet, OAuthError> {
+        let client = self.token_client()?;
+        let response = client
+            .exchange_client_credentials()
+            .add_scopes(self.scope_list(scopes))
+            .request_async(&self.http)
+            .await
+            .map_err(map_error)?;
+        Ok(self.token_set(response))
+    }
+
+    fn token_set(&self, response: TokenResponse) -> TokenSet {
+        let scopes = response.scopes().map(|scopes| {
+            scopes
+                .iter()
+                .flat_map(|scope| scope.split(self.scope_separator.as_str()))
+                .map(str::trim)
+                .filter(|scope| !scope.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        TokenSet {
+            access_token: response.access_token().secret().clone(),
+            refresh_token: response.refresh_token().map(|token| token.secret().clone()),
+            expires_at: response.expires_in().map(|lifetime| SystemTime::now() + lifetime),
+            token_type: token_type(response.token_type()),
+            scopes,
+            extra: response.extra_fields().fields.clone(),
+        }
+    }
+}
+
+fn token_type(token_type: &BasicTokenType) -> String {
+    match token_type {
+        BasicTokenType::Bearer => "Bearer".to_owned(),
+        BasicTokenType::Mac => "MAC".to_owned(),
+        BasicTokenType::Extension(other) => other.clone(),
+    }
+}
+
+fn map_error(error: RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>) -> OAuthError {
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            let description = response.error_description().cloned();
+            match response.error() {
+                BasicErrorResponseType::InvalidGrant => OAuthError::InvalidGrant { description },
+                other => OAuthError::Provider { code: other.as_ref().to_owned(), description },
+            }
+        }
+        RequestTokenError::Request(HttpClientError::Reqwest(error)) => {
+            if error.is_timeout() {
+                OAuthError::Transport("the token endpoint did not answer in time".into())
+            } else {
+                OAuthError::Transport(crate::Error::from_reqwest(*error).to_string())
+            }
+        }
+        RequestTokenError::Request(other) => OAuthError::Transport(other.to_string()),
+        // The message names the field that failed; the body (which may hold tokens) is left out.
+        RequestTokenError::Parse(error, _body) => OAuthError::InvalidResponse(error.to_string()),
+        RequestTokenError::Other(message) => OAuthError::InvalidResponse(message),
+    }
+}
