@@ -1,0 +1,252 @@
+//! The built-in catalog parses and validates, and holds what the product promises.
+
+use connector_defs::{
+    AuthKind, BUILTIN, BodyEncoding, ConnectorDef, HttpMethod, PaginationKind, ParamLocation,
+    ParamType,
+};
+
+fn builtin(file: &str) -> ConnectorDef {
+    let (_, source) = BUILTIN
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("{file} is not in BUILTIN"));
+    connector_defs::parse(source, file).unwrap_or_else(|error| panic!("{error}"))
+}
+
+#[test]
+fn every_builtin_definition_is_valid() {
+    let mut failures = Vec::new();
+    for (file, source) in BUILTIN {
+        if let Err(error) = connector_defs::parse(source, file) {
+            failures.push(error.to_string());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "invalid built-in definitions:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn builtin_names_match_their_files() {
+    for (file, _) in BUILTIN {
+        let def = builtin(file);
+        assert_eq!(format!("{}.yaml", def.name), *file);
+    }
+}
+
+#[test]
+fn builtin_files_point_editors_at_the_json_schema() {
+    for (file, source) in BUILTIN {
+        assert_eq!(
+            source.lines().next(),
+            Some("# yaml-language-server: $schema=../schema/connector.schema.json"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn every_builtin_endpoint_is_documented_and_typed() {
+    for (file, _) in BUILTIN {
+        let def = builtin(file);
+        assert_eq!(def.auth.kind, AuthKind::Oauth2, "{file}");
+        for (name, endpoint) in &def.endpoints {
+            assert!(
+                endpoint.description.is_some(),
+                "{file}: {name} has no description"
+            );
+            // Only endpoints answering 204 No Content go without a response schema.
+            if endpoint.response.is_none() {
+                assert_eq!(
+                    endpoint.method,
+                    HttpMethod::Delete,
+                    "{file}: {name} has no response schema"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gmail_has_its_endpoints() {
+    let def = builtin("gmail.yaml");
+    assert_eq!(def.base_url, "https://gmail.googleapis.com/gmail/v1");
+    for name in [
+        "get_profile",
+        "list_messages",
+        "get_message",
+        "send_message",
+        "list_labels",
+        "modify_message",
+    ] {
+        assert!(def.endpoints.contains_key(name), "gmail lacks {name}");
+    }
+
+    let list = &def.endpoints["list_messages"];
+    let pagination = list.pagination.as_ref().unwrap();
+    assert_eq!(pagination.kind, PaginationKind::Cursor);
+    assert_eq!(pagination.cursor_param.as_deref(), Some("pageToken"));
+    assert_eq!(pagination.next_cursor.as_deref(), Some("nextPageToken"));
+
+    let get = &def.endpoints["get_message"];
+    assert_eq!(get.path, "/users/{userId}/messages/{id}");
+    let format = &get.params["format"];
+    assert_eq!(
+        (format.location, format.ty),
+        (ParamLocation::Query, ParamType::String)
+    );
+    let formats: Vec<&str> = format
+        .enum_values
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["minimal", "full", "raw", "metadata"]);
+    assert_eq!(get.params["metadataHeaders"].ty, ParamType::Array);
+
+    let send = &def.endpoints["send_message"];
+    assert_eq!(
+        (send.method, send.path.as_str()),
+        (HttpMethod::Post, "/users/{userId}/messages/send")
+    );
+    assert!(send.params["raw"].is_required());
+    assert_eq!(send.params["raw"].location, ParamLocation::Body);
+    assert!(!send.params["threadId"].is_required());
+    assert!(!send.is_idempotent(), "sending twice sends two messages");
+
+    let modify = &def.endpoints["modify_message"];
+    assert_eq!(modify.path, "/users/{userId}/messages/{id}/modify");
+    for field in ["addLabelIds", "removeLabelIds"] {
+        let param = &modify.params[field];
+        assert_eq!(
+            (param.location, param.ty),
+            (ParamLocation::Body, ParamType::Array)
+        );
+        assert_eq!(param.items.as_ref().unwrap().ty, Some(ParamType::String));
+    }
+}
+
+#[test]
+fn onedrive_lists_follow_next_links() {
+    let def = builtin("onedrive.yaml");
+    assert_eq!(def.base_url, "https://graph.microsoft.com/v1.0");
+    assert!(
+        def.auth
+            .scopes
+            .iter()
+            .any(|scope| scope == "offline_access")
+    );
+    let lists = ["list_root_children", "list_children", "search"];
+    for name in lists {
+        let endpoint = &def.endpoints[name];
+        let pagination = endpoint
+            .pagination
+            .as_ref()
+            .unwrap_or_else(|| panic!("{name} is not paginated"));
+        assert_eq!(pagination.kind, PaginationKind::NextUrl, "{name}");
+        assert_eq!(
+            pagination.next_url.as_deref(),
+            Some("@odata.nextLink"),
+            "{name}"
+        );
+        assert_eq!(pagination.items.as_deref(), Some("value"), "{name}");
+        let properties = &endpoint.response.as_ref().unwrap().properties;
+        assert!(
+            properties.contains_key("value") && properties.contains_key("@odata.nextLink"),
+            "{name}"
+        );
+    }
+    for name in [
+        "get_drive",
+        "get_item",
+        "create_folder",
+        "upload_small_file",
+        "delete_item",
+    ] {
+        assert!(def.endpoints.contains_key(name), "onedrive lacks {name}");
+    }
+    assert_eq!(
+        def.endpoints["search"].params["q"].location,
+        ParamLocation::Path
+    );
+
+    let upload = &def.endpoints["upload_small_file"];
+    assert_eq!(
+        (upload.method, upload.body_encoding),
+        (HttpMethod::Put, BodyEncoding::Raw)
+    );
+    assert_eq!(upload.params["content"].location, ParamLocation::Body);
+
+    let create = &def.endpoints["create_folder"];
+    assert_eq!(create.params["folder"].ty, ParamType::Object);
+    assert_eq!(
+        create.params["@microsoft.graph.conflictBehavior"].location,
+        ParamLocation::Body
+    );
+    assert_eq!(def.endpoints["delete_item"].method, HttpMethod::Delete);
+}
+
+#[test]
+fn dropbox_uploads_go_to_the_content_host() {
+    let def = builtin("dropbox.yaml");
+    assert_eq!(def.base_url, "https://api.dropboxapi.com/2");
+    assert_eq!(
+        def.auth
+            .authorization_params
+            .get("token_access_type")
+            .map(String::as_str),
+        Some("offline")
+    );
+
+    let upload = &def.endpoints["upload"];
+    assert_eq!(
+        upload.base_url.as_deref(),
+        Some("https://content.dropboxapi.com/2")
+    );
+    assert_eq!(upload.body_encoding, BodyEncoding::Raw);
+    assert_eq!(
+        upload.content_type.as_deref(),
+        Some("application/octet-stream")
+    );
+    let arg = &upload.params["Dropbox-API-Arg"];
+    assert_eq!(
+        (arg.location, arg.ty),
+        (ParamLocation::Header, ParamType::Object)
+    );
+    assert_eq!(arg.required_properties, ["path"]);
+    assert!(arg.properties.contains_key("mode"));
+
+    for (name, endpoint) in &def.endpoints {
+        assert_eq!(
+            endpoint.method,
+            HttpMethod::Post,
+            "{name}: Dropbox's API is RPC over POST"
+        );
+        assert!(
+            endpoint.pagination.is_none(),
+            "{name}: continuation is a separate endpoint"
+        );
+        if name != "upload" {
+            assert!(endpoint.base_url.is_none(), "{name}");
+        }
+    }
+    for name in [
+        "get_current_account",
+        "list_folder",
+        "list_folder_continue",
+        "get_metadata",
+    ] {
+        assert!(
+            def.endpoints[name].is_idempotent(),
+            "{name} is read-only, so retried"
+        );
+    }
+    for name in ["create_folder", "delete", "upload"] {
+        assert!(!def.endpoints[name].is_idempotent(), "{name}");
+    }
+    assert!(def.endpoints["get_current_account"].params.is_empty());
+    assert!(def.endpoints["list_folder_continue"].params["cursor"].is_required());
+}
