@@ -32,11 +32,16 @@ pub enum Auth {
 
 impl Auth {
     pub fn bearer(token: impl Into<String>) -> Self {
-        Auth::Bearer { token: token.into() }
+        Auth::Bearer {
+            token: token.into(),
+        }
     }
 
     pub fn basic(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Auth::Basic { username: username.into(), password: password.into() }
+        Auth::Basic {
+            username: username.into(),
+            password: password.into(),
+        }
     }
 
     pub fn api_key(key: impl Into<String>) -> Self {
@@ -63,13 +68,16 @@ impl Auth {
     ) -> Result<(), Error> {
         match (def.kind, self) {
             (AuthKind::None, Auth::None) => Ok(()),
-            (AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials | AuthKind::Bearer, Auth::Bearer { token }) => {
+            (
+                AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials | AuthKind::Bearer,
+                Auth::Bearer { token },
+            ) => {
                 headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {token}"))?);
                 Ok(())
             }
             (AuthKind::Basic, Auth::Basic { username, password }) => {
-                let encoded =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+                let encoded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{password}"));
                 headers.insert(AUTHORIZATION, secret_header(&format!("Basic {encoded}"))?);
                 Ok(())
             }
@@ -82,16 +90,28 @@ impl Auth {
                 let value = format!("{}{key}", placement.prefix);
                 match placement.location {
                     KeyLocation::Header => {
-                        let name = HeaderName::from_bytes(placement.name.as_bytes()).map_err(|_| {
-                            Error::Auth(format!("`{}` is not a valid header name", placement.name))
-                        })?;
+                        let name =
+                            HeaderName::from_bytes(placement.name.as_bytes()).map_err(|_| {
+                                Error::Auth(format!(
+                                    "`{}` is not a valid header name",
+                                    placement.name
+                                ))
+                            })?;
                         headers.insert(name, secret_header(&value)?);
                     }
                     KeyLocation::Query => {
-                        // A next-page URL of the provider may carry the key already.
-                        if !url.query_pairs().any(|(name, _)| name == placement.name) {
-                            url.query_pairs_mut().append_pair(placement.name, &value);
-                        }
+                        // Replaces a parameter of that name (a next-page URL of the provider,
+                        // or a proxied request, may carry one already).
+                        let others: Vec<(String, String)> = url
+                            .query_pairs()
+                            .filter(|(name, _)| name != placement.name)
+                            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                            .collect();
+                        let mut pairs = url.query_pairs_mut();
+                        pairs
+                            .clear()
+                            .extend_pairs(others)
+                            .append_pair(placement.name, &value);
                     }
                 }
                 Ok(())
@@ -108,7 +128,9 @@ impl Auth {
 
 fn expected(kind: AuthKind) -> &'static str {
     match kind {
-        AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials => "an OAuth 2.0 access token as `Auth::Bearer`",
+        AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials => {
+            "an OAuth 2.0 access token as `Auth::Bearer`"
+        }
         AuthKind::Bearer => "a token as `Auth::Bearer`",
         AuthKind::Basic => "a username and password as `Auth::Basic`",
         AuthKind::ApiKey => "a key as `Auth::ApiKey`",
@@ -117,8 +139,9 @@ fn expected(kind: AuthKind) -> &'static str {
 }
 
 fn secret_header(value: &str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| Error::Auth("the credential holds characters that cannot go in an HTTP header".into()))?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        Error::Auth("the credential holds characters that cannot go in an HTTP header".into())
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -127,14 +150,20 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::None => f.write_str("Auth::None"),
-            Auth::Bearer { .. } => f.debug_struct("Auth::Bearer").field("token", &Redacted).finish(),
+            Auth::Bearer { .. } => f
+                .debug_struct("Auth::Bearer")
+                .field("token", &Redacted)
+                .finish(),
             // The username is redacted too: some APIs take the key as the Basic username.
             Auth::Basic { .. } => f
                 .debug_struct("Auth::Basic")
                 .field("username", &Redacted)
                 .field("password", &Redacted)
                 .finish(),
-            Auth::ApiKey { .. } => f.debug_struct("Auth::ApiKey").field("key", &Redacted).finish(),
+            Auth::ApiKey { .. } => f
+                .debug_struct("Auth::ApiKey")
+                .field("key", &Redacted)
+                .finish(),
         }
     }
 }

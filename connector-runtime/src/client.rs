@@ -134,7 +134,10 @@ impl RawClient {
     /// subdomain…). Declared defaults apply to missing ones; a missing required one makes calls
     /// fail with [`Error::InvalidInput`]. Values may only hold letters, digits, `-`, `.`, `_`
     /// and `~`.
-    pub fn with_connection_config(mut self, config: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub fn with_connection_config(
+        mut self,
+        config: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
         self.config = Arc::new(config.into_iter().collect());
         self
     }
@@ -179,16 +182,29 @@ impl RawClient {
 
     fn endpoint(&self, name: &str) -> Result<&Endpoint, Error> {
         self.def.endpoints.get(name).ok_or_else(|| {
-            Error::InvalidInput(format!("connector `{}` has no endpoint `{name}`", self.def.name))
+            Error::InvalidInput(format!(
+                "connector `{}` has no endpoint `{name}`",
+                self.def.name
+            ))
         })
     }
 
     /// Builds the request of endpoint `name`; `url` replaces base URL + path + query.
-    pub(crate) fn prepare(&self, name: &str, input: &Map<String, Value>, url: Option<Url>) -> Result<Prepared, Error> {
+    pub(crate) fn prepare(
+        &self,
+        name: &str,
+        input: &Map<String, Value>,
+        url: Option<Url>,
+    ) -> Result<Prepared, Error> {
         let endpoint = self.endpoint(name)?;
         let base = self.resolve_base(Some(endpoint))?;
         let mut prepared = request::prepare(&self.def, &base, name, endpoint, input, url)?;
-        self.auth.apply(&self.def.name, &self.def.auth, &mut prepared.url, &mut prepared.headers)?;
+        self.auth.apply(
+            &self.def.name,
+            &self.def.auth,
+            &mut prepared.url,
+            &mut prepared.headers,
+        )?;
         Ok(prepared)
     }
 
@@ -196,7 +212,11 @@ impl RawClient {
     ///
     /// Returns the 2xx response; any other status, once retries are exhausted, is an error
     /// ([`Error::Upstream`], or [`Error::RateLimited`] for 429).
-    pub async fn execute(&self, endpoint: &str, input: Map<String, Value>) -> Result<RawResponse, Error> {
+    pub async fn execute(
+        &self,
+        endpoint: &str,
+        input: Map<String, Value>,
+    ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(endpoint, &input, None)?;
         self.run(endpoint, &prepared, false).await
     }
@@ -206,7 +226,11 @@ impl RawClient {
     /// `input` must serialise to a JSON object keyed by the parameters' YAML names (or to
     /// `null`/`()` for no input). An empty response body decodes as JSON `null`, so `()` or
     /// `serde_json::Value` suit a 204.
-    pub async fn call<I: Serialize + ?Sized, O: DeserializeOwned>(&self, endpoint: &str, input: &I) -> Result<O, Error> {
+    pub async fn call<I: Serialize + ?Sized, O: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        input: &I,
+    ) -> Result<O, Error> {
         let input = to_object(input)?;
         self.execute(endpoint, input).await?.json()
     }
@@ -237,13 +261,21 @@ impl RawClient {
     /// `path` must start with `/` and may not hold `..` segments, `//` at its start, `@`, `\`,
     /// or a scheme: the request always goes to the connector's host.
     pub async fn send(&self, request: RawRequest) -> Result<RawResponse, Error> {
-        let RawRequest { method, path, query, headers, body } = request;
+        let RawRequest {
+            method,
+            path,
+            query,
+            headers,
+            body,
+        } = request;
         check_relative_path(&path)?;
         let base = self.resolve_base(None)?;
         let base_url = request::parse_url(&base)?;
         let mut url = request::parse_url(&request::join(&base, &path))?;
         if url.origin() != base_url.origin() {
-            return Err(Error::InvalidInput("the path leaves the connector's host".into()));
+            return Err(Error::InvalidInput(
+                "the path leaves the connector's host".into(),
+            ));
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -255,14 +287,27 @@ impl RawClient {
         for (name, value) in &headers {
             all_headers.append(name, value.clone());
         }
-        self.auth.apply(&self.def.name, &self.def.auth, &mut url, &mut all_headers)?;
-        let idempotent = !matches!(method, Method::POST | Method::PATCH) || all_headers.contains_key("idempotency-key");
-        let prepared = Prepared { method, url, headers: all_headers, body, idempotent };
+        self.auth
+            .apply(&self.def.name, &self.def.auth, &mut url, &mut all_headers)?;
+        let idempotent = !matches!(method, Method::POST | Method::PATCH)
+            || all_headers.contains_key("idempotency-key");
+        let prepared = Prepared {
+            method,
+            url,
+            headers: all_headers,
+            body,
+            idempotent,
+        };
         self.run("(proxy)", &prepared, true).await
     }
 
     /// Sends a prepared request with the definition's timeout, rate limit and retries.
-    pub(crate) async fn run(&self, endpoint: &str, prepared: &Prepared, any_status: bool) -> Result<RawResponse, Error> {
+    pub(crate) async fn run(
+        &self,
+        endpoint: &str,
+        prepared: &Prepared,
+        any_status: bool,
+    ) -> Result<RawResponse, Error> {
         let span = tracing::debug_span!(
             "connector_request",
             connector = %self.def.name,
@@ -276,7 +321,10 @@ impl RawClient {
         let retry = self.def.retry.clone().unwrap_or_default();
         let max_attempts = retry.max_attempts.max(1);
         let max_backoff = Duration::from_millis(retry.max_backoff_ms);
-        let timeout = self.def.timeout_ms.map_or(DEFAULT_TIMEOUT, Duration::from_millis);
+        let timeout = self
+            .def
+            .timeout_ms
+            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -347,13 +395,24 @@ async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Erro
     let headers = response.headers().clone();
     let body = response.bytes().await.map_err(Error::from_reqwest)?;
     if ok || status.is_success() {
-        return Ok(RawResponse { status: status.as_u16(), headers, body });
+        return Ok(RawResponse {
+            status: status.as_u16(),
+            headers,
+            body,
+        });
     }
     let text = String::from_utf8_lossy(&body).into_owned();
     if status == StatusCode::TOO_MANY_REQUESTS {
-        Err(Error::RateLimited { retry_after: retry_after(&headers), body: text })
+        Err(Error::RateLimited {
+            retry_after: retry_after(&headers),
+            body: text,
+        })
     } else {
-        Err(Error::Upstream { status: status.as_u16(), body: text, headers })
+        Err(Error::Upstream {
+            status: status.as_u16(),
+            body: text,
+            headers,
+        })
     }
 }
 
@@ -361,7 +420,10 @@ async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Erro
 /// capped at `max_backoff_ms`.
 fn backoff(retry: &RetryDef, attempt: u32) -> Duration {
     let exponent = attempt.saturating_sub(1).min(32);
-    let ceiling = retry.initial_backoff_ms.saturating_mul(1u64 << exponent).min(retry.max_backoff_ms);
+    let ceiling = retry
+        .initial_backoff_ms
+        .saturating_mul(1u64 << exponent)
+        .min(retry.max_backoff_ms);
     Duration::from_millis(fastrand::u64(0..=ceiling))
 }
 
@@ -372,7 +434,10 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        date.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Serialises an input to the JSON object `execute` takes.
@@ -383,7 +448,9 @@ pub(crate) fn to_object<I: Serialize + ?Sized>(input: &I) -> Result<Map<String, 
         Ok(other) => Err(Error::InvalidInput(format!(
             "the input must serialise to a JSON object keyed by parameter names, not {other}"
         ))),
-        Err(error) => Err(Error::InvalidInput(format!("the input cannot be serialised: {error}"))),
+        Err(error) => Err(Error::InvalidInput(format!(
+            "the input cannot be serialised: {error}"
+        ))),
     }
 }
 

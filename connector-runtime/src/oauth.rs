@@ -21,13 +21,14 @@ use std::time::{Duration, SystemTime};
 
 use connector_defs::{AuthDef, AuthKind, TokenAuthMethod};
 use oauth2::basic::{
-    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
-    BasicTokenType,
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, HttpClientError, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -48,7 +49,10 @@ pub enum OAuthError {
     InvalidGrant { description: Option<String> },
     /// Another error response of the provider (`invalid_client`, `invalid_scope`…).
     #[error("the provider answered `{code}`{}", describe(.description))]
-    Provider { code: String, description: Option<String> },
+    Provider {
+        code: String,
+        description: Option<String>,
+    },
     /// The provider's answer is not a valid token response.
     #[error("invalid token response: {0}")]
     InvalidResponse(String),
@@ -61,7 +65,10 @@ pub enum OAuthError {
 }
 
 fn describe(description: &Option<String>) -> String {
-    description.as_ref().map(|text| format!(": {text}")).unwrap_or_default()
+    description
+        .as_ref()
+        .map(|text| format!(": {text}"))
+        .unwrap_or_default()
 }
 
 impl From<OAuthError> for Error {
@@ -87,7 +94,10 @@ impl fmt::Debug for AuthorizationRequest {
         f.debug_struct("AuthorizationRequest")
             .field("url", &self.url)
             .field("state", &self.state)
-            .field("pkce_verifier", &self.pkce_verifier.as_ref().map(|_| Redacted))
+            .field(
+                "pkce_verifier",
+                &self.pkce_verifier.as_ref().map(|_| Redacted),
+            )
             .finish()
     }
 }
@@ -117,7 +127,8 @@ impl TokenSet {
     /// Whether the access token expires within `margin` from now (false when its lifetime
     /// is unknown).
     pub fn expires_within(&self, margin: Duration) -> bool {
-        self.expires_at.is_some_and(|at| at <= SystemTime::now() + margin)
+        self.expires_at
+            .is_some_and(|at| at <= SystemTime::now() + margin)
     }
 }
 
@@ -125,7 +136,10 @@ impl fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSet")
             .field("access_token", &Redacted)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| Redacted))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| Redacted),
+            )
             .field("expires_at", &self.expires_at)
             .field("token_type", &self.token_type)
             .field("scopes", &self.scopes)
@@ -237,7 +251,11 @@ impl OAuthApp {
             scopes: def.scopes.clone(),
             scope_separator: def.scope_separator().to_owned(),
             pkce: def.pkce(),
-            authorization_params: def.authorization_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            authorization_params: def
+                .authorization_params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             token_auth_method: def.token_auth_method.unwrap_or_default(),
             http: default_http(),
         })
@@ -283,11 +301,13 @@ impl OAuthApp {
     }
 
     fn client(&self) -> Client<EndpointNotSet, EndpointNotSet> {
-        let mut client: Client<EndpointNotSet, EndpointNotSet> = oauth2::Client::new(ClientId::new(self.client_id.clone()))
-            .set_auth_type(match self.token_auth_method {
-                TokenAuthMethod::ClientSecretPost => AuthType::RequestBody,
-                TokenAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
-            });
+        let mut client: Client<EndpointNotSet, EndpointNotSet> = oauth2::Client::new(
+            ClientId::new(self.client_id.clone()),
+        )
+        .set_auth_type(match self.token_auth_method {
+            TokenAuthMethod::ClientSecretPost => AuthType::RequestBody,
+            TokenAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
+        });
         if !self.client_secret.is_empty() {
             client = client.set_client_secret(ClientSecret::new(self.client_secret.clone()));
         }
@@ -305,9 +325,12 @@ impl OAuthApp {
     }
 
     fn token_client(&self) -> Result<Client<EndpointNotSet, EndpointSet>, OAuthError> {
-        let url = self.token_url.as_ref().ok_or_else(|| OAuthError::Config("no token_url".into()))?;
-        let token_url =
-            TokenUrl::new(url.clone()).map_err(|error| OAuthError::Config(format!("token_url `{url}`: {error}")))?;
+        let url = self
+            .token_url
+            .as_ref()
+            .ok_or_else(|| OAuthError::Config("no token_url".into()))?;
+        let token_url = TokenUrl::new(url.clone())
+            .map_err(|error| OAuthError::Config(format!("token_url `{url}`: {error}")))?;
         let mut client = self.client().set_token_uri(token_url);
         if let Some(redirect) = self.redirect()? {
             client = client.set_redirect_uri(redirect);
@@ -322,7 +345,10 @@ impl OAuthApp {
         if scopes.is_empty() {
             Vec::new()
         } else if self.scope_separator == " " {
-            scopes.iter().map(|scope| Scope::new(scope.clone())).collect()
+            scopes
+                .iter()
+                .map(|scope| Scope::new(scope.clone()))
+                .collect()
         } else {
             vec![Scope::new(scopes.join(&self.scope_separator))]
         }
@@ -332,7 +358,10 @@ impl OAuthApp {
     /// `scopes` is `None`, joined with its `scope_separator`), a random state, the PKCE S256
     /// challenge unless the definition turns PKCE off, and the definition's
     /// `authorization_params`.
-    pub fn authorization_request(&self, scopes: Option<&[String]>) -> Result<AuthorizationRequest, OAuthError> {
+    pub fn authorization_request(
+        &self,
+        scopes: Option<&[String]>,
+    ) -> Result<AuthorizationRequest, OAuthError> {
         if self.kind != AuthKind::Oauth2 {
             return Err(OAuthError::Config(format!(
                 "auth kind `{}` has no authorization step",
@@ -345,9 +374,16 @@ impl OAuthApp {
             .ok_or_else(|| OAuthError::Config("no authorization_url".into()))?;
         let auth_url = AuthUrl::new(url.clone())
             .map_err(|error| OAuthError::Config(format!("authorization_url `{url}`: {error}")))?;
-        let redirect = self.redirect()?.ok_or_else(|| OAuthError::Config("no redirect URL".into()))?;
-        let client = self.client().set_auth_uri(auth_url).set_redirect_uri(redirect);
-        let mut request = client.authorize_url(CsrfToken::new_random).add_scopes(self.scope_list(scopes));
+        let redirect = self
+            .redirect()?
+            .ok_or_else(|| OAuthError::Config("no redirect URL".into()))?;
+        let client = self
+            .client()
+            .set_auth_uri(auth_url)
+            .set_redirect_uri(redirect);
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(self.scope_list(scopes));
         for (name, value) in &self.authorization_params {
             request = request.add_extra_param(name.as_str(), value.as_str());
         }
@@ -358,12 +394,20 @@ impl OAuthApp {
             verifier = Some(pkce_verifier.secret().clone());
         }
         let (url, state) = request.url();
-        Ok(AuthorizationRequest { url: url.into(), state: state.secret().clone(), pkce_verifier: verifier })
+        Ok(AuthorizationRequest {
+            url: url.into(),
+            state: state.secret().clone(),
+            pkce_verifier: verifier,
+        })
     }
 
     /// Exchanges the authorization code of the callback (with the PKCE verifier of
     /// [`OAuthApp::authorization_request`]) for tokens.
-    pub async fn exchange_code(&self, code: &str, pkce_verifier: Option<&str>) -> Result<TokenSet, OAuthError> {
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        pkce_verifier: Option<&str>,
+    ) -> Result<TokenSet, OAuthError> {
         let client = self.token_client()?;
         let mut request = client.exchange_code(AuthorizationCode::new(code.to_owned()));
         if let Some(verifier) = pkce_verifier {
@@ -380,7 +424,11 @@ impl OAuthApp {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, OAuthError> {
         let client = self.token_client()?;
         let token = RefreshToken::new(refresh_token.to_owned());
-        let response = client.exchange_refresh_token(&token).request_async(&self.http).await.map_err(map_error)?;
+        let response = client
+            .exchange_refresh_token(&token)
+            .request_async(&self.http)
+            .await
+            .map_err(map_error)?;
         let mut tokens = self.token_set(response);
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh_token.to_owned());
@@ -390,7 +438,10 @@ impl OAuthApp {
 
     /// The client-credentials grant (kind `oauth2_client_credentials`): a token for the app
     /// itself, with the definition's scopes when `scopes` is `None`.
-    pub async fn client_credentials(&self, scopes: Option<&[String]>) -> Result<TokenSet, OAuthError> {
+    pub async fn client_credentials(
+        &self,
+        scopes: Option<&[String]>,
+    ) -> Result<TokenSet, OAuthError> {
         let client = self.token_client()?;
         let response = client
             .exchange_client_credentials()
@@ -414,7 +465,9 @@ impl OAuthApp {
         TokenSet {
             access_token: response.access_token().secret().clone(),
             refresh_token: response.refresh_token().map(|token| token.secret().clone()),
-            expires_at: response.expires_in().map(|lifetime| SystemTime::now() + lifetime),
+            expires_at: response
+                .expires_in()
+                .map(|lifetime| SystemTime::now() + lifetime),
             token_type: token_type(response.token_type()),
             scopes,
             extra: response.extra_fields().fields.clone(),
@@ -430,13 +483,18 @@ fn token_type(token_type: &BasicTokenType) -> String {
     }
 }
 
-fn map_error(error: RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>) -> OAuthError {
+fn map_error(
+    error: RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>,
+) -> OAuthError {
     match error {
         RequestTokenError::ServerResponse(response) => {
             let description = response.error_description().cloned();
             match response.error() {
                 BasicErrorResponseType::InvalidGrant => OAuthError::InvalidGrant { description },
-                other => OAuthError::Provider { code: other.as_ref().to_owned(), description },
+                other => OAuthError::Provider {
+                    code: other.as_ref().to_owned(),
+                    description,
+                },
             }
         }
         RequestTokenError::Request(HttpClientError::Reqwest(error)) => {

@@ -109,22 +109,39 @@ struct State {
 }
 
 impl State {
-    fn new(client: &RawClient, endpoint: &str, pagination: &PaginationDef, input: &Map<String, Value>) -> State {
+    fn new(
+        client: &RawClient,
+        endpoint: &str,
+        pagination: &PaginationDef,
+        input: &Map<String, Value>,
+    ) -> State {
         let param_value = |param: &Option<String>| {
-            param.as_ref().and_then(|name| input.get(name)).and_then(Value::as_i64)
+            param
+                .as_ref()
+                .and_then(|name| input.get(name))
+                .and_then(Value::as_i64)
         };
         let counter = match pagination.kind {
             PaginationKind::Offset => param_value(&pagination.offset_param).unwrap_or(0),
-            PaginationKind::Page => {
-                param_value(&pagination.page_param).or(pagination.start_page).unwrap_or(1)
-            }
+            PaginationKind::Page => param_value(&pagination.page_param)
+                .or(pagination.start_page)
+                .unwrap_or(1),
             _ => 0,
         };
         let cursor_type = pagination.cursor_param.as_ref().and_then(|name| {
-            client.definition().endpoints.get(endpoint)?.params.get(name).map(|param| param.ty)
+            client
+                .definition()
+                .endpoints
+                .get(endpoint)?
+                .params
+                .get(name)
+                .map(|param| param.ty)
         });
         State {
-            last_cursor: pagination.cursor_param.as_ref().and_then(|name| input.get(name).cloned()),
+            last_cursor: pagination
+                .cursor_param
+                .as_ref()
+                .and_then(|name| input.get(name).cloned()),
             counter,
             seen: Vec::new(),
             cursor_type,
@@ -141,7 +158,9 @@ impl State {
     ) -> Result<Next, Error> {
         match pagination.kind {
             PaginationKind::Cursor => {
-                let (Some(param), Some(field)) = (&pagination.cursor_param, &pagination.next_cursor) else {
+                let (Some(param), Some(field)) =
+                    (&pagination.cursor_param, &pagination.next_cursor)
+                else {
                     return Ok(Next::Stop);
                 };
                 let cursor = match field_value(body, field) {
@@ -168,7 +187,9 @@ impl State {
                     self.counter += 1;
                     &pagination.page_param
                 };
-                let Some(param) = param else { return Ok(Next::Stop) };
+                let Some(param) = param else {
+                    return Ok(Next::Stop);
+                };
                 input.insert(param.clone(), Value::from(self.counter));
                 Ok(Next::Input)
             }
@@ -181,7 +202,10 @@ impl State {
                 self.follow(next.as_deref(), request_url)
             }
             PaginationKind::NextUrl => {
-                let next = pagination.next_url.as_deref().and_then(|field| field_value(body, field));
+                let next = pagination
+                    .next_url
+                    .as_deref()
+                    .and_then(|field| field_value(body, field));
                 self.follow(next.and_then(Value::as_str), request_url)
             }
         }
@@ -208,7 +232,9 @@ fn field_value<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
     if let Some(value) = body.get(field) {
         return Some(value);
     }
-    field.split('.').try_fold(body, |value, part| value.get(part))
+    field
+        .split('.')
+        .try_fold(body, |value, part| value.get(part))
 }
 
 /// The items of a page: the named field, or the body itself when it is an array.
@@ -223,10 +249,15 @@ fn items<'a>(body: &'a Value, field: Option<&str>) -> Option<&'a Vec<Value>> {
 fn coerce(cursor: Value, ty: Option<ParamType>) -> Value {
     match (ty, &cursor) {
         (Some(ParamType::String), Value::Number(n)) => Value::String(n.to_string()),
-        (Some(ParamType::Integer), Value::String(s)) => s.parse::<i64>().map(Value::from).unwrap_or(cursor),
-        (Some(ParamType::Number), Value::String(s)) => {
-            s.parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n)).map(Value::Number).unwrap_or(cursor)
+        (Some(ParamType::Integer), Value::String(s)) => {
+            s.parse::<i64>().map(Value::from).unwrap_or(cursor)
         }
+        (Some(ParamType::Number), Value::String(s)) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(cursor),
         _ => cursor,
     }
 }
@@ -237,10 +268,14 @@ fn next_link(header: &str) -> Option<String> {
     while let Some(open) = rest.find('<') {
         let close = open + rest[open..].find('>')?;
         let target = &rest[open + 1..close];
-        let params_end = rest[close..].find('<').map_or(rest.len(), |next| close + next);
+        let params_end = rest[close..]
+            .find('<')
+            .map_or(rest.len(), |next| close + next);
         let params = &rest[close + 1..params_end];
         let is_next = params.split(';').any(|param| {
-            let Some((name, value)) = param.split_once('=') else { return false };
+            let Some((name, value)) = param.split_once('=') else {
+                return false;
+            };
             name.trim().eq_ignore_ascii_case("rel")
                 && value
                     .trim()
@@ -265,7 +300,10 @@ mod tests {
     #[test]
     fn finds_the_next_link() {
         let header = r#"<https://api.test/items?page=1>; rel="prev", <https://api.test/items?page=3>; rel="next", <https://api.test/items?page=9>; rel="last""#;
-        assert_eq!(next_link(header).as_deref(), Some("https://api.test/items?page=3"));
+        assert_eq!(
+            next_link(header).as_deref(),
+            Some("https://api.test/items?page=3")
+        );
         assert_eq!(next_link(r#"<https://api.test/x>; rel="last""#), None);
         assert_eq!(next_link("</p2>; rel=next").as_deref(), Some("/p2"));
     }
@@ -273,7 +311,10 @@ mod tests {
     #[test]
     fn fields_by_name_or_path() {
         let body = serde_json::json!({"@odata.nextLink": "a", "paging": {"next": "b"}});
-        assert_eq!(field_value(&body, "@odata.nextLink"), Some(&Value::from("a")));
+        assert_eq!(
+            field_value(&body, "@odata.nextLink"),
+            Some(&Value::from("a"))
+        );
         assert_eq!(field_value(&body, "paging.next"), Some(&Value::from("b")));
         assert_eq!(field_value(&body, "nope"), None);
     }

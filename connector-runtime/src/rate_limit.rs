@@ -26,21 +26,31 @@ impl RateLimiter {
     /// At most `requests` requests per `window`. `requests` of 0 is taken as 1.
     pub fn new(requests: u32, window: Duration) -> Self {
         let requests = requests.max(1) as usize;
-        RateLimiter { requests, window, grants: Mutex::new(VecDeque::with_capacity(requests.min(1024))) }
+        RateLimiter {
+            requests,
+            window,
+            grants: Mutex::new(VecDeque::with_capacity(requests.min(1024))),
+        }
     }
 
     /// The limiter a definition's `rate_limit` describes (a new one, shared by no one yet).
     pub fn from_def(def: &RateLimitDef) -> Self {
-        RateLimiter::new(def.requests, Duration::from_secs(u64::from(def.per_seconds)))
+        RateLimiter::new(
+            def.requests,
+            Duration::from_secs(u64::from(def.per_seconds)),
+        )
     }
 
     /// The process-wide limiter of connector `name`: every caller that passes the same name
     /// and limit gets the same limiter. This is what [`crate::RawClient`] uses for
     /// `scope: connector` (the default).
     pub fn shared(name: &str, def: &RateLimitDef) -> Arc<RateLimiter> {
-        static REGISTRY: OnceLock<Mutex<HashMap<(String, u32, u32), Arc<RateLimiter>>>> = OnceLock::new();
+        type Registry = Mutex<HashMap<(String, u32, u32), Arc<RateLimiter>>>;
+        static REGISTRY: OnceLock<Registry> = OnceLock::new();
         let registry = REGISTRY.get_or_init(Default::default);
-        let mut registry = registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut registry = registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Keyed by the limit as well, so that a definition reloaded with another limit gets
         // a limiter that enforces it.
         registry
@@ -53,14 +63,20 @@ impl RateLimiter {
     pub async fn acquire(&self) {
         let start = self.reserve(Instant::now());
         if start > Instant::now() {
-            tracing::debug!(wait_ms = (start - Instant::now()).as_millis() as u64, "waiting for the rate limit");
+            tracing::debug!(
+                wait_ms = (start - Instant::now()).as_millis() as u64,
+                "waiting for the rate limit"
+            );
             tokio::time::sleep_until(start).await;
         }
     }
 
     /// Reserves the earliest slot at or after `now`.
     fn reserve(&self, now: Instant) -> Instant {
-        let mut grants = self.grants.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut grants = self
+            .grants
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let start = if grants.len() < self.requests {
             // Grants are in increasing order; a new one never starts before the last.
             grants.back().map_or(now, |last| now.max(*last))
@@ -75,7 +91,10 @@ impl RateLimiter {
 
 impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimiter").field("requests", &self.requests).field("window", &self.window).finish()
+        f.debug_struct("RateLimiter")
+            .field("requests", &self.requests)
+            .field("window", &self.window)
+            .finish()
     }
 }
 
@@ -89,7 +108,10 @@ mod tests {
         let t0 = Instant::now();
         let starts: Vec<_> = (0..5).map(|_| limiter.reserve(t0) - t0).collect();
         let secs = |s: f64| Duration::from_secs_f64(s);
-        assert_eq!(starts, [secs(0.0), secs(0.0), secs(1.0), secs(1.0), secs(2.0)]);
+        assert_eq!(
+            starts,
+            [secs(0.0), secs(0.0), secs(1.0), secs(1.0), secs(2.0)]
+        );
     }
 
     #[test]

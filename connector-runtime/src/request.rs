@@ -16,7 +16,11 @@ use crate::Error;
 
 /// Everything but the unreserved characters of RFC 3986: a path value is always exactly one
 /// segment, whatever it holds (`a/b` becomes `a%2Fb`).
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A request ready to be sent (and re-sent on retries).
 #[derive(Debug, Clone)]
@@ -41,13 +45,20 @@ fn resolve_params<'a>(
         return Err(Error::InvalidInput(format!(
             "endpoint `{name}` of connector `{}` has no parameter `{unknown}` (it has: {})",
             def.name,
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
         )));
     }
     let mut values = Vec::with_capacity(endpoint.params.len());
     for (param_name, param) in &endpoint.params {
         // JSON null is an absent value: typed requests serialise `None` that way.
-        let value = input.get(param_name).filter(|value| !value.is_null()).or(param.default.as_ref());
+        let value = input
+            .get(param_name)
+            .filter(|value| !value.is_null())
+            .or(param.default.as_ref());
         let Some(value) = value else {
             if param.required || param.location == ParamLocation::Path {
                 return Err(Error::InvalidInput(format!(
@@ -125,7 +136,9 @@ pub(crate) fn fill_base_url(
         let declared = def.connection_config.get(name);
         let value = match (config.get(name), declared) {
             (Some(value), _) => value.as_str(),
-            (None, Some(field)) if field.default.is_some() => field.default.as_deref().unwrap_or_default(),
+            (None, Some(field)) if field.default.is_some() => {
+                field.default.as_deref().unwrap_or_default()
+            }
             (None, Some(field)) if !field.required => "",
             _ => {
                 return Err(Error::InvalidInput(format!(
@@ -140,7 +153,10 @@ pub(crate) fn fill_base_url(
         };
         // Values land in host names and paths: only unreserved characters, so that a value
         // can never change the host (`evil.com/`, `@`, `:`…).
-        if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c))) {
+        if let Some(bad) = value
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c)))
+        {
             return Err(Error::InvalidInput(format!(
                 "connection_config `{name}` holds `{bad}`; only letters, digits, `-`, `.`, `_` and `~` are allowed"
             )));
@@ -163,7 +179,8 @@ pub(crate) fn join(base: &str, path: &str) -> String {
 }
 
 pub(crate) fn parse_url(url: &str) -> Result<Url, Error> {
-    Url::parse(url).map_err(|error| Error::InvalidInput(format!("`{url}` is not a valid URL: {error}")))
+    Url::parse(url)
+        .map_err(|error| Error::InvalidInput(format!("`{url}` is not a valid URL: {error}")))
 }
 
 fn header_name(name: &str) -> Result<HeaderName, Error> {
@@ -180,7 +197,10 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
 }
 
 /// Headers of the connector, then of the endpoint; later ones replace earlier ones.
-pub(crate) fn static_headers(def: &ConnectorDef, endpoint: Option<&Endpoint>) -> Result<HeaderMap, Error> {
+pub(crate) fn static_headers(
+    def: &ConnectorDef,
+    endpoint: Option<&Endpoint>,
+) -> Result<HeaderMap, Error> {
     let mut headers = HeaderMap::new();
     let endpoint_headers = endpoint.into_iter().flat_map(|endpoint| &endpoint.headers);
     for (name, value) in def.headers.iter().chain(endpoint_headers) {
@@ -211,13 +231,17 @@ pub(crate) fn prepare(
             ParamLocation::Path => {
                 let text = text(value);
                 if text.is_empty() {
-                    return Err(Error::InvalidInput(format!("path parameter `{param_name}` cannot be empty")));
+                    return Err(Error::InvalidInput(format!(
+                        "path parameter `{param_name}` cannot be empty"
+                    )));
                 }
                 let encoded = utf8_percent_encode(&text, PATH_SEGMENT).to_string();
                 path = path.replace(&format!("{{{param_name}}}"), &encoded);
             }
             ParamLocation::Query => match value {
-                Value::Array(items) => query.extend(items.iter().map(|item| (param_name, text(item)))),
+                Value::Array(items) => {
+                    query.extend(items.iter().map(|item| (param_name, text(item))))
+                }
                 other => query.push((param_name, text(other))),
             },
             ParamLocation::Header => {
@@ -236,7 +260,9 @@ pub(crate) fn prepare(
         let segment = segment.to_ascii_lowercase().replace("%2e", ".");
         segment == "." || segment == ".."
     }) {
-        return Err(Error::InvalidInput("a path parameter cannot be `.` or `..`".into()));
+        return Err(Error::InvalidInput(
+            "a path parameter cannot be `.` or `..`".into(),
+        ));
     }
 
     let url = match url {
@@ -256,10 +282,16 @@ pub(crate) fn prepare(
     let body = match endpoint.body_encoding {
         _ if body_params.is_empty() => None,
         BodyEncoding::Json => {
-            let object: Map<String, Value> =
-                body_params.into_iter().map(|(name, value)| (name.to_owned(), value.clone())).collect();
-            headers.entry(CONTENT_TYPE).or_insert(HeaderValue::from_static("application/json"));
-            Some(Bytes::from(serde_json::to_vec(&object).expect("JSON values serialise")))
+            let object: Map<String, Value> = body_params
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value.clone()))
+                .collect();
+            headers
+                .entry(CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+            Some(Bytes::from(
+                serde_json::to_vec(&object).expect("JSON values serialise"),
+            ))
         }
         BodyEncoding::Form => {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -277,15 +309,22 @@ pub(crate) fn prepare(
             }
             headers
                 .entry(CONTENT_TYPE)
-                .or_insert(HeaderValue::from_static("application/x-www-form-urlencoded"));
+                .or_insert(HeaderValue::from_static(
+                    "application/x-www-form-urlencoded",
+                ));
             Some(Bytes::from(form.finish()))
         }
         BodyEncoding::Raw => {
             let (name, value) = body_params[0];
             let Value::String(content) = value else {
-                return Err(Error::InvalidInput(format!("raw body parameter `{name}` must be a string")));
+                return Err(Error::InvalidInput(format!(
+                    "raw body parameter `{name}` must be a string"
+                )));
             };
-            let content_type = endpoint.content_type.as_deref().unwrap_or("application/octet-stream");
+            let content_type = endpoint
+                .content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream");
             headers.insert(CONTENT_TYPE, header_value("Content-Type", content_type)?);
             Some(Bytes::from(content.clone()))
         }
@@ -324,7 +363,13 @@ mod tests {
 
     #[test]
     fn join_keeps_the_base_path() {
-        assert_eq!(join("https://x.test/gmail/v1", "/users/me"), "https://x.test/gmail/v1/users/me");
-        assert_eq!(join("https://x.test/gmail/v1/", "/users/me"), "https://x.test/gmail/v1/users/me");
+        assert_eq!(
+            join("https://x.test/gmail/v1", "/users/me"),
+            "https://x.test/gmail/v1/users/me"
+        );
+        assert_eq!(
+            join("https://x.test/gmail/v1/", "/users/me"),
+            "https://x.test/gmail/v1/users/me"
+        );
     }
 }

@@ -54,15 +54,25 @@ async fn oauth2_sends_the_access_token_as_bearer() {
     let auth = "{ kind: oauth2, authorization_url: 'https://id.example.test/auth', token_url: 'https://id.example.test/token' }";
     let client = client(&yaml(auth), Auth::bearer("access"), &server);
     client.execute("me", object(json!({}))).await.unwrap();
-    assert_eq!(only_request(&server).await.headers["authorization"], "Bearer access");
+    assert_eq!(
+        only_request(&server).await.headers["authorization"],
+        "Bearer access"
+    );
 }
 
 #[tokio::test]
 async fn basic_sends_base64_credentials() {
     let server = ok_server().await;
-    let client = client(&yaml("{ kind: basic }"), Auth::basic("aladdin", "opensesame"), &server);
+    let client = client(
+        &yaml("{ kind: basic }"),
+        Auth::basic("aladdin", "opensesame"),
+        &server,
+    );
     client.execute("me", object(json!({}))).await.unwrap();
-    assert_eq!(only_request(&server).await.headers["authorization"], "Basic YWxhZGRpbjpvcGVuc2VzYW1l");
+    assert_eq!(
+        only_request(&server).await.headers["authorization"],
+        "Basic YWxhZGRpbjpvcGVuc2VzYW1l"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +87,13 @@ async fn api_key_in_a_header_with_its_prefix() {
     let auth = "{ kind: api_key, in: header, name: X-Api-Key, prefix: 'Token ' }";
     let client = client(&yaml(auth), Auth::api_key("k-123"), &server);
     client.execute("me", object(json!({}))).await.unwrap();
-    assert!(only_request(&server).await.headers.get("authorization").is_none());
+    assert!(
+        only_request(&server)
+            .await
+            .headers
+            .get("authorization")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -89,7 +105,11 @@ async fn api_key_in_the_query() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = client(&yaml("{ kind: api_key, in: query, name: api_key }"), Auth::api_key("k-123"), &server);
+    let client = client(
+        &yaml("{ kind: api_key, in: query, name: api_key }"),
+        Auth::api_key("k-123"),
+        &server,
+    );
     client.execute("me", object(json!({}))).await.unwrap();
 }
 
@@ -98,7 +118,13 @@ async fn none_sends_no_authorization() {
     let server = ok_server().await;
     let client = client(&yaml("{ kind: none }"), Auth::None, &server);
     client.execute("me", object(json!({}))).await.unwrap();
-    assert!(only_request(&server).await.headers.get("authorization").is_none());
+    assert!(
+        only_request(&server)
+            .await
+            .headers
+            .get("authorization")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -106,14 +132,22 @@ async fn a_credential_of_the_wrong_kind_is_an_auth_error() {
     let server = ok_server().await;
     let client = client(&yaml("{ kind: basic }"), Auth::bearer("t"), &server);
     let error = client.execute("me", object(json!({}))).await.unwrap_err();
-    let Error::Auth(message) = &error else { panic!("expected Error::Auth, got {error:?}") };
+    let Error::Auth(message) = &error else {
+        panic!("expected Error::Auth, got {error:?}")
+    };
     assert!(message.contains("basic"), "{message}");
     assert!(message.contains("Auth::Basic"), "{message}");
 
     let client = common::client(&yaml("{ kind: bearer }"), Auth::None, &server);
     let error = client.execute("me", object(json!({}))).await.unwrap_err();
-    assert!(matches!(&error, Error::Auth(message) if message.contains("Auth::Bearer")), "{error:?}");
-    assert!(server.received_requests().await.unwrap().is_empty(), "nothing was sent");
+    assert!(
+        matches!(&error, Error::Auth(message) if message.contains("Auth::Bearer")),
+        "{error:?}"
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
 }
 
 #[test]
@@ -126,9 +160,15 @@ fn debug_output_hides_secrets() {
     );
     assert!(!shown.contains("s3cret"), "{shown}");
     assert!(!shown.contains("user@example.test"), "{shown}");
-    assert!(shown.contains("Bearer") && shown.contains("<redacted>"), "{shown}");
+    assert!(
+        shown.contains("Bearer") && shown.contains("<redacted>"),
+        "{shown}"
+    );
 
-    let client = connector_runtime::RawClient::new(common::def(&yaml("{ kind: bearer }")), Auth::bearer("s3cret-token"));
+    let client = connector_runtime::RawClient::new(
+        common::def(&yaml("{ kind: bearer }")),
+        Auth::bearer("s3cret-token"),
+    );
     let shown = format!("{client:?}");
     assert!(!shown.contains("s3cret"), "{shown}");
 }

@@ -1,0 +1,222 @@
+//! Retries: 429 always, 5xx and connection errors for idempotent endpoints, Retry-After
+//! honoured and bounded, attempts bounded.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{client, object};
+use connector_runtime::{Auth, Error, RawClient};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const YAML: &str = r#"
+name: retry_test
+version: 1.0.0
+base_url: https://api.example.test
+auth: { kind: none }
+retry: { max_attempts: 3, on_status: [429, 500, 502, 503, 504], initial_backoff_ms: 10, max_backoff_ms: 5000 }
+endpoints:
+  list:
+    method: GET
+    path: /items
+  create:
+    method: POST
+    path: /items
+  create_idempotent:
+    method: POST
+    path: /items
+    idempotent: true
+"#;
+
+async fn mount_then_ok(
+    server: &MockServer,
+    http_method: &str,
+    first: ResponseTemplate,
+    times: u64,
+) {
+    Mock::given(method(http_method))
+        .and(path("/items"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .expect(times)
+        .mount(server)
+        .await;
+    Mock::given(method(http_method))
+        .and(path("/items"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_seconds_is_retried_after_the_wait() {
+    let server = MockServer::start().await;
+    mount_then_ok(
+        &server,
+        "GET",
+        ResponseTemplate::new(429).insert_header("Retry-After", "2"),
+        1,
+    )
+    .await;
+    let client = client(YAML, Auth::None, &server);
+    let started = Instant::now();
+    let response = client.execute("list", object(json!({}))).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited only {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date() {
+    let server = MockServer::start().await;
+    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    mount_then_ok(
+        &server,
+        "GET",
+        ResponseTemplate::new(503).insert_header("Retry-After", date.as_str()),
+        1,
+    )
+    .await;
+    let client = client(YAML, Auth::None, &server);
+    let started = Instant::now();
+    client.execute("list", object(json!({}))).await.unwrap();
+    // The date has a one-second resolution: the wait is between 1 and 2 seconds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited only {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_503_is_retried_up_to_max_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::None, &server);
+    let error = client.execute("list", object(json!({}))).await.unwrap_err();
+    match error {
+        Error::Upstream { status, body, .. } => {
+            assert_eq!(status, 503);
+            assert_eq!(body, "busy");
+        }
+        other => panic!("expected Upstream, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_non_idempotent_post_is_not_retried_on_503() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::None, &server);
+    let error = client
+        .execute("create", object(json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_idempotent_post_is_retried_on_503() {
+    let server = MockServer::start().await;
+    mount_then_ok(&server, "POST", ResponseTemplate::new(503), 2).await;
+    let client = client(YAML, Auth::None, &server);
+    client
+        .execute("create_idempotent", object(json!({})))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_non_idempotent_post_is_retried_on_429() {
+    let server = MockServer::start().await;
+    mount_then_ok(&server, "POST", ResponseTemplate::new(429), 1).await;
+    let client = client(YAML, Auth::None, &server);
+    client.execute("create", object(json!({}))).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_429_that_persists_is_rate_limited() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "0")
+                .set_body_string("slow down"),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::None, &server);
+    match client.execute("list", object(json!({}))).await.unwrap_err() {
+        Error::RateLimited { retry_after, body } => {
+            assert_eq!(retry_after, Some(Duration::ZERO));
+            assert_eq!(body, "slow down");
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_max_backoff_gives_up_at_once() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::None, &server);
+    let started = Instant::now();
+    match client.execute("list", object(json!({}))).await.unwrap_err() {
+        Error::RateLimited { retry_after, .. } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(60)))
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_404_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "not_found"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::None, &server);
+    let error = client.execute("list", object(json!({}))).await.unwrap_err();
+    assert_eq!(error.status(), Some(404));
+    assert_eq!(error.body(), Some(r#"{"error":"not_found"}"#));
+    assert!(
+        !error.to_string().contains("not_found"),
+        "Display leaves the body out: {error}"
+    );
+}
+
+#[tokio::test]
+async fn connection_errors_end_as_transport_errors() {
+    // A port nothing listens on: bind, take the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = RawClient::new(common::def(YAML), Auth::None)
+        .with_base_url(format!("http://127.0.0.1:{port}"));
+    let error = client.execute("list", object(json!({}))).await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+}

@@ -1,0 +1,132 @@
+//! `RawClient::send`: the authenticated passthrough a proxy uses.
+
+mod common;
+
+use bytes::Bytes;
+use common::client;
+use connector_runtime::{Auth, Error, RawClient, RawRequest};
+use reqwest::Method;
+use reqwest::header::{HeaderMap, HeaderValue};
+use wiremock::matchers::{body_string, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const YAML: &str = r#"
+name: send_test
+version: 1.0.0
+base_url: https://api.example.test/v1
+auth: { kind: bearer }
+headers: { Accept: application/json }
+retry: { max_attempts: 2, initial_backoff_ms: 1 }
+endpoints:
+  me: { method: GET, path: /me }
+"#;
+
+#[tokio::test]
+async fn passes_through_with_the_credential() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/things/a%20b"))
+        .and(query_param("q", "x y"))
+        .and(header("authorization", "Bearer real"))
+        .and(header("accept", "text/plain"))
+        .and(body_string("payload"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("missing"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = RawClient::new(common::def(YAML), Auth::bearer("real"))
+        .with_base_url(format!("{}/v1", server.uri()));
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "authorization",
+        HeaderValue::from_static("Bearer caller-secret"),
+    );
+    headers.insert("accept", HeaderValue::from_static("text/plain"));
+    let response = client
+        .send(RawRequest {
+            method: Method::POST,
+            path: "/things/a%20b".into(),
+            query: vec![("q".into(), "x y".into())],
+            headers,
+            body: Some(Bytes::from_static(b"payload")),
+        })
+        .await
+        .unwrap();
+    // Any status comes back as it is.
+    assert_eq!(response.status, 404);
+    assert_eq!(response.text(), "missing");
+}
+
+#[tokio::test]
+async fn post_is_retried_only_with_an_idempotency_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1 + 2)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::bearer("t"), &server);
+    let post = |key: Option<&'static str>| {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = key {
+            headers.insert("idempotency-key", HeaderValue::from_static(key));
+        }
+        RawRequest {
+            method: Method::POST,
+            path: "/x".into(),
+            headers,
+            ..RawRequest::default()
+        }
+    };
+    assert_eq!(client.send(post(None)).await.unwrap().status, 503);
+    assert_eq!(client.send(post(Some("k1"))).await.unwrap().status, 503);
+}
+
+#[tokio::test]
+async fn paths_that_leave_the_host_are_rejected() {
+    let server = MockServer::start().await;
+    let client = client(YAML, Auth::bearer("t"), &server);
+    for bad in [
+        "https://evil.test/x",
+        "//evil.test/x",
+        "/a/../../etc",
+        "/%2e%2e/x",
+        "/x@evil.test",
+        "relative",
+        "/a\\b",
+    ] {
+        let request = RawRequest {
+            method: Method::GET,
+            path: bad.into(),
+            ..RawRequest::default()
+        };
+        let error = client.send(request).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidInput(_)), "{bad}: {error:?}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_api_key_in_the_query_replaces_the_callers() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/x"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let yaml = YAML.replace(
+        "{ kind: bearer }",
+        "{ kind: api_key, in: query, name: key }",
+    );
+    let client = RawClient::new(common::def(&yaml), Auth::api_key("ours"))
+        .with_base_url(format!("{}/v1", server.uri()));
+    let request = RawRequest {
+        method: Method::GET,
+        path: "/x".into(),
+        query: vec![("key".into(), "theirs".into()), ("a".into(), "1".into())],
+        ..RawRequest::default()
+    };
+    client.send(request).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.query(), Some("a=1&key=ours"));
+}
