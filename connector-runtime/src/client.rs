@@ -22,6 +22,22 @@ use crate::{Auth, Error, RateLimiter};
 /// Timeout of a request when the definition sets no `timeout_ms`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 
+/// Request headers [`RawClient::send`] never passes upstream: the caller's own credentials,
+/// hop-by-hop headers (RFC 9110 §7.6.1), and those the HTTP client sets itself.
+const DROPPED_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
 /// A successful (2xx) response, body read in full.
 #[derive(Debug, Clone)]
 pub struct RawResponse {
@@ -253,7 +269,8 @@ impl RawClient {
 
     /// Sends a request given by path (an authenticated passthrough): base URL + `path`,
     /// the connector's headers where the request has none of the same name, the credential
-    /// (replacing any `Authorization` or API-key header of the request), the timeout, rate limit
+    /// (the request's own `Authorization`, `Proxy-Authorization` and hop-by-hop headers are
+    /// dropped, and an API key replaces one of the same name), the timeout, rate limit
     /// and retries (5xx and connection errors only for idempotent methods, or with an
     /// `Idempotency-Key` header). Unlike [`RawClient::execute`] it returns the final response
     /// whatever its status.
@@ -281,10 +298,11 @@ impl RawClient {
             url.query_pairs_mut().extend_pairs(query);
         }
         let mut all_headers = request::static_headers(&self.def, None)?;
-        for name in headers.keys() {
+        let passed = |name: &reqwest::header::HeaderName| !DROPPED_HEADERS.contains(&name.as_str());
+        for name in headers.keys().filter(|name| passed(name)) {
             all_headers.remove(name);
         }
-        for (name, value) in &headers {
+        for (name, value) in headers.iter().filter(|(name, _)| passed(name)) {
             all_headers.append(name, value.clone());
         }
         self.auth

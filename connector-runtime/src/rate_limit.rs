@@ -59,7 +59,8 @@ impl RateLimiter {
             .clone()
     }
 
-    /// Waits until a request may start, and counts it.
+    /// Waits until a request may start, and counts it. The slot is reserved when the call
+    /// starts, so a future dropped while waiting still uses its slot.
     pub async fn acquire(&self) {
         let start = self.reserve(Instant::now());
         if start > Instant::now() {

@@ -134,3 +134,19 @@ async fn an_empty_body_decodes_as_null() {
         .unwrap();
     assert_eq!(value, Value::Null);
 }
+
+/// Servers hold these futures across threads.
+#[test]
+fn futures_are_send() {
+    fn assert_send<T: Send>(_: T) {}
+    let client = connector_runtime::RawClient::new(common::def(YAML), Auth::None);
+    assert_send(client.execute("get_user", serde_json::Map::new()));
+    assert_send(client.call::<_, Value>("get_user", &json!({"userId": "u1"})));
+    let def = common::def(
+        "name: o\nversion: 1.0.0\nbase_url: https://a.test\nauth: { kind: oauth2, authorization_url: 'https://a.test/a', token_url: 'https://a.test/t' }\nendpoints: { me: { method: GET, path: /me } }\n",
+    );
+    let app = connector_runtime::oauth::OAuthApp::new(&def.auth, "id", "secret").unwrap();
+    assert_send(app.refresh("r"));
+    assert_send(app.exchange_code("c", None));
+    assert_send(app.client_credentials(None));
+}

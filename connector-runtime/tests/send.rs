@@ -42,6 +42,8 @@ async fn passes_through_with_the_credential() {
         HeaderValue::from_static("Bearer caller-secret"),
     );
     headers.insert("accept", HeaderValue::from_static("text/plain"));
+    headers.insert("connection", HeaderValue::from_static("x-custom"));
+    headers.insert("x-custom", HeaderValue::from_static("kept"));
     let response = client
         .send(RawRequest {
             method: Method::POST,
@@ -52,6 +54,12 @@ async fn passes_through_with_the_credential() {
         })
         .await
         .unwrap();
+    let sent = &server.received_requests().await.unwrap()[0];
+    assert_eq!(sent.headers["x-custom"], "kept");
+    assert_ne!(
+        sent.headers.get("connection").map(|v| v.as_bytes()),
+        Some(&b"x-custom"[..])
+    );
     // Any status comes back as it is.
     assert_eq!(response.status, 404);
     assert_eq!(response.text(), "missing");
