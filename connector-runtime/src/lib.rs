@@ -19,6 +19,12 @@ pub use auth::Auth;
 pub use client::{DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
 pub use error::Error;
 pub use rate_limit::RateLimiter;
+/// The HTTP client crate, for [`RawClient::with_http`] and the generated `Client::with_http`.
+pub use reqwest;
+
+#[cfg(feature = "openapi")]
+pub mod openapi;
+mod static_definition;
 /// Generates a typed module from a connector definition; see the crate documentation.
 pub use connector_macros::connector;
 
@@ -29,7 +35,10 @@ pub mod __private {
     pub use ::futures_core::Stream;
     pub use ::serde;
     pub use ::serde_json;
+    pub use ::reqwest;
     pub use ::std;
+
+    pub use crate::static_definition::StaticDefinition;
 
     #[cfg(feature = "openapi")]
     pub use ::poem;
