@@ -36,7 +36,10 @@ pub fn load(path: &Path) -> Result<ConnectorDef, DefinitionError> {
     let source = std::fs::read_to_string(path).map_err(|error| {
         DefinitionError::new(
             file.clone(),
-            vec![Diagnostic::new(Position::START, format!("cannot read the definition: {error}"))],
+            vec![Diagnostic::new(
+                Position::START,
+                format!("cannot read the definition: {error}"),
+            )],
         )
     })?;
     parse(&source, &file)

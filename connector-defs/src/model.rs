@@ -346,7 +346,11 @@ pub struct Param {
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub properties: IndexMap<String, Schema>,
     /// Required fields of an `object` parameter.
-    #[serde(default, rename = "required_properties", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "required_properties",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub required_properties: Vec<String>,
 }
 

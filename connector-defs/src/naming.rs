@@ -79,7 +79,10 @@ mod tests {
     fn type_names_are_upper_camel_case() {
         assert_eq!(type_name("list_messages"), "ListMessages");
         assert_eq!(schema_prefix("gmail", "list_messages"), "GmailListMessages");
-        assert_eq!(operation_id("gmail", "list_messages"), "gmail_list_messages");
+        assert_eq!(
+            operation_id("gmail", "list_messages"),
+            "gmail_list_messages"
+        );
     }
 
     #[test]

@@ -179,7 +179,8 @@ fn position(span: Span) -> Position {
 mod tests {
     use super::*;
 
-    const DOC: &str = "name: gmail\nauth:\n  kind: oauth2\n  scopes: [a, b]\nendpoints:\n  list:\n    path: /x\n";
+    const DOC: &str =
+        "name: gmail\nauth:\n  kind: oauth2\n  scopes: [a, b]\nendpoints:\n  list:\n    path: /x\n";
 
     #[test]
     fn finds_keys_and_values() {
@@ -187,14 +188,29 @@ mod tests {
         assert_eq!(map.key(&["name"]), Position { line: 1, column: 1 });
         assert_eq!(map.value(&["name"]), Position { line: 1, column: 7 });
         assert_eq!(map.key(&["auth", "kind"]), Position { line: 3, column: 3 });
-        assert_eq!(map.value(&["auth", "scopes", "1"]), Position { line: 4, column: 15 });
-        assert_eq!(map.value(&["endpoints", "list", "path"]), Position { line: 7, column: 11 });
+        assert_eq!(
+            map.value(&["auth", "scopes", "1"]),
+            Position {
+                line: 4,
+                column: 15
+            }
+        );
+        assert_eq!(
+            map.value(&["endpoints", "list", "path"]),
+            Position {
+                line: 7,
+                column: 11
+            }
+        );
     }
 
     #[test]
     fn falls_back_to_the_nearest_ancestor() {
         let map = SourceMap::build(DOC);
-        assert_eq!(map.key(&["endpoints", "list", "params", "id"]), Position { line: 6, column: 3 });
+        assert_eq!(
+            map.key(&["endpoints", "list", "params", "id"]),
+            Position { line: 6, column: 3 }
+        );
     }
 
     #[test]

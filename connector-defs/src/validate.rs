@@ -58,8 +58,11 @@ impl Checker<'_> {
                 .help = Some("use lowercase letters, digits and `_`, starting with a letter (it becomes a Rust module name)".into());
         }
         if semver::Version::parse(&def.version).is_err() {
-            self.at_value(&["version"], format!("`{}` is not a semantic version", def.version))
-                .help = Some("write it as MAJOR.MINOR.PATCH, such as `1.0.0`".into());
+            self.at_value(
+                &["version"],
+                format!("`{}` is not a semantic version", def.version),
+            )
+            .help = Some("write it as MAJOR.MINOR.PATCH, such as `1.0.0`".into());
         }
         if let Some(docs_url) = &def.docs_url {
             self.url(&["docs_url"], docs_url, def);
@@ -67,12 +70,19 @@ impl Checker<'_> {
         self.url(&["base_url"], &def.base_url, def);
         for (name, field) in &def.connection_config {
             if !naming::is_snake_identifier(name) {
-                self.at_key(&["connection_config", name], format!("invalid connection_config name `{name}`"))
-                    .help = Some("use lowercase letters, digits and `_`, starting with a letter".into());
+                self.at_key(
+                    &["connection_config", name],
+                    format!("invalid connection_config name `{name}`"),
+                )
+                .help =
+                    Some("use lowercase letters, digits and `_`, starting with a letter".into());
             }
             if field.required && field.default.is_some() {
-                self.at_key(&["connection_config", name, "default"], "a required setting cannot have a default")
-                    .help = Some("remove `default`, or set `required: false`".into());
+                self.at_key(
+                    &["connection_config", name, "default"],
+                    "a required setting cannot have a default",
+                )
+                .help = Some("remove `default`, or set `required: false`".into());
             }
         }
         for name in def.headers.keys() {
@@ -81,15 +91,24 @@ impl Checker<'_> {
         self.auth(def);
         if let Some(retry) = &def.retry {
             if retry.max_attempts == 0 {
-                self.at_value(&["retry", "max_attempts"], "max_attempts must be at least 1 (the first attempt counts)");
+                self.at_value(
+                    &["retry", "max_attempts"],
+                    "max_attempts must be at least 1 (the first attempt counts)",
+                );
             }
             for (index, status) in retry.on_status.iter().enumerate() {
                 if !(100..=599).contains(status) {
-                    self.at_value(&["retry", "on_status", &index.to_string()], format!("{status} is not an HTTP status"));
+                    self.at_value(
+                        &["retry", "on_status", &index.to_string()],
+                        format!("{status} is not an HTTP status"),
+                    );
                 }
             }
             if retry.initial_backoff_ms > retry.max_backoff_ms {
-                self.at_value(&["retry", "initial_backoff_ms"], "initial_backoff_ms is larger than max_backoff_ms");
+                self.at_value(
+                    &["retry", "initial_backoff_ms"],
+                    "initial_backoff_ms is larger than max_backoff_ms",
+                );
             }
         }
         if let Some(rate_limit) = &def.rate_limit {
@@ -97,7 +116,10 @@ impl Checker<'_> {
                 self.at_value(&["rate_limit", "requests"], "requests must be at least 1");
             }
             if rate_limit.per_seconds == 0 {
-                self.at_value(&["rate_limit", "per_seconds"], "per_seconds must be at least 1");
+                self.at_value(
+                    &["rate_limit", "per_seconds"],
+                    "per_seconds must be at least 1",
+                );
             }
         }
         if def.timeout_ms == Some(0) {
@@ -112,8 +134,11 @@ impl Checker<'_> {
                 self.at_key(&["endpoints", name], format!("invalid endpoint name `{name}`"))
                     .help = Some("use lowercase letters, digits and `_`, starting with a letter (it becomes a Rust method name)".into());
             } else if let Some(other) = type_names.insert(naming::type_name(name), name) {
-                self.at_key(&["endpoints", name], format!("endpoint `{name}` would generate the same type names as `{other}`"))
-                    .help = Some("rename one of them".into());
+                self.at_key(
+                    &["endpoints", name],
+                    format!("endpoint `{name}` would generate the same type names as `{other}`"),
+                )
+                .help = Some("rename one of them".into());
             }
             self.endpoint(def, name, endpoint);
         }
@@ -131,15 +156,26 @@ impl Checker<'_> {
             };
             let placeholder = &rest[open + 1..open + close];
             match placeholder.strip_prefix("connection_config.") {
-                Some(name) if def.connection_config.contains_key(name) => concrete.push_str("placeholder"),
+                Some(name) if def.connection_config.contains_key(name) => {
+                    concrete.push_str("placeholder")
+                }
                 Some(name) => {
-                    self.at_value(path, format!("`{{{placeholder}}}` names no connection_config setting `{name}`"))
-                        .help = Some(format!("declare it under `connection_config:` as `{name}: {{ description: … }}`"));
+                    self.at_value(
+                        path,
+                        format!("`{{{placeholder}}}` names no connection_config setting `{name}`"),
+                    )
+                    .help = Some(format!(
+                        "declare it under `connection_config:` as `{name}: {{ description: … }}`"
+                    ));
                     return;
                 }
                 None => {
-                    self.at_value(path, format!("unknown placeholder `{{{placeholder}}}` in `{url}`"))
-                        .help = Some("URLs may only hold `{connection_config.NAME}` placeholders".into());
+                    self.at_value(
+                        path,
+                        format!("unknown placeholder `{{{placeholder}}}` in `{url}`"),
+                    )
+                    .help =
+                        Some("URLs may only hold `{connection_config.NAME}` placeholders".into());
                     return;
                 }
             }
@@ -147,9 +183,16 @@ impl Checker<'_> {
         }
         concrete.push_str(rest);
         match url::Url::parse(&concrete) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
             Ok(parsed) => {
-                self.at_value(path, format!("`{url}` is not an http or https URL (scheme `{}`)", parsed.scheme()));
+                self.at_value(
+                    path,
+                    format!(
+                        "`{url}` is not an http or https URL (scheme `{}`)",
+                        parsed.scheme()
+                    ),
+                );
             }
             Err(error) => {
                 self.at_value(path, format!("`{url}` is not a valid URL: {error}"));
@@ -159,7 +202,9 @@ impl Checker<'_> {
 
     fn header_name(&mut self, path: &[&str], name: &str) {
         let valid = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid {
             self.at_key(path, format!("`{name}` is not a valid HTTP header name"));
         }
@@ -173,27 +218,61 @@ impl Checker<'_> {
         let any_oauth2 = kind.is_oauth2();
         let api_key = kind == AuthKind::ApiKey;
         let fields: [(&str, bool, bool, bool); 10] = [
-            ("authorization_url", auth.authorization_url.is_some(), oauth2, oauth2),
-            ("token_url", auth.token_url.is_some(), any_oauth2, any_oauth2),
+            (
+                "authorization_url",
+                auth.authorization_url.is_some(),
+                oauth2,
+                oauth2,
+            ),
+            (
+                "token_url",
+                auth.token_url.is_some(),
+                any_oauth2,
+                any_oauth2,
+            ),
             ("scopes", !auth.scopes.is_empty(), any_oauth2, false),
-            ("scope_separator", auth.scope_separator.is_some(), any_oauth2, false),
+            (
+                "scope_separator",
+                auth.scope_separator.is_some(),
+                any_oauth2,
+                false,
+            ),
             ("pkce", auth.pkce.is_some(), oauth2, false),
-            ("authorization_params", !auth.authorization_params.is_empty(), oauth2, false),
-            ("token_auth_method", auth.token_auth_method.is_some(), any_oauth2, false),
+            (
+                "authorization_params",
+                !auth.authorization_params.is_empty(),
+                oauth2,
+                false,
+            ),
+            (
+                "token_auth_method",
+                auth.token_auth_method.is_some(),
+                any_oauth2,
+                false,
+            ),
             ("in", auth.location.is_some(), api_key, api_key),
             ("name", auth.name.is_some(), api_key, api_key),
             ("prefix", auth.prefix.is_some(), api_key, false),
         ];
         for (field, present, allowed, required) in fields {
             if present && !allowed {
-                self.at_key(&["auth", field], format!("`{field}` does not apply to auth kind `{}`", kind.as_str()))
-                    .help = Some(format!("remove `{field}`, or change `kind`"));
+                self.at_key(
+                    &["auth", field],
+                    format!("`{field}` does not apply to auth kind `{}`", kind.as_str()),
+                )
+                .help = Some(format!("remove `{field}`, or change `kind`"));
             } else if !present && required {
-                self.at_key(&["auth", "kind"], format!("auth kind `{}` needs `{field}`", kind.as_str()))
-                    .help = Some(format!("add `{field}:` under `auth:`"));
+                self.at_key(
+                    &["auth", "kind"],
+                    format!("auth kind `{}` needs `{field}`", kind.as_str()),
+                )
+                .help = Some(format!("add `{field}:` under `auth:`"));
             }
         }
-        for (field, url) in [("authorization_url", &auth.authorization_url), ("token_url", &auth.token_url)] {
+        for (field, url) in [
+            ("authorization_url", &auth.authorization_url),
+            ("token_url", &auth.token_url),
+        ] {
             if let Some(url) = url {
                 self.url(&["auth", field], url, def);
             }
@@ -218,7 +297,10 @@ impl Checker<'_> {
             }
         };
         if !endpoint.path.starts_with('/') {
-            self.at_value(&path_field, format!("path `{}` must start with `/`", endpoint.path));
+            self.at_value(
+                &path_field,
+                format!("path `{}` must start with `/`", endpoint.path),
+            );
         }
         for placeholder in &placeholders {
             match endpoint.params.get(*placeholder) {
@@ -240,13 +322,28 @@ impl Checker<'_> {
         let mut body_params = Vec::new();
         for (param_name, param) in &endpoint.params {
             let param_path = ["endpoints", name, "params", param_name.as_str()];
-            if param.location == ParamLocation::Path && !placeholders.contains(param_name.as_str()) {
-                self.at_key(&param_path, format!("path parameter `{param_name}` does not appear in path `{}`", endpoint.path))
-                    .help = Some(format!("add `{{{param_name}}}` to the path, or change `in`"));
+            if param.location == ParamLocation::Path && !placeholders.contains(param_name.as_str())
+            {
+                self.at_key(
+                    &param_path,
+                    format!(
+                        "path parameter `{param_name}` does not appear in path `{}`",
+                        endpoint.path
+                    ),
+                )
+                .help = Some(format!(
+                    "add `{{{param_name}}}` to the path, or change `in`"
+                ));
             }
             if let Some(other) = field_names.insert(naming::field_name(param_name), param_name) {
-                self.at_key(&param_path, format!("parameters `{other}` and `{param_name}` would both be the Rust field `{}`", naming::field_name(param_name)))
-                    .help = Some("rename one of them".into());
+                self.at_key(
+                    &param_path,
+                    format!(
+                        "parameters `{other}` and `{param_name}` would both be the Rust field `{}`",
+                        naming::field_name(param_name)
+                    ),
+                )
+                .help = Some("rename one of them".into());
             }
             match param.location {
                 ParamLocation::Header => self.header_name(&param_path, param_name),
@@ -260,43 +357,86 @@ impl Checker<'_> {
             if let Some(default) = &param.default {
                 let default_path = [&param_path[..], &["default"]].concat();
                 if !param.ty.accepts(default) {
-                    self.at_value(&default_path, format!("default {default} of `{param_name}` is not of type `{}`", param.ty.as_str()));
-                } else if param.enum_values.as_ref().is_some_and(|values| !values.contains(default)) {
-                    self.at_value(&default_path, format!("default {default} of `{param_name}` is not one of its enum values"));
+                    self.at_value(
+                        &default_path,
+                        format!(
+                            "default {default} of `{param_name}` is not of type `{}`",
+                            param.ty.as_str()
+                        ),
+                    );
+                } else if param
+                    .enum_values
+                    .as_ref()
+                    .is_some_and(|values| !values.contains(default))
+                {
+                    self.at_value(
+                        &default_path,
+                        format!(
+                            "default {default} of `{param_name}` is not one of its enum values"
+                        ),
+                    );
                 }
             }
             if param.required && param.default.is_some() {
-                self.at_key(&[&param_path[..], &["default"]].concat(), format!("parameter `{param_name}` is required and has a default"))
-                    .help = Some("a default makes it optional: remove `required: true` or the default".into());
+                self.at_key(
+                    &[&param_path[..], &["default"]].concat(),
+                    format!("parameter `{param_name}` is required and has a default"),
+                )
+                .help = Some(
+                    "a default makes it optional: remove `required: true` or the default".into(),
+                );
             }
-            if let Some(unknown) = param.required_properties.iter().find(|field| !param.properties.contains_key(*field)) {
+            if let Some(unknown) = param
+                .required_properties
+                .iter()
+                .find(|field| !param.properties.contains_key(*field))
+            {
                 self.at_value(&[&param_path[..], &["required_properties"]].concat(), format!("required property `{unknown}` is not among the properties of `{param_name}`"));
             }
         }
-        if !body_params.is_empty() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head) {
+        if !body_params.is_empty() && matches!(endpoint.method, HttpMethod::Get | HttpMethod::Head)
+        {
             let (first, _) = body_params[0];
-            self.at_key(&["endpoints", name, "params", first], format!("{} endpoints cannot take body parameters", endpoint.method.as_str()))
-                .help = Some("use `in: query`, or another method".into());
+            self.at_key(
+                &["endpoints", name, "params", first],
+                format!(
+                    "{} endpoints cannot take body parameters",
+                    endpoint.method.as_str()
+                ),
+            )
+            .help = Some("use `in: query`, or another method".into());
         }
         match endpoint.body_encoding {
             BodyEncoding::Raw => {
-                let strings = body_params.iter().filter(|(_, param)| param.ty == ParamType::String).count();
+                let strings = body_params
+                    .iter()
+                    .filter(|(_, param)| param.ty == ParamType::String)
+                    .count();
                 if body_params.len() != 1 || strings != 1 {
-                    self.at_value(&["endpoints", name, "body_encoding"], "a `raw` body needs exactly one `in: body` parameter, of type string");
+                    self.at_value(
+                        &["endpoints", name, "body_encoding"],
+                        "a `raw` body needs exactly one `in: body` parameter, of type string",
+                    );
                 }
             }
             BodyEncoding::Form => {
                 for (param_name, param) in &body_params {
                     if param.ty == ParamType::Object {
-                        self.at_value(&["endpoints", name, "params", param_name, "type"], "a form body cannot hold objects")
-                            .help = Some("use `body_encoding: json`".into());
+                        self.at_value(
+                            &["endpoints", name, "params", param_name, "type"],
+                            "a form body cannot hold objects",
+                        )
+                        .help = Some("use `body_encoding: json`".into());
                     }
                 }
             }
             BodyEncoding::Json => {}
         }
         if endpoint.content_type.is_some() && endpoint.body_encoding != BodyEncoding::Raw {
-            self.at_key(&["endpoints", name, "content_type"], "`content_type` applies to `body_encoding: raw` only");
+            self.at_key(
+                &["endpoints", name, "content_type"],
+                "`content_type` applies to `body_encoding: raw` only",
+            );
         }
         for header in endpoint.headers.keys() {
             self.header_name(&["endpoints", name, "headers", header], header);
@@ -322,30 +462,52 @@ impl Checker<'_> {
         if let Some(items) = &schema.items {
             self.schema(&[path, &["items"]].concat(), items);
         }
-        if let Some(unknown) = schema.required.iter().find(|field| !schema.properties.contains_key(*field)) {
-            self.at_value(&[path, &["required"]].concat(), format!("required property `{unknown}` is not among the properties"));
+        if let Some(unknown) = schema
+            .required
+            .iter()
+            .find(|field| !schema.properties.contains_key(*field))
+        {
+            self.at_value(
+                &[path, &["required"]].concat(),
+                format!("required property `{unknown}` is not among the properties"),
+            );
         }
     }
 
     /// Fields that only some types allow, and values that must match the type.
     fn schema_shape(&mut self, path: &[&str], schema: &Schema, ty: ParamType) {
         if schema.items.is_some() && ty != ParamType::Array {
-            self.at_key(&[path, &["items"]].concat(), format!("`items` applies to arrays, not to `{}`", ty.as_str()));
+            self.at_key(
+                &[path, &["items"]].concat(),
+                format!("`items` applies to arrays, not to `{}`", ty.as_str()),
+            );
         }
         if !schema.properties.is_empty() && ty != ParamType::Object {
-            self.at_key(&[path, &["properties"]].concat(), format!("`properties` applies to objects, not to `{}`", ty.as_str()));
+            self.at_key(
+                &[path, &["properties"]].concat(),
+                format!("`properties` applies to objects, not to `{}`", ty.as_str()),
+            );
         }
         if let Some(values) = &schema.enum_values {
             if matches!(ty, ParamType::Object | ParamType::Array) {
-                self.at_key(&[path, &["enum"]].concat(), format!("`enum` applies to scalars, not to `{}`", ty.as_str()));
+                self.at_key(
+                    &[path, &["enum"]].concat(),
+                    format!("`enum` applies to scalars, not to `{}`", ty.as_str()),
+                );
             }
             for (index, value) in values.iter().enumerate() {
                 if !ty.accepts(value) {
-                    self.at_value(&[path, &["enum", &index.to_string()]].concat(), format!("enum value {value} is not of type `{}`", ty.as_str()));
+                    self.at_value(
+                        &[path, &["enum", &index.to_string()]].concat(),
+                        format!("enum value {value} is not of type `{}`", ty.as_str()),
+                    );
                 }
             }
             if values.is_empty() {
-                self.at_value(&[path, &["enum"]].concat(), "`enum` needs at least one value");
+                self.at_value(
+                    &[path, &["enum"]].concat(),
+                    "`enum` needs at least one value",
+                );
             }
         }
     }
@@ -354,29 +516,68 @@ impl Checker<'_> {
         let base = ["endpoints", name, "pagination"];
         let kind = pagination.kind;
         let fields: [(&str, &Option<String>, bool); 6] = [
-            ("cursor_param", &pagination.cursor_param, kind == PaginationKind::Cursor),
-            ("next_cursor", &pagination.next_cursor, kind == PaginationKind::Cursor),
-            ("next_url", &pagination.next_url, kind == PaginationKind::NextUrl),
-            ("offset_param", &pagination.offset_param, kind == PaginationKind::Offset),
-            ("page_param", &pagination.page_param, kind == PaginationKind::Page),
-            ("limit_param", &pagination.limit_param, kind == PaginationKind::Offset),
+            (
+                "cursor_param",
+                &pagination.cursor_param,
+                kind == PaginationKind::Cursor,
+            ),
+            (
+                "next_cursor",
+                &pagination.next_cursor,
+                kind == PaginationKind::Cursor,
+            ),
+            (
+                "next_url",
+                &pagination.next_url,
+                kind == PaginationKind::NextUrl,
+            ),
+            (
+                "offset_param",
+                &pagination.offset_param,
+                kind == PaginationKind::Offset,
+            ),
+            (
+                "page_param",
+                &pagination.page_param,
+                kind == PaginationKind::Page,
+            ),
+            (
+                "limit_param",
+                &pagination.limit_param,
+                kind == PaginationKind::Offset,
+            ),
         ];
         for (field, value, needed) in fields {
             let optional = field == "limit_param" && kind == PaginationKind::Page;
             match (value, needed || optional) {
                 (Some(_), false) => {
-                    self.at_key(&[&base[..], &[field]].concat(), format!("`{field}` does not apply to pagination kind `{}`", kind.as_str()))
-                        .help = Some(format!("remove `{field}`, or change `kind`"));
+                    self.at_key(
+                        &[&base[..], &[field]].concat(),
+                        format!(
+                            "`{field}` does not apply to pagination kind `{}`",
+                            kind.as_str()
+                        ),
+                    )
+                    .help = Some(format!("remove `{field}`, or change `kind`"));
                 }
                 (None, true) if needed => {
-                    self.at_key(&[&base[..], &["kind"]].concat(), format!("pagination kind `{}` needs `{field}`", kind.as_str()))
-                        .help = Some(format!("add `{field}:` under `pagination:`"));
+                    self.at_key(
+                        &[&base[..], &["kind"]].concat(),
+                        format!("pagination kind `{}` needs `{field}`", kind.as_str()),
+                    )
+                    .help = Some(format!("add `{field}:` under `pagination:`"));
                 }
                 _ => {}
             }
         }
         if pagination.start_page.is_some() && kind != PaginationKind::Page {
-            self.at_key(&[&base[..], &["start_page"]].concat(), format!("`start_page` does not apply to pagination kind `{}`", kind.as_str()));
+            self.at_key(
+                &[&base[..], &["start_page"]].concat(),
+                format!(
+                    "`start_page` does not apply to pagination kind `{}`",
+                    kind.as_str()
+                ),
+            );
         }
         // Parameters the paginator sets must exist, outside the path.
         for (field, param) in [
@@ -391,20 +592,34 @@ impl Checker<'_> {
                     self.at_value(&[&base[..], &[field]].concat(), format!("pagination names parameter `{param}`, which endpoint `{name}` does not declare"))
                         .help = Some(format!("declare `{param}` under `params:`, or fix the name"));
                 }
-                Some(declared) if !matches!(declared.location, ParamLocation::Query | ParamLocation::Body) => {
-                    self.at_value(&[&base[..], &[field]].concat(), format!("pagination parameter `{param}` must be `in: query` or `in: body`"));
+                Some(declared)
+                    if !matches!(
+                        declared.location,
+                        ParamLocation::Query | ParamLocation::Body
+                    ) =>
+                {
+                    self.at_value(
+                        &[&base[..], &[field]].concat(),
+                        format!("pagination parameter `{param}` must be `in: query` or `in: body`"),
+                    );
                 }
                 Some(_) => {}
             }
         }
         // Response fields it reads must exist when the response is described.
-        let properties = endpoint.response.as_ref().map(|response| &response.properties).filter(|p| !p.is_empty());
+        let properties = endpoint
+            .response
+            .as_ref()
+            .map(|response| &response.properties)
+            .filter(|p| !p.is_empty());
         for (field, response_field) in [
             ("items", &pagination.items),
             ("next_cursor", &pagination.next_cursor),
             ("next_url", &pagination.next_url),
         ] {
-            let (Some(response_field), Some(properties)) = (response_field, properties) else { continue };
+            let (Some(response_field), Some(properties)) = (response_field, properties) else {
+                continue;
+            };
             if !properties.contains_key(response_field) {
                 self.at_value(&[&base[..], &[field]].concat(), format!("pagination names response field `{response_field}`, which the response schema does not have"))
                     .help = Some(format!("add `{response_field}` to the response's `properties`, or fix the name"));

@@ -23,8 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client = client.with_base_url(base_url);
     }
 
-    let profile = client.get_profile(gmail::GetProfileRequest::default()).await?;
-    println!("{} has {} messages", profile.email_address, profile.messages_total);
+    let profile = client
+        .get_profile(gmail::GetProfileRequest::default())
+        .await?;
+    println!(
+        "{} has {} messages",
+        profile.email_address, profile.messages_total
+    );
 
     // One page of ten, then the subject of each message.
     let request = gmail::ListMessagesRequest {
@@ -33,7 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let page = match client.list_messages(request.clone()).await {
         Ok(page) => page,
-        Err(Error::Upstream { status: 401, .. }) => return Err("the token was refused: get a fresh one".into()),
+        Err(Error::Upstream { status: 401, .. }) => {
+            return Err("the token was refused: get a fresh one".into());
+        }
         Err(error) => return Err(error.into()),
     };
     for message in page.messages.unwrap_or_default() {
@@ -52,7 +59,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Or walk every page (here: the first three) as a stream.
     let mut pages = Box::pin(client.list_messages_pages(request).take(3));
     while let Some(page) = pages.next().await {
-        println!("page of {} messages", page?.messages.map_or(0, |messages| messages.len()));
+        println!(
+            "page of {} messages",
+            page?.messages.map_or(0, |messages| messages.len())
+        );
     }
     Ok(())
 }

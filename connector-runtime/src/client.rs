@@ -234,7 +234,8 @@ impl RawClient {
         input: Map<String, Value>,
     ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(endpoint, &input, None)?;
-        self.run(endpoint, &prepared, false).await
+        let response = self.run(endpoint, &prepared, None).await?;
+        read(response, false).await
     }
 
     /// Executes `endpoint` with a typed input and decodes a typed output.
@@ -275,9 +276,29 @@ impl RawClient {
     /// `Idempotency-Key` header). Unlike [`RawClient::execute`] it returns the final response
     /// whatever its status.
     ///
-    /// `path` must start with `/` and may not hold `..` segments, `//` at its start, `@`, `\`,
+    /// `path` must start with `/` and may not hold `..` segments, `//` at its start, `@`, `\\`,
     /// or a scheme: the request always goes to the connector's host.
     pub async fn send(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        let prepared = self.prepare_passthrough(request)?;
+        let response = self.run("(proxy)", &prepared, None).await?;
+        read(response, true).await
+    }
+
+    /// [`RawClient::send`] with the bodies streamed both ways: `body`, when given, is sent
+    /// as it arrives (and replaces `request.body`), and the response comes back unread.
+    ///
+    /// A streamed body can be sent once only, so a request with one gets a single attempt;
+    /// give small bodies as `request.body` to keep them retryable.
+    pub async fn send_streaming(
+        &self,
+        request: RawRequest,
+        body: Option<reqwest::Body>,
+    ) -> Result<reqwest::Response, Error> {
+        let prepared = self.prepare_passthrough(request)?;
+        self.run("(proxy)", &prepared, body).await
+    }
+
+    fn prepare_passthrough(&self, request: RawRequest) -> Result<Prepared, Error> {
         let RawRequest {
             method,
             path,
@@ -309,35 +330,46 @@ impl RawClient {
             .apply(&self.def.name, &self.def.auth, &mut url, &mut all_headers)?;
         let idempotent = !matches!(method, Method::POST | Method::PATCH)
             || all_headers.contains_key("idempotency-key");
-        let prepared = Prepared {
+        Ok(Prepared {
             method,
             url,
             headers: all_headers,
             body,
             idempotent,
-        };
-        self.run("(proxy)", &prepared, true).await
+        })
     }
 
     /// Sends a prepared request with the definition's timeout, rate limit and retries.
+    ///
+    /// The answer is the final response, unread, whatever its status: the last attempt's, or
+    /// the first that is not retried. `streamed`, when given, replaces `prepared.body` and
+    /// allows a single attempt.
     pub(crate) async fn run(
         &self,
         endpoint: &str,
         prepared: &Prepared,
-        any_status: bool,
-    ) -> Result<RawResponse, Error> {
+        streamed: Option<reqwest::Body>,
+    ) -> Result<reqwest::Response, Error> {
         let span = tracing::debug_span!(
             "connector_request",
             connector = %self.def.name,
             endpoint = %endpoint,
             method = %prepared.method,
         );
-        self.run_inner(prepared, any_status).instrument(span).await
+        self.run_inner(prepared, streamed).instrument(span).await
     }
 
-    async fn run_inner(&self, prepared: &Prepared, any_status: bool) -> Result<RawResponse, Error> {
+    async fn run_inner(
+        &self,
+        prepared: &Prepared,
+        mut streamed: Option<reqwest::Body>,
+    ) -> Result<reqwest::Response, Error> {
         let retry = self.def.retry.clone().unwrap_or_default();
-        let max_attempts = retry.max_attempts.max(1);
+        let max_attempts = if streamed.is_some() {
+            1
+        } else {
+            retry.max_attempts.max(1)
+        };
         let max_backoff = Duration::from_millis(retry.max_backoff_ms);
         let timeout = self
             .def
@@ -355,7 +387,9 @@ impl RawClient {
                 .request(prepared.method.clone(), prepared.url.clone())
                 .headers(prepared.headers.clone())
                 .timeout(timeout);
-            if let Some(body) = &prepared.body {
+            if let Some(body) = streamed.take() {
+                builder = builder.body(body);
+            } else if let Some(body) = &prepared.body {
                 builder = builder.body(body.clone());
             }
             let started = Instant::now();
@@ -381,12 +415,12 @@ impl RawClient {
                 "response"
             );
             if status.is_success() {
-                return read(response, true).await;
+                return Ok(response);
             }
             let retryable = status == StatusCode::TOO_MANY_REQUESTS
                 || (retry.on_status.contains(&status.as_u16()) && prepared.idempotent);
             if !retryable || last {
-                return read(response, any_status).await;
+                return Ok(response);
             }
             let wait = match retry_after(response.headers()) {
                 Some(wait) if wait > max_backoff => {
@@ -395,7 +429,7 @@ impl RawClient {
                         retry_after_ms = wait.as_millis() as u64,
                         "Retry-After exceeds max_backoff_ms; giving up"
                     );
-                    return read(response, any_status).await;
+                    return Ok(response);
                 }
                 Some(wait) => wait,
                 None => backoff(&retry, attempt),
@@ -408,7 +442,7 @@ impl RawClient {
 }
 
 /// Reads a response; unless `ok`, a non-2xx status becomes an error.
-async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
+pub(crate) async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.bytes().await.map_err(Error::from_reqwest)?;

@@ -33,9 +33,9 @@ pub use connector_macros::connector;
 pub mod __private {
     pub use ::connector_defs;
     pub use ::futures_core::Stream;
+    pub use ::reqwest;
     pub use ::serde;
     pub use ::serde_json;
-    pub use ::reqwest;
     pub use ::std;
 
     pub use crate::static_definition::StaticDefinition;

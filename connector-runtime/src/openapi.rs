@@ -9,14 +9,29 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use poem_openapi::auth::Bearer;
 use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::{ApiResponse, Object, SecurityScheme};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::{ConnectorDef, Error, RawResponse};
+
+/// The server's secret key, sent as `Authorization: Bearer <secret key>` on every `/v1` route.
+///
+/// Generated actions take it so that the document marks them as secured; checking the key
+/// is the server's business (it does so before any route runs).
+#[derive(SecurityScheme)]
+#[oai(rename = "secret_key", ty = "bearer", bearer_format = "secret key")]
+pub struct SecretKey(pub Bearer);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
 
 /// The body of every error answer: `{"error": {"code", "message", "details"}}`.
 #[derive(Debug, Clone, PartialEq, Object)]
@@ -57,7 +72,11 @@ pub struct ActionError {
 }
 
 impl ActionError {
-    pub fn new(status: ActionStatus, code: impl Into<String>, message: impl Into<String>) -> ActionError {
+    pub fn new(
+        status: ActionStatus,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ActionError {
         ActionError {
             status,
             body: ErrorBody {
@@ -86,18 +105,33 @@ impl From<Error> for ActionError {
     fn from(error: Error) -> ActionError {
         let message = error.to_string();
         match error {
-            Error::InvalidInput(_) => ActionError::new(ActionStatus::BadRequest, "invalid_input", message),
-            Error::Upstream { status, body, .. } => ActionError::new(ActionStatus::BadGateway, "upstream_error", message)
-                .with_details(json!({ "status": status, "body": body_json(&body) })),
-            Error::RateLimited { retry_after, body, .. } => {
-                ActionError::new(ActionStatus::TooManyRequests, "upstream_rate_limited", message).with_details(json!({
-                    "retry_after_seconds": retry_after.map(|wait| wait.as_secs_f64().ceil() as u64),
-                    "body": body_json(&body),
-                }))
+            Error::InvalidInput(_) => {
+                ActionError::new(ActionStatus::BadRequest, "invalid_input", message)
             }
-            Error::Timeout => ActionError::new(ActionStatus::GatewayTimeout, "upstream_timeout", message),
-            Error::Decode { body, .. } => ActionError::new(ActionStatus::BadGateway, "upstream_invalid_response", message)
-                .with_details(json!({ "body": body_json(&body) })),
+            Error::Upstream { status, body, .. } => {
+                ActionError::new(ActionStatus::BadGateway, "upstream_error", message)
+                    .with_details(json!({ "status": status, "body": body_json(&body) }))
+            }
+            Error::RateLimited {
+                retry_after, body, ..
+            } => ActionError::new(
+                ActionStatus::TooManyRequests,
+                "upstream_rate_limited",
+                message,
+            )
+            .with_details(json!({
+                "retry_after_seconds": retry_after.map(|wait| wait.as_secs_f64().ceil() as u64),
+                "body": body_json(&body),
+            })),
+            Error::Timeout => {
+                ActionError::new(ActionStatus::GatewayTimeout, "upstream_timeout", message)
+            }
+            Error::Decode { body, .. } => ActionError::new(
+                ActionStatus::BadGateway,
+                "upstream_invalid_response",
+                message,
+            )
+            .with_details(json!({ "body": body_json(&body) })),
             Error::Auth(_) => ActionError::new(ActionStatus::Conflict, "auth_error", message),
             _ => ActionError::new(ActionStatus::BadGateway, "upstream_unreachable", message),
         }
@@ -141,7 +175,12 @@ pub enum ActionResponse<T: ToJSON + ParseFromJSON> {
 }
 
 fn bad_request<T: ToJSON + ParseFromJSON>(error: poem::Error) -> ActionResponse<T> {
-    ActionError::new(ActionStatus::BadRequest, "invalid_request", error.to_string()).into()
+    ActionError::new(
+        ActionStatus::BadRequest,
+        "invalid_request",
+        error.to_string(),
+    )
+    .into()
 }
 
 impl<T: ToJSON + ParseFromJSON> From<ActionError> for ActionResponse<T> {
@@ -177,7 +216,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait ActionContext: Send + Sync + 'static {
     /// Runs `call` with the connection's credential and answers the provider's 2xx response,
     /// or the error to answer with (unknown connection, needs re-authorisation, upstream error…).
-    fn execute<'a>(&'a self, call: ActionCall<'a>) -> BoxFuture<'a, Result<RawResponse, ActionError>>;
+    fn execute<'a>(
+        &'a self,
+        call: ActionCall<'a>,
+    ) -> BoxFuture<'a, Result<RawResponse, ActionError>>;
 }
 
 /// The [`ActionContext`] shared by every connector's `Api`.
@@ -208,7 +250,12 @@ impl Actions {
         let input = match serde_json::to_value(input) {
             Ok(Value::Object(input)) => input,
             Ok(_) | Err(_) => {
-                return ActionError::new(ActionStatus::BadRequest, "invalid_input", "the inputs are not a JSON object").into();
+                return ActionError::new(
+                    ActionStatus::BadRequest,
+                    "invalid_input",
+                    "the inputs are not a JSON object",
+                )
+                .into();
             }
         };
         let call = ActionCall {

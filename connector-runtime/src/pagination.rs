@@ -49,7 +49,11 @@ pub(crate) fn pages<O: DeserializeOwned + Send + 'static>(
             };
             let request_url = prepared.url.clone();
             let origin = origin.get_or_insert_with(|| request_url.origin()).clone();
-            let response = match client.run(&endpoint, &prepared, false).await {
+            let response = match client.run(&endpoint, &prepared, None).await {
+                Ok(response) => crate::client::read(response, false).await,
+                Err(error) => Err(error),
+            };
+            let response = match response {
                 Ok(response) => response,
                 Err(error) => {
                     yield Err(error);

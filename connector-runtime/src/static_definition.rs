@@ -35,9 +35,12 @@ impl StaticDefinition {
     }
 
     fn shared_ref(&'static self) -> &'static Arc<ConnectorDef> {
-        self.decoded.get_or_init(|| match connector_defs::parse(self.source, self.file) {
-            Ok(def) => Arc::new(def),
-            Err(error) => panic!("{error}\n(the definition changed after `connector!` validated it: rebuild)"),
-        })
+        self.decoded
+            .get_or_init(|| match connector_defs::parse(self.source, self.file) {
+                Ok(def) => Arc::new(def),
+                Err(error) => panic!(
+                    "{error}\n(the definition changed after `connector!` validated it: rebuild)"
+                ),
+            })
     }
 }

@@ -1,7 +1,221 @@
-//! The `connector` server. The REST API lands with the server issue; until then the binary
-//! only says so.
+//! `connector`: the Connector Platform server and its tools.
 
-fn main() {
-    eprintln!("connector: the server is not built yet; see the README");
-    std::process::exit(2);
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use connector_server::state::Settings;
+use connector_server::{Config, app};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "connector",
+    version,
+    about = "Typed, self-hostable API connectors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (the default).
+    Serve,
+    /// Checks connector definitions; prints every problem with file:line:col.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Prints the OpenAPI document.
+    Openapi {
+        /// YAML instead of JSON.
+        #[arg(long)]
+        yaml: bool,
+    },
+    /// Applies the database migrations and exits.
+    Migrate,
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CONNECTOR_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    bind: String,
+    /// sqlite://… or postgres://…; SQLite in the data folder when absent.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Folder of the embedded default: database, generated keys.
+    #[arg(
+        long,
+        env = "CONNECTOR_DATA_DIR",
+        default_value = "connector-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Where browsers reach this server (the OAuth redirect URI is {public_url}/oauth/callback).
+    #[arg(long, env = "CONNECTOR_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// The API secret key (`Authorization: Bearer …`); one is generated when absent.
+    #[arg(
+        long,
+        env = "CONNECTOR_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    secret_key: Option<String>,
+    /// Base64 AES-256 keys, comma-separated, the first sealing; generated for SQLite when absent.
+    #[arg(
+        long,
+        env = "CONNECTOR_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    encryption_key: Option<String>,
+    /// Folder of connector definitions loaded at start (besides the built-ins).
+    #[arg(long, env = "CONNECTOR_DEFS_DIR", global = true)]
+    defs_dir: Option<PathBuf>,
+    /// Seconds a connection read from the database serves before it is read again.
+    #[arg(
+        long,
+        env = "CONNECTOR_CACHE_TTL_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    cache_ttl_secs: u64,
+}
+
+impl ServerArgs {
+    fn config(&self) -> Config {
+        let settings = Settings {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.bind)),
+            cache_ttl: Duration::from_secs(self.cache_ttl_secs),
+            ..Settings::default()
+        };
+        Config {
+            database_url: self.database_url.clone().filter(|url| !url.is_empty()),
+            data_dir: self.data_dir.clone(),
+            secret_key: self.secret_key.clone().filter(|key| !key.is_empty()),
+            encryption_key: self.encryption_key.clone().filter(|key| !key.is_empty()),
+            defs_dir: self.defs_dir.clone(),
+            settings,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the runtime starts");
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(serve(&cli.server)),
+        Command::Validate { files } => validate(&files),
+        Command::Openapi { yaml } => {
+            let spec = app::offline_document();
+            print!(
+                "{}",
+                if yaml {
+                    app::spec_yaml(&spec)
+                } else {
+                    app::spec_json(&spec)
+                }
+            );
+            Ok(())
+        }
+        Command::Migrate => runtime.block_on(migrate(&cli.server)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("connector: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: &ServerArgs) -> Result<(), String> {
+    let config = args.config();
+    let started = connector_server::start(&config).await?;
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", args.bind))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    println!("Connector Platform listening on http://{address}");
+    println!(
+        "  database: {}",
+        connector_server::start::redact_url(&config.database_url())
+    );
+    for notice in &started.notices {
+        println!("  {notice}");
+    }
+    println!("  API docs: http://{address}/docs   OpenAPI: http://{address}/openapi.json");
+    println!(
+        "  OAuth redirect URI to register with providers: {}",
+        started.state.redirect_url()
+    );
+    connector_server::app::serve(started.state, listener)
+        .await
+        .map_err(|error| format!("server error: {error}"))
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), String> {
+    let mut failed = 0;
+    for file in files {
+        match connector_defs::load(file) {
+            Ok(def) => println!(
+                "{}: ok ({} {}, {} endpoints)",
+                file.display(),
+                def.name,
+                def.version,
+                def.endpoints.len()
+            ),
+            Err(error) => {
+                eprintln!("{error}");
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} definitions are invalid", files.len())),
+    }
+}
+
+async fn migrate(args: &ServerArgs) -> Result<(), String> {
+    let config = args.config();
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).map_err(|error| error.to_string())?;
+    }
+    let db = connector_server::db::connect(&url)
+        .await
+        .map_err(|error| error.to_string())?;
+    connector_server::db::migrate(&db)
+        .await
+        .map_err(|error| error.to_string())?;
+    println!(
+        "migrations applied to {}",
+        connector_server::start::redact_url(&url)
+    );
+    Ok(())
 }

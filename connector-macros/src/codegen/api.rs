@@ -18,7 +18,9 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         None => format!("Typed actions of the {display_name} connector."),
     });
     let tag_path = format!("ApiTag::{tag_variant}");
-    let api_doc = super::doc(&format!("The typed actions of {display_name}: `POST /v1/actions/{connector}/{{endpoint}}`."));
+    let api_doc = super::doc(&format!(
+        "The typed actions of {display_name}: `POST /v1/actions/{connector}/{{endpoint}}`."
+    ));
 
     let mut operations = Vec::new();
     let mut inputs = Vec::new();
@@ -27,17 +29,23 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         let method = format_ident!("{}", name);
         let request = &endpoint.request;
         let response = &endpoint.response;
-        let input = endpoint.input.as_ref().expect("inputs are named when the Api is generated");
+        let input = endpoint
+            .input
+            .as_ref()
+            .expect("inputs are named when the Api is generated");
         let path = format!("/v1/actions/{connector}/{name}");
         let operation_id = naming::operation_id(connector, name);
         let docs = endpoint.docs();
         let input_schema = format!("{}{input}", naming::type_name(connector));
-        let input_doc = super::doc(&format!("Body of `POST {path}`: the connection and the inputs of `{name}`."));
+        let input_doc = super::doc(&format!(
+            "Body of `POST {path}`: the connection and the inputs of `{name}`."
+        ));
         operations.push(quote! {
             #docs
             #[oai(path = #path, method = "post", operation_id = #operation_id, tag = #tag_path)]
             async fn #method(
                 &self,
+                _secret_key: ::connector_runtime::openapi::SecretKey,
                 input: poem_openapi::payload::Json<#input>,
             ) -> ::connector_runtime::openapi::ActionResponse<#response> {
                 let poem_openapi::payload::Json(input) = input;

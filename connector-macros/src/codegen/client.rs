@@ -9,7 +9,9 @@ use super::EndpointTypes;
 
 pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> TokenStream {
     let display_name = def.display_name.as_deref().unwrap_or(&def.name);
-    let client_doc = super::doc(&format!("A client for {display_name}: one method per endpoint of the definition."));
+    let client_doc = super::doc(&format!(
+        "A client for {display_name}: one method per endpoint of the definition."
+    ));
     let methods = endpoints.iter().map(|endpoint| {
         let name = endpoint.name;
         let method = format_ident!("{}", name);
@@ -18,7 +20,9 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         let docs = endpoint.docs();
         let pages = endpoint.endpoint.pagination.as_ref().map(|_| {
             let pages_method = format_ident!("{}_pages", name);
-            let pages_doc = super::doc(&format!("Every page of [`Client::{name}`], fetched as the stream is polled."));
+            let pages_doc = super::doc(&format!(
+                "Every page of [`Client::{name}`], fetched as the stream is polled."
+            ));
             quote! {
                 #pages_doc
                 pub fn #pages_method(

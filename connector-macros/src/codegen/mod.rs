@@ -59,13 +59,25 @@ fn expand_or_error(input: TokenStream, options: Options) -> syn::Result<TokenStr
         )
     })?;
     let def = connector_defs::parse(&yaml, &written).map_err(|error| {
-        let mut diagnostics = error.diagnostics.iter().map(|diagnostic| syn::Error::new(literal.span(), error.render(diagnostic)));
-        let mut combined = diagnostics.next().expect("an error has at least one diagnostic");
+        let mut diagnostics = error
+            .diagnostics
+            .iter()
+            .map(|diagnostic| syn::Error::new(literal.span(), error.render(diagnostic)));
+        let mut combined = diagnostics
+            .next()
+            .expect("an error has at least one diagnostic");
         diagnostics.for_each(|more| combined.combine(more));
         combined
     })?;
     let absolute = absolute.to_string_lossy();
-    Ok(generate(&def, &Source { written: &written, absolute: &absolute }, options))
+    Ok(generate(
+        &def,
+        &Source {
+            written: &written,
+            absolute: &absolute,
+        },
+        options,
+    ))
 }
 
 /// The module for a valid definition.
@@ -82,14 +94,20 @@ pub(crate) fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options
                 endpoint,
                 request: types.request(&type_name, endpoint),
                 response: types.response(&type_name, endpoint),
-                input: options.openapi.then(|| types.claim_ident(&format!("{type_name}Input"))),
+                input: options
+                    .openapi
+                    .then(|| types.claim_ident(&format!("{type_name}Input"))),
             }
         })
         .collect();
     let client = client::generate(def, &endpoints);
     let api = options.openapi.then(|| api::generate(def, &endpoints));
     let type_items = types.into_items();
-    let openapi_import = options.openapi.then(|| quote!(use ::connector_runtime::__private::poem_openapi;));
+    let openapi_import = options.openapi.then(|| {
+        quote!(
+            use ::connector_runtime::__private::poem_openapi;
+        )
+    });
 
     let written = source.written;
     let absolute = source.absolute;
@@ -154,7 +172,11 @@ pub(crate) fn doc(text: &str) -> TokenStream {
     text.trim_end()
         .lines()
         .map(|line| {
-            let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+            let line = if line.is_empty() {
+                String::new()
+            } else {
+                format!(" {line}")
+            };
             quote!(#[doc = #line])
         })
         .collect()

@@ -61,7 +61,10 @@ impl TypeSpace {
             .iter()
             .map(|(wire_name, param)| self.param_field(endpoint_type, wire_name, param))
             .collect();
-        let doc = format!("Inputs of [`Client::{}`].", naming::field_name(endpoint_type));
+        let doc = format!(
+            "Inputs of [`Client::{}`].",
+            naming::field_name(endpoint_type)
+        );
         self.define_struct(&name, Some(doc), fields);
         format_ident!("{}", name)
     }
@@ -92,7 +95,10 @@ impl TypeSpace {
 
     /// A parameter's field; its own types are named after the endpoint (`GetMessageFormat`).
     fn param_field(&mut self, endpoint_type: &str, wire_name: &str, param: &Param) -> Field {
-        let hint = format!("{endpoint_type}{}", naming::type_name(&naming::field_name(wire_name)));
+        let hint = format!(
+            "{endpoint_type}{}",
+            naming::type_name(&naming::field_name(wire_name))
+        );
         let ty = self.schema_type(&hint, &param.schema());
         let presence = match &param.default {
             Some(default) => Presence::Defaulted(self.default_value(&ty, param, default)),
@@ -134,14 +140,21 @@ impl TypeSpace {
                     .properties
                     .iter()
                     .map(|(wire_name, property)| {
-                        let child = format!("{name}{}", naming::type_name(&naming::field_name(wire_name)));
+                        let child = format!(
+                            "{name}{}",
+                            naming::type_name(&naming::field_name(wire_name))
+                        );
                         let ty = self.schema_type(&child, property);
                         let required = schema.required.contains(wire_name) && !property.nullable;
                         Field {
                             wire_name: wire_name.clone(),
                             ty,
                             description: property.description.clone(),
-                            presence: if required { Presence::Required } else { Presence::Optional },
+                            presence: if required {
+                                Presence::Required
+                            } else {
+                                Presence::Optional
+                            },
                         }
                     })
                     .collect();
@@ -181,7 +194,10 @@ impl TypeSpace {
                     quote!(::std::option::Option::None),
                 ),
                 Presence::Defaulted(value) => {
-                    let function = format_ident!("__default_{}", field_ident.to_string().trim_start_matches("r#"));
+                    let function = format_ident!(
+                        "__default_{}",
+                        field_ident.to_string().trim_start_matches("r#")
+                    );
                     let path = format!("{name}::{function}");
                     default_fns.push(quote! {
                         #[doc(hidden)]
@@ -197,7 +213,9 @@ impl TypeSpace {
                     )
                 }
             };
-            let oai = self.openapi.then(|| quote!(#[oai(rename = #wire_name #oai_extra)]));
+            let oai = self
+                .openapi
+                .then(|| quote!(#[oai(rename = #wire_name #oai_extra)]));
             field_tokens.push(quote! {
                 #doc
                 #[serde(rename = #wire_name #serde_extra)]
@@ -216,7 +234,8 @@ impl TypeSpace {
                 }
             }
         });
-        let default_fns = (!default_fns.is_empty()).then(|| quote!(impl #ident { #(#default_fns)* }));
+        let default_fns =
+            (!default_fns.is_empty()).then(|| quote!(impl #ident { #(#default_fns)* }));
         self.items.push(quote! {
             #doc
             #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq,

@@ -17,12 +17,17 @@ fn ui() {
 
 fn link_fixtures() {
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let project = target_dir().join("tests/trybuild").join(env!("CARGO_PKG_NAME"));
+    let project = target_dir()
+        .join("tests/trybuild")
+        .join(env!("CARGO_PKG_NAME"));
     std::fs::create_dir_all(&project).unwrap();
     let links = [
         ("pass", crate_dir.join("pass")),
         ("fail", crate_dir.join("fail")),
-        ("connectors", crate_dir.join("../../connector-defs/connectors")),
+        (
+            "connectors",
+            crate_dir.join("../../connector-defs/connectors"),
+        ),
     ];
     for (name, target) in links {
         let link = project.join(name);

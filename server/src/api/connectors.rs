@@ -1,0 +1,141 @@
+//! `GET /v1/connectors`, `GET /v1/connectors/{name}`: the registry.
+
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+
+use super::Tag;
+use crate::error::ApiResult;
+use crate::registry::Entry;
+use crate::state::SharedState;
+use connector_runtime::openapi::SecretKey;
+
+/// How a connector authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AuthKind {
+    Oauth2,
+    Oauth2ClientCredentials,
+    ApiKey,
+    Basic,
+    Bearer,
+    None,
+}
+
+impl From<connector_defs::AuthKind> for AuthKind {
+    fn from(kind: connector_defs::AuthKind) -> AuthKind {
+        use connector_defs::AuthKind as K;
+        match kind {
+            K::Oauth2 => AuthKind::Oauth2,
+            K::Oauth2ClientCredentials => AuthKind::Oauth2ClientCredentials,
+            K::ApiKey => AuthKind::ApiKey,
+            K::Basic => AuthKind::Basic,
+            K::Bearer => AuthKind::Bearer,
+            K::None => AuthKind::None,
+        }
+    }
+}
+
+/// One endpoint of a connector.
+#[derive(Debug, Clone, Object)]
+pub struct EndpointInfo {
+    /// The endpoint's name; the typed action is `POST /v1/actions/{connector}/{name}`.
+    pub name: String,
+    pub method: String,
+    pub path: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
+    /// Whether the endpoint returns pages.
+    pub paginated: bool,
+}
+
+/// A connector definition the server has loaded.
+#[derive(Debug, Clone, Object)]
+pub struct Connector {
+    pub name: String,
+    pub display_name: String,
+    /// The definition's own version (semver).
+    pub version: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub docs_url: Option<String>,
+    pub base_url: String,
+    pub auth_kind: AuthKind,
+    /// Default OAuth scopes.
+    pub scopes: Vec<String>,
+    /// Whether typed actions exist (compiled definitions); run-time definitions work through
+    /// OAuth, connections and the proxy only.
+    pub typed: bool,
+    /// `builtin`, or the file the definition was loaded from.
+    pub source: String,
+    /// SHA-256 of the definition's YAML.
+    pub content_hash: String,
+    pub endpoints: Vec<EndpointInfo>,
+}
+
+impl From<&Entry> for Connector {
+    fn from(entry: &Entry) -> Connector {
+        let def = &entry.def;
+        Connector {
+            name: def.name.clone(),
+            display_name: def.display_name.clone().unwrap_or_else(|| def.name.clone()),
+            version: def.version.clone(),
+            description: def.description.clone(),
+            docs_url: def.docs_url.clone(),
+            base_url: def.base_url.clone(),
+            auth_kind: def.auth.kind.into(),
+            scopes: def.auth.scopes.clone(),
+            typed: entry.typed,
+            source: entry.source.clone(),
+            content_hash: entry.content_hash.clone(),
+            endpoints: def
+                .endpoints
+                .iter()
+                .map(|(name, endpoint)| EndpointInfo {
+                    name: name.clone(),
+                    method: endpoint.method.as_str().to_owned(),
+                    path: endpoint.path.clone(),
+                    description: endpoint
+                        .summary
+                        .clone()
+                        .or_else(|| endpoint.description.clone()),
+                    paginated: endpoint.is_paginated(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The registry.
+#[derive(Debug, Clone, Object)]
+pub struct ConnectorList {
+    pub data: Vec<Connector>,
+}
+
+pub struct ConnectorsApi(pub SharedState);
+
+#[OpenApi(tag = "Tag::Connectors")]
+impl ConnectorsApi {
+    /// Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+    #[oai(
+        path = "/v1/connectors",
+        method = "get",
+        operation_id = "list_connectors"
+    )]
+    async fn list(&self, _key: SecretKey) -> ApiResult<Json<ConnectorList>> {
+        Ok(Json(ConnectorList {
+            data: self.0.registry.entries().map(Connector::from).collect(),
+        }))
+    }
+
+    /// One connector.
+    #[oai(
+        path = "/v1/connectors/:name",
+        method = "get",
+        operation_id = "get_connector"
+    )]
+    async fn get(&self, _key: SecretKey, name: Path<String>) -> ApiResult<Json<Connector>> {
+        Ok(Json(self.0.connector(&name)?.into()))
+    }
+}

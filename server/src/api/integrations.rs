@@ -1,0 +1,189 @@
+//! `PUT|GET|DELETE /v1/integrations/{connector}`: a connector's OAuth app and overrides.
+
+use chrono::{DateTime, Utc};
+use connector_runtime::openapi::SecretKey;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{EntityTrait, sea_query::OnConflict};
+
+use super::{Tag, check_url};
+use crate::db::entities::integration;
+use crate::error::{ApiError, ApiResult};
+use crate::state::{SharedState, integration_aad};
+
+/// A connector's OAuth app. The client secret is stored encrypted and never returned.
+#[derive(Debug, Clone, Object)]
+pub struct IntegrationInput {
+    /// Required for OAuth 2.0 connectors.
+    #[oai(default)]
+    pub client_id: String,
+    #[oai(default)]
+    pub client_secret: String,
+    /// Replaces the definition's default scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Replaces the definition's base URL (a sandbox, a mock) for the proxy and typed actions.
+    pub base_url: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Integration {
+    pub connector: String,
+    pub client_id: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub scopes: Option<Vec<String>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub base_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub authorization_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub token_url: Option<String>,
+    /// `api` (stored with PUT) or `environment` ({NAME}_CLIENT_ID…).
+    pub source: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Removed.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct IntegrationsApi(pub SharedState);
+
+#[OpenApi(tag = "Tag::Integrations")]
+impl IntegrationsApi {
+    /// Creates or replaces the OAuth app of a connector.
+    #[oai(
+        path = "/v1/integrations/:connector",
+        method = "put",
+        operation_id = "put_integration"
+    )]
+    async fn put(
+        &self,
+        _key: SecretKey,
+        connector: Path<String>,
+        input: Json<IntegrationInput>,
+    ) -> ApiResult<Json<Integration>> {
+        let state = &self.0;
+        let entry = state.connector(&connector)?;
+        let Json(input) = input;
+        if entry.def.auth.kind.is_oauth2() && input.client_id.trim().is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_input",
+                "client_id is required for an OAuth 2.0 connector",
+            ));
+        }
+        for (field, url) in [
+            ("base_url", &input.base_url),
+            ("authorization_url", &input.authorization_url),
+            ("token_url", &input.token_url),
+        ] {
+            if let Some(url) = url {
+                check_url(field, url)?;
+            }
+        }
+        let now = Utc::now();
+        let row = integration::ActiveModel {
+            connector: Set(connector.0.clone()),
+            client_id: Set(input.client_id.clone()),
+            client_secret: Set(state
+                .cipher
+                .seal(input.client_secret.as_bytes(), &integration_aad(&connector))),
+            scopes: Set(input
+                .scopes
+                .as_ref()
+                .map(|scopes| serde_json::json!(scopes))),
+            base_url: Set(input.base_url.clone()),
+            authorization_url: Set(input.authorization_url.clone()),
+            token_url: Set(input.token_url.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        integration::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(integration::Column::Connector)
+                    .update_columns([
+                        integration::Column::ClientId,
+                        integration::Column::ClientSecret,
+                        integration::Column::Scopes,
+                        integration::Column::BaseUrl,
+                        integration::Column::AuthorizationUrl,
+                        integration::Column::TokenUrl,
+                        integration::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&state.db)
+            .await?;
+        state.forget_integration(&connector);
+        self.read(&connector).await.map(Json)
+    }
+
+    /// The OAuth app of a connector, stored or from the environment; never the secret.
+    #[oai(
+        path = "/v1/integrations/:connector",
+        method = "get",
+        operation_id = "get_integration"
+    )]
+    async fn get(&self, _key: SecretKey, connector: Path<String>) -> ApiResult<Json<Integration>> {
+        self.0.connector(&connector)?;
+        self.read(&connector).await.map(Json)
+    }
+
+    /// Removes the stored OAuth app (the environment's, if any, serves again).
+    #[oai(
+        path = "/v1/integrations/:connector",
+        method = "delete",
+        operation_id = "delete_integration"
+    )]
+    async fn delete(&self, _key: SecretKey, connector: Path<String>) -> ApiResult<Deleted> {
+        self.0.connector(&connector)?;
+        let result = integration::Entity::delete_by_id(connector.0.clone())
+            .exec(&self.0.db)
+            .await?;
+        self.0.forget_integration(&connector);
+        if result.rows_affected == 0 {
+            return Err(integration_not_found(&connector));
+        }
+        Ok(Deleted::NoContent)
+    }
+}
+
+impl IntegrationsApi {
+    async fn read(&self, connector: &str) -> ApiResult<Integration> {
+        let stored = integration::Entity::find_by_id(connector)
+            .one(&self.0.db)
+            .await?;
+        let resolved = self
+            .0
+            .integration(connector)
+            .await?
+            .ok_or_else(|| integration_not_found(connector))?;
+        Ok(Integration {
+            connector: connector.to_owned(),
+            client_id: resolved.client_id.clone(),
+            scopes: resolved.scopes.clone(),
+            base_url: resolved.base_url.clone(),
+            authorization_url: resolved.authorization_url.clone(),
+            token_url: resolved.token_url.clone(),
+            source: resolved.source.to_owned(),
+            created_at: stored.as_ref().map(|row| row.created_at),
+            updated_at: stored.as_ref().map(|row| row.updated_at),
+        })
+    }
+}
+
+fn integration_not_found(connector: &str) -> ApiError {
+    ApiError::not_found(
+        "integration_not_found",
+        format!("connector `{connector}` has no integration (PUT /v1/integrations/{connector})"),
+    )
+}

@@ -1,0 +1,384 @@
+//! The OAuth 2.0 authorization-code flow: `POST /v1/oauth/authorize` starts it, the
+//! provider sends the user back to `GET /oauth/callback`, which exchanges the code (with the
+//! PKCE verifier) and stores the tokens.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use connector_defs::AuthKind;
+use connector_runtime::openapi::SecretKey;
+use poem_openapi::param::Query;
+use poem_openapi::payload::{Html, Json};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde_json::json;
+
+use super::{Tag, check_connection_config, check_connection_id, check_url};
+use crate::api::connections::new_connection_id;
+use crate::crypto::hash_secret_key;
+use crate::db::entities::{connection, credential, oauth_session};
+use crate::error::{ApiError, ApiResult};
+use crate::state::SharedState;
+use crate::store::Secret;
+use crate::tokens;
+
+#[derive(Debug, Clone, Object)]
+pub struct AuthorizeRequest {
+    pub connector: String,
+    /// The connection to create, or to re-authorize (one in `needs_reauth`); generated when
+    /// absent.
+    pub connection_id: Option<String>,
+    pub end_user_id: Option<String>,
+    /// Replaces the integration's (or the definition's) scopes.
+    pub scopes: Option<Vec<String>>,
+    pub connection_config: Option<BTreeMap<String, String>>,
+    /// Where the callback sends the user afterwards, with `connection_id` and `status`
+    /// (`active` or `error`, then with `error`) in the query; without it the callback shows
+    /// a small page.
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct AuthorizeResponse {
+    /// Send the user here.
+    pub authorization_url: String,
+    pub state: String,
+    pub connection_id: String,
+    /// The authorization must complete before this.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(ApiResponse)]
+enum CallbackResponse {
+    /// Back to the `redirect_url` given to authorize.
+    #[oai(status = 302)]
+    Redirect(#[oai(header = "Location")] String),
+    /// The connection is ready (no redirect_url was given).
+    #[oai(status = 200)]
+    Done(Html<String>),
+    /// The state is unknown, used or expired, or the provider refused.
+    #[oai(status = 400)]
+    Failed(Html<String>),
+}
+
+pub struct OAuthApi(pub SharedState);
+
+#[OpenApi(tag = "Tag::Oauth")]
+impl OAuthApi {
+    /// Starts an authorization: the provider URL to send the user to, with a single-use state
+    /// (valid 10 minutes) and a PKCE S256 challenge.
+    #[oai(
+        path = "/v1/oauth/authorize",
+        method = "post",
+        operation_id = "authorize"
+    )]
+    async fn authorize(
+        &self,
+        _key: SecretKey,
+        input: Json<AuthorizeRequest>,
+    ) -> ApiResult<Json<AuthorizeResponse>> {
+        let state = &self.0;
+        let Json(input) = input;
+        let entry = state.connector(&input.connector)?;
+        if entry.def.auth.kind != AuthKind::Oauth2 {
+            return Err(ApiError::bad_request(
+                "not_oauth2",
+                format!(
+                    "connector `{}` uses `{}` auth; create its connections with POST /v1/connections",
+                    entry.def.name,
+                    entry.def.auth.kind.as_str()
+                ),
+            ));
+        }
+        let connection_id = match &input.connection_id {
+            Some(id) => {
+                let id = check_connection_id(id)?;
+                if let Some(existing) = connection::Entity::find_by_id(id).one(&state.db).await?
+                    && existing.connector != entry.def.name
+                {
+                    return Err(crate::api::connections::id_taken(id));
+                }
+                id.to_owned()
+            }
+            None => new_connection_id(),
+        };
+        let config = check_connection_config(
+            &entry.def,
+            input.connection_config.clone().unwrap_or_default(),
+        )?;
+        if let Some(url) = &input.redirect_url {
+            check_url("redirect_url", url)?;
+        }
+        let (app, _) = state.oauth_app(entry).await?;
+        let request = app
+            .authorization_request(input.scopes.as_deref())
+            .map_err(|error| ApiError::bad_request("integration_invalid", error.to_string()))?;
+        let now = Utc::now();
+        let expires_at =
+            now + chrono::Duration::from_std(state.settings.oauth_session_ttl).unwrap_or_default();
+        let scopes = input.scopes.clone().unwrap_or_default();
+        oauth_session::Entity::insert(oauth_session::ActiveModel {
+            state_hash: Set(hash_secret_key(&request.state)),
+            connector: Set(entry.def.name.clone()),
+            connection_id: Set(connection_id.clone()),
+            end_user_id: Set(input.end_user_id.clone()),
+            scopes: Set(json!(scopes)),
+            connection_config: Set(json!(config)),
+            redirect_url: Set(input.redirect_url.clone()),
+            pkce_verifier: Set(request.pkce_verifier.as_ref().map(|verifier| {
+                state
+                    .cipher
+                    .seal(verifier.as_bytes(), &session_aad(&request.state))
+            })),
+            expires_at: Set(expires_at),
+            created_at: Set(now),
+        })
+        .exec(&state.db)
+        .await?;
+        // Old sessions are of no use; drop them as new ones come.
+        oauth_session::Entity::delete_many()
+            .filter(oauth_session::Column::ExpiresAt.lt(now))
+            .exec(&state.db)
+            .await?;
+        Ok(Json(AuthorizeResponse {
+            authorization_url: request.url,
+            state: request.state,
+            connection_id,
+            expires_at,
+        }))
+    }
+
+    /// Where the provider sends the user back. Public: the single-use `state` authenticates it.
+    #[oai(
+        path = "/oauth/callback",
+        method = "get",
+        operation_id = "oauth_callback"
+    )]
+    async fn callback(
+        &self,
+        code: Query<Option<String>>,
+        state: Query<Option<String>>,
+        error: Query<Option<String>>,
+        error_description: Query<Option<String>>,
+    ) -> CallbackResponse {
+        let app = &self.0;
+        let Some(state_value) = state.0.filter(|state| !state.is_empty()) else {
+            return page_failed("The request has no state.");
+        };
+        // Taking the session deletes it, so a state works once; a second use finds nothing.
+        let state_hash = hash_secret_key(&state_value);
+        let session = match take_session(app, &state_hash).await {
+            Ok(Some(session)) => session,
+            Ok(None) => {
+                return page_failed(
+                    "This authorization link is unknown or was already used. Start again.",
+                );
+            }
+            Err(_) => return page_failed("The server failed; see its log."),
+        };
+        if session.expires_at < Utc::now() {
+            return finish(
+                &session,
+                Err("the authorization expired; start again".into()),
+            );
+        }
+        if let Some(error) = error.0 {
+            let description = error_description
+                .0
+                .map(|text| format!(": {text}"))
+                .unwrap_or_default();
+            return finish(
+                &session,
+                Err(format!("the provider answered `{error}`{description}")),
+            );
+        }
+        let Some(code) = code.0 else {
+            return finish(&session, Err("the provider sent no code".into()));
+        };
+        let result = complete(app, &session, &state_value, &code).await;
+        finish(&session, result)
+    }
+}
+
+async fn take_session(
+    state: &crate::state::AppState,
+    state_hash: &str,
+) -> Result<Option<oauth_session::Model>, sea_orm::DbErr> {
+    let Some(session) = oauth_session::Entity::find_by_id(state_hash)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let taken = oauth_session::Entity::delete_by_id(state_hash)
+        .exec(&state.db)
+        .await?;
+    Ok((taken.rows_affected == 1).then_some(session))
+}
+
+/// Exchanges the code and stores the connection; the error is for the user's eyes.
+async fn complete(
+    state: &crate::state::AppState,
+    session: &oauth_session::Model,
+    state_value: &str,
+    code: &str,
+) -> Result<(), String> {
+    let entry = state
+        .connector(&session.connector)
+        .map_err(|_| "the connector is no longer loaded".to_owned())?;
+    let (app, _) = state
+        .oauth_app(entry)
+        .await
+        .map_err(|mut error| error.code().to_owned())?;
+    let verifier = match &session.pkce_verifier {
+        Some(sealed) => Some(
+            state
+                .cipher
+                .open(sealed, &session_aad(state_value))
+                .map_err(|error| {
+                    tracing::error!(%error, "cannot open a PKCE verifier");
+                    "the server failed; see its log".to_owned()
+                })
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())?,
+        ),
+        None => None,
+    };
+    let tokens = app
+        .exchange_code(code, verifier.as_deref())
+        .await
+        .map_err(|error| format!("the code exchange failed: {error}"))?;
+    let id = &session.connection_id;
+    let secret = Secret::Oauth2 {
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        token_type: tokens.token_type.clone(),
+    };
+    let granted = tokens.scopes.clone().unwrap_or_else(|| {
+        let asked: Vec<String> = serde_json::from_value(session.scopes.clone()).unwrap_or_default();
+        if asked.is_empty() {
+            entry.def.auth.scopes.clone()
+        } else {
+            asked
+        }
+    });
+    let now = Utc::now();
+    let store = |error: sea_orm::DbErr| {
+        tracing::error!(%error, "cannot store a connection");
+        "the server failed; see its log".to_owned()
+    };
+    let txn = state.db.begin().await.map_err(store)?;
+    let existing = connection::Entity::find_by_id(id.clone())
+        .one(&txn)
+        .await
+        .map_err(store)?;
+    let row = connection::Model {
+        id: id.clone(),
+        connector: session.connector.clone(),
+        end_user_id: session
+            .end_user_id
+            .clone()
+            .or(existing.as_ref().and_then(|row| row.end_user_id.clone())),
+        status: tokens::ACTIVE.into(),
+        scopes: json!(granted),
+        expires_at: tokens.expires_at.map(DateTime::<Utc>::from),
+        metadata: existing
+            .as_ref()
+            .map_or_else(|| json!({}), |row| row.metadata.clone()),
+        connection_config: session.connection_config.clone(),
+        last_error: None,
+        created_at: existing.as_ref().map_or(now, |row| row.created_at),
+        updated_at: now,
+    };
+    match &existing {
+        Some(existing) if existing.connector != session.connector => {
+            return Err(format!("connection id `{id}` was taken meanwhile"));
+        }
+        Some(_) => {
+            tokens::update_connection(&txn, &row).await.map_err(store)?;
+            credential::Entity::update_many()
+                .col_expr(
+                    credential::Column::Sealed,
+                    sea_orm::sea_query::Expr::value(state.store.seal(id, &secret)),
+                )
+                .col_expr(
+                    credential::Column::KeyId,
+                    sea_orm::sea_query::Expr::value(state.store.key_id()),
+                )
+                .col_expr(
+                    credential::Column::Version,
+                    sea_orm::sea_query::Expr::col(credential::Column::Version).add(1),
+                )
+                .col_expr(
+                    credential::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(credential::Column::ConnectionId.eq(id.clone()))
+                .exec(&txn)
+                .await
+                .map_err(store)?;
+        }
+        None => {
+            let active: connection::ActiveModel = row.clone().into();
+            connection::Entity::insert(active)
+                .exec(&txn)
+                .await
+                .map_err(store)?;
+            credential::Entity::insert(state.store.new_credential(id, &secret, now))
+                .exec(&txn)
+                .await
+                .map_err(store)?;
+        }
+    }
+    txn.commit().await.map_err(store)?;
+    state.forget_connection(id);
+    tracing::info!(connection = %id, connector = %session.connector, "authorization completed");
+    Ok(())
+}
+
+/// Binds a sealed PKCE verifier to its state.
+fn session_aad(state: &str) -> String {
+    format!("oauth_session:{}", hash_secret_key(state))
+}
+
+fn finish(session: &oauth_session::Model, result: Result<(), String>) -> CallbackResponse {
+    if let Some(redirect) = &session.redirect_url
+        && let Ok(mut url) = url::Url::parse(redirect)
+    {
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("connection_id", &session.connection_id);
+            match &result {
+                Ok(()) => query.append_pair("status", "active"),
+                Err(error) => query
+                    .append_pair("status", "error")
+                    .append_pair("error", error),
+            };
+        }
+        return CallbackResponse::Redirect(url.into());
+    }
+    match result {
+        Ok(()) => CallbackResponse::Done(Html(page(
+            "Connected",
+            &format!(
+                "Connection <code>{}</code> is ready. You can close this window.",
+                html_escape::encode_text(&session.connection_id)
+            ),
+        ))),
+        Err(error) => page_failed(&error),
+    }
+}
+
+fn page_failed(message: &str) -> CallbackResponse {
+    CallbackResponse::Failed(Html(page(
+        "Authorization failed",
+        &html_escape::encode_text(message),
+    )))
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family: sans-serif; margin: 3em\"><h1>{title}</h1><p>{body}</p></body></html>"
+    )
+}

@@ -1,0 +1,240 @@
+//! The HTTP application: the OpenAPI routes, the proxy, the spec and Swagger UI, `/healthz`,
+//! the secret-key check on `/v1`, body limits and the JSON error body everywhere.
+
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::middleware::Tracing;
+use poem::web::{Html, WithContentType};
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
+};
+
+use crate::api;
+use crate::error::{ApiError, render_any_error};
+use crate::proxy;
+use crate::state::AppState;
+
+/// The OpenAPI document the server serves: what poem-openapi generates from the types, plus
+/// the proxy route, which poem-openapi cannot express.
+pub fn document(state: Arc<AppState>) -> serde_json::Value {
+    let service = api::service(state);
+    with_proxy(&service.spec())
+}
+
+fn with_proxy(generated: &str) -> serde_json::Value {
+    let mut spec: serde_json::Value =
+        serde_json::from_str(generated).expect("poem-openapi writes JSON");
+    spec["paths"]["/v1/proxy/{connection_id}/{path}"] = proxy::path_item();
+    if let Some(tags) = spec["tags"].as_array_mut() {
+        tags.push(serde_json::json!({
+            "name": "proxy",
+            "description": "Authenticated passthrough to the provider's API."
+        }));
+    }
+    spec
+}
+
+/// The spec as the server serves it at /openapi.json (and as `connector openapi` prints it).
+pub fn spec_json(spec: &serde_json::Value) -> String {
+    let mut json = serde_json::to_string_pretty(spec).expect("a JSON value serialises");
+    json.push('\n');
+    json
+}
+
+pub fn spec_yaml(spec: &serde_json::Value) -> String {
+    serde_yaml::to_string(spec).expect("a JSON value serialises as YAML")
+}
+
+/// Every route of the server.
+pub fn routes(state: Arc<AppState>) -> impl Endpoint {
+    let service = api::service(state.clone());
+    let generated = service.spec();
+    let spec = with_proxy(&generated);
+    let json = spec_json(&spec);
+    let yaml = spec_yaml(&spec);
+    let swagger = service.swagger_ui_html().replacen(&generated, &json, 1);
+    let max_body = state.settings.max_body_bytes;
+
+    let json_endpoint = make_sync(move |_| json.clone().with_content_type("application/json"));
+    let yaml_endpoint = make_sync(move |_| -> WithContentType<String> {
+        yaml.clone().with_content_type("application/yaml")
+    });
+    Route::new()
+        .at(
+            "/v1/proxy/:connection_id/*path",
+            proxy::proxy.with(RequireSecretKey(state.clone())),
+        )
+        .nest(
+            "/",
+            service
+                .with(BodyLimit(max_body))
+                .with(RequireSecretKey(state.clone())),
+        )
+        .at("/openapi.json", get(json_endpoint))
+        .at("/openapi.yaml", get(yaml_endpoint))
+        .at("/docs", get(make_sync(move |_| Html(swagger.clone()))))
+        .at(
+            "/healthz",
+            get(make_sync(|_| {
+                poem::web::Json(serde_json::json!({ "status": "ok" }))
+            })),
+        )
+        .data(state)
+        .with(Tracing)
+        .catch_all_error(render_any_error)
+}
+
+/// 413 for a body over the limit, whether it announces its length or comes chunked.
+struct BodyLimit(usize);
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint {
+            inner,
+            limit: self.0,
+        }
+    }
+}
+
+struct BodyLimitEndpoint<E> {
+    inner: E,
+    limit: usize,
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> Result<Response> {
+        let too_large = || {
+            ApiError::PayloadTooLarge(crate::error::body_of(
+                "payload_too_large",
+                format!("the body is larger than {} bytes", self.limit),
+                None,
+            ))
+            .into_response()
+        };
+        let length = request
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+        match length {
+            Some(length) if length > self.limit => return Ok(too_large()),
+            Some(_) => {}
+            None if request
+                .headers()
+                .contains_key(poem::http::header::TRANSFER_ENCODING) =>
+            {
+                // Chunked: read at most one byte past the limit to know.
+                use futures_util::TryStreamExt as _;
+                let mut stream = request.take_body().into_bytes_stream();
+                let mut buffer = Vec::new();
+                while let Some(chunk) = stream.try_next().await.map_err(poem::error::BadRequest)? {
+                    buffer.extend_from_slice(&chunk);
+                    if buffer.len() > self.limit {
+                        return Ok(too_large());
+                    }
+                }
+                request.set_body(buffer);
+            }
+            None => {}
+        }
+        Ok(self.inner.call(request).await?.into_response())
+    }
+}
+
+/// 401 for a `/v1` request without a valid `Authorization: Bearer <secret key>`.
+struct RequireSecretKey(Arc<AppState>);
+
+impl<E: Endpoint> Middleware<E> for RequireSecretKey {
+    type Output = RequireSecretKeyEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequireSecretKeyEndpoint {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+struct RequireSecretKeyEndpoint<E> {
+    inner: E,
+    state: Arc<AppState>,
+}
+
+impl<E: Endpoint> Endpoint for RequireSecretKeyEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> Result<Response> {
+        if request.uri().path().starts_with("/v1/") {
+            let key = request
+                .headers()
+                .get(poem::http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| {
+                    value
+                        .strip_prefix("Bearer ")
+                        .or_else(|| value.strip_prefix("bearer "))
+                })
+                .map(str::trim);
+            match key {
+                None => {
+                    return Ok(
+                        ApiError::unauthorized("send `Authorization: Bearer <secret key>`")
+                            .into_response(),
+                    );
+                }
+                Some(key) if !self.state.accepts_key(key) => {
+                    return Ok(
+                        ApiError::unauthorized("the secret key is not valid").into_response()
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let response = self.inner.call(request).await?.into_response();
+        Ok(response)
+    }
+}
+
+/// The document without a running server (`connector openapi`, the spec test): it depends
+/// on the compiled types only.
+pub fn offline_document() -> serde_json::Value {
+    let state = AppState::new(
+        sea_orm::DatabaseConnection::Disconnected,
+        crate::crypto::Cipher::from_config(&crate::crypto::Cipher::generate_key())
+            .expect("a generated key is valid"),
+        crate::registry::Registry::load(None).expect("the built-ins load"),
+        crate::state::Settings::default(),
+    );
+    document(Arc::new(state))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            routes(state),
+            shutdown_signal(),
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,103 @@
+//! Provider calls on behalf of a connection, shared by the proxy, the request envelope and
+//! the typed actions: a usable token, the connection's client, one retry after a 401.
+
+use connector_runtime::{Error, RawClient};
+use std::future::Future;
+
+use crate::error::{ApiError, ApiResult};
+use crate::registry::Entry;
+use crate::state::AppState;
+use crate::store::{Loaded, Secret};
+use crate::tokens;
+
+/// What a call answered, as far as deciding on a refresh goes.
+pub trait Answer {
+    /// Whether the provider refused the credential (HTTP 401).
+    fn unauthorized(&self) -> bool;
+}
+
+impl Answer for Result<connector_runtime::RawResponse, Error> {
+    fn unauthorized(&self) -> bool {
+        match self {
+            Ok(response) => response.status == 401,
+            Err(error) => error.status() == Some(401),
+        }
+    }
+}
+
+impl Answer for Result<reqwest::Response, Error> {
+    fn unauthorized(&self) -> bool {
+        match self {
+            Ok(response) => response.status() == 401,
+            Err(error) => error.status() == Some(401),
+        }
+    }
+}
+
+/// The connection's connector; with `expected`, a connection of another connector is a 409.
+pub fn entry_of<'a>(
+    state: &'a AppState,
+    loaded: &Loaded,
+    expected: Option<&str>,
+) -> ApiResult<&'a Entry> {
+    let connector = &loaded.connection.connector;
+    if let Some(expected) = expected
+        && expected != connector
+    {
+        return Err(ApiError::conflict(
+            "connector_mismatch",
+            format!(
+                "connection `{}` belongs to `{connector}`, not `{expected}`",
+                loaded.connection.id
+            ),
+        ));
+    }
+    state.connector(connector).map_err(|_| {
+        ApiError::conflict(
+            "connector_unavailable",
+            format!(
+                "connection `{}` uses connector `{connector}`, which this server has not loaded",
+                loaded.connection.id
+            ),
+        )
+    })
+}
+
+/// Runs `call` with a client for the connection. When the provider answers 401 and the
+/// credential is an OAuth 2.0 token, refreshes it (unless someone already did) and runs
+/// `call` once more; `retryable: false` (a streamed body) gives the 401 back instead.
+pub async fn with_connection<T, F, Fut>(
+    state: &AppState,
+    connection_id: &str,
+    expected_connector: Option<&str>,
+    retryable: bool,
+    call: F,
+) -> ApiResult<T>
+where
+    F: Fn(RawClient) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+    Result<T, Error>: Answer,
+{
+    let loaded = tokens::usable(state, connection_id).await?;
+    let entry = entry_of(state, &loaded, expected_connector)?;
+    let client = client_for(state, entry, &loaded).await?;
+    let answer = call(client).await;
+    if !(retryable && answer.unauthorized() && matches!(loaded.secret, Secret::Oauth2 { .. })) {
+        return answer.map_err(ApiError::from);
+    }
+    tracing::info!(connection = %connection_id, "the provider answered 401; refreshing the token once");
+    let refreshed = tokens::refresh(state, connection_id, Some(loaded.version)).await?;
+    let client = client_for(state, entry, &refreshed).await?;
+    call(client).await.map_err(ApiError::from)
+}
+
+pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> ApiResult<RawClient> {
+    state
+        .raw_client(
+            entry,
+            &loaded.connection.id,
+            &loaded.connection.connection_config,
+            loaded.secret.auth(),
+        )
+        .await
+}

@@ -1,0 +1,175 @@
+//! The tables, as sea-orm entities. Secrets live only in `sealed` columns (see `crypto`).
+
+/// The OAuth app of a connector: `PUT /v1/integrations/{connector}`.
+pub mod integration {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "integrations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub connector: String,
+        pub client_id: String,
+        /// The client secret, sealed.
+        pub client_secret: String,
+        /// Scopes that replace the definition's defaults (a JSON array), or null.
+        pub scopes: Option<Json>,
+        pub base_url: Option<String>,
+        pub authorization_url: Option<String>,
+        pub token_url: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A connection: one end user's account at one provider.
+pub mod connection {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "connections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub connector: String,
+        pub end_user_id: Option<String>,
+        /// `active`, `needs_reauth` or `error`.
+        pub status: String,
+        pub scopes: Json,
+        pub expires_at: Option<DateTimeUtc>,
+        pub metadata: Json,
+        pub connection_config: Json,
+        /// Why the connection is not `active`.
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_one = "super::credential::Entity")]
+        Credential,
+    }
+
+    impl Related<super::credential::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Credential.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The secret of a connection, sealed; `version` grows with every write (compare-and-swap).
+pub mod credential {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "credentials")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub connection_id: String,
+        /// The id of the key that sealed `sealed`.
+        pub key_id: String,
+        /// The credential (`crate::store::Secret`) as sealed JSON.
+        pub sealed: String,
+        pub version: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::connection::Entity",
+            from = "Column::ConnectionId",
+            to = "super::connection::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Connection,
+    }
+
+    impl Related<super::connection::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Connection.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An authorization in progress, from `POST /v1/oauth/authorize` to the callback.
+pub mod oauth_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "oauth_sessions")]
+    pub struct Model {
+        /// SHA-256 of the `state`: the state itself is a bearer secret until used.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub state_hash: String,
+        pub connector: String,
+        pub connection_id: String,
+        pub end_user_id: Option<String>,
+        pub scopes: Json,
+        pub connection_config: Json,
+        pub redirect_url: Option<String>,
+        /// The PKCE verifier, sealed.
+        pub pkce_verifier: Option<String>,
+        pub expires_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// API secret keys, hashed.
+pub mod api_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key_hash: String,
+        /// Where the key came from (`CONNECTOR_SECRET_KEY`, `generated`).
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What the registry knows of each definition it has loaded.
+pub mod connector {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "connectors")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub version: String,
+        /// SHA-256 of the YAML.
+        pub content_hash: String,
+        /// `builtin` or the file it was loaded from.
+        pub source: String,
+        pub typed: bool,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,18 @@
+//! The `connector` server: REST API (poem + poem-openapi), persistence (sea-orm), OAuth 2.0
+//! flows, token refresh, the authenticated proxy and the typed actions of the compiled
+//! connectors.
+
+pub mod api;
+pub mod app;
+pub mod calls;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod proxy;
+pub mod registry;
+pub mod start;
+pub mod state;
+pub mod store;
+pub mod tokens;
+
+pub use start::{Config, Started, start};

@@ -1,0 +1,206 @@
+//! Start-up: the database and its migrations, the encryption key, the secret keys, the
+//! registry. What it prints goes to the person who started the server.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait};
+
+use crate::crypto::{Cipher, hash_secret_key, random_token};
+use crate::db::entities::{api_key, connector};
+use crate::registry::Registry;
+use crate::state::{AppState, Settings};
+
+/// What `connector serve` reads (from the environment, see the CLI).
+#[derive(Clone, Default)]
+pub struct Config {
+    /// DATABASE_URL; SQLite in `data_dir` when absent.
+    pub database_url: Option<String>,
+    /// Where the embedded default keeps its database and generated keys.
+    pub data_dir: PathBuf,
+    pub secret_key: Option<String>,
+    pub encryption_key: Option<String>,
+    pub defs_dir: Option<PathBuf>,
+    pub settings: Settings,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("defs_dir", &self.defs_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A server ready to serve, and what to tell its user.
+pub struct Started {
+    pub state: Arc<AppState>,
+    pub notices: Vec<String>,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("connector.db").display()
+            )
+        })
+    }
+}
+
+/// Connects, migrates, loads keys and definitions.
+pub async fn start(config: &Config) -> Result<Started, String> {
+    let mut notices = Vec::new();
+    let registry = Registry::load(config.defs_dir.as_deref())?;
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        create_private_dir(&config.data_dir)?;
+    }
+    let db = crate::db::connect(&url)
+        .await
+        .map_err(|error| format!("cannot open the database {}: {error}", redact_url(&url)))?;
+    crate::db::migrate(&db)
+        .await
+        .map_err(|error| format!("migrations failed: {error}"))?;
+
+    let cipher = match &config.encryption_key {
+        Some(key) => Cipher::from_config(key).map_err(|error| error.to_string())?,
+        None if db.get_database_backend() == DbBackend::Sqlite => {
+            let file = config.data_dir.join("encryption.key");
+            let (key, created) = read_or_create(&file, Cipher::generate_key)?;
+            if created {
+                notices.push(format!(
+                    "Made an encryption key for stored secrets in {} (set CONNECTOR_ENCRYPTION_KEY to use your own; keep this file: without it the secrets cannot be read).",
+                    file.display()
+                ));
+            }
+            Cipher::from_config(&key).map_err(|error| format!("{}: {error}", file.display()))?
+        }
+        None => {
+            return Err("set CONNECTOR_ENCRYPTION_KEY (a base64 key of 32 bytes: `openssl rand -base64 32`); every server process sharing this database needs the same one".into());
+        }
+    };
+
+    let state = AppState::new(db, cipher, registry, config.settings.clone());
+    let now = Utc::now();
+    if let Some(key) = &config.secret_key {
+        store_key(&state, key, "CONNECTOR_SECRET_KEY").await?;
+    } else if api_key::Entity::find()
+        .count(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        == 0
+    {
+        let file = config.data_dir.join("secret-key");
+        create_private_dir(&config.data_dir)?;
+        let (key, _) = read_or_create(&file, || format!("sk_{}", random_token(24)))?;
+        store_key(&state, &key, "generated").await?;
+        notices.push(format!(
+            "Made a secret key for the API in {}: send it as `Authorization: Bearer $(cat {})` (or set CONNECTOR_SECRET_KEY to choose your own).",
+            file.display(),
+            file.display()
+        ));
+    }
+    let hashes: Vec<String> = api_key::Entity::find()
+        .all(&state.db)
+        .await
+        .map_err(|error| error.to_string())?
+        .into_iter()
+        .map(|row| row.key_hash)
+        .collect();
+    state.api_keys.write().unwrap().extend(hashes);
+
+    for entry in state.registry.entries() {
+        connector::Entity::insert(connector::ActiveModel {
+            name: Set(entry.def.name.clone()),
+            version: Set(entry.def.version.clone()),
+            content_hash: Set(entry.content_hash.clone()),
+            source: Set(entry.source.clone()),
+            typed: Set(entry.typed),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(connector::Column::Name)
+                .update_columns([
+                    connector::Column::Version,
+                    connector::Column::ContentHash,
+                    connector::Column::Source,
+                    connector::Column::Typed,
+                    connector::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&state.db)
+        .await
+        .map_err(|error| error.to_string())?;
+    }
+    Ok(Started {
+        state: Arc::new(state),
+        notices,
+    })
+}
+
+async fn store_key(state: &AppState, key: &str, name: &str) -> Result<(), String> {
+    api_key::Entity::insert(api_key::ActiveModel {
+        key_hash: Set(hash_secret_key(key)),
+        name: Set(name.to_owned()),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(api_key::Column::KeyHash)
+            .do_nothing()
+            .to_owned(),
+    )
+    .do_nothing()
+    .exec(&state.db)
+    .await
+    .map(|_| ())
+    .map_err(|error| error.to_string())
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|error| format!("cannot create {}: {error}", dir.display()))
+}
+
+/// The file's content, or a new value written to it readable by its owner only.
+fn read_or_create(file: &Path, make: impl FnOnce() -> String) -> Result<(String, bool), String> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok((text.trim().to_owned(), false)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let value = make();
+            let mut handle = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file)
+                .map_err(|error| format!("cannot create {}: {error}", file.display()))?;
+            writeln!(handle, "{value}")
+                .map_err(|error| format!("cannot write {}: {error}", file.display()))?;
+            Ok((value, true))
+        }
+        Err(error) => Err(format!("cannot read {}: {error}", file.display())),
+    }
+}
