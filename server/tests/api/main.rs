@@ -1,0 +1,14 @@
+//! The server over real HTTP, against in-process mock providers (wiremock). One binary, one
+//! module per feature. Runs on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set (each
+//! test then gets a database of its own).
+
+mod common;
+
+mod actions;
+mod auth;
+mod connections;
+mod oauth_flow;
+mod proxy;
+mod refresh;
+mod spec;
+mod two_processes;

@@ -1,0 +1,189 @@
+//! The proxy: what arrives upstream, what never does, SSRF attempts, retries, streaming.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{SECRET_KEY, TestServer, error_code, in_an_hour};
+
+/// Matches a request none of whose headers holds the server's secret key or the named ones.
+struct Without(&'static [&'static str]);
+
+impl wiremock::Match for Without {
+    fn matches(&self, request: &wiremock::Request) -> bool {
+        let leaks = request.headers.values().any(|value| value.to_str().unwrap_or("").contains(SECRET_KEY));
+        !leaks && self.0.iter().all(|name| !request.headers.contains_key(*name))
+    }
+}
+
+async fn server_with_connection(mock: &MockServer) -> TestServer {
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    server.import_tokens("p-1", "access-1", Some("rt"), in_an_hour()).await;
+    server
+}
+
+#[tokio::test]
+async fn path_query_headers_and_body_arrive_and_the_secret_key_does_not() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(method("POST"))
+        .and(path("/users/me/messages/send"))
+        .and(query_param("alt", "json"))
+        .and(query_param("q", "a b&c"))
+        .and(header("x-custom", "kept"))
+        .and(header("authorization", "Bearer access-1"))
+        .and(body_json(json!({ "raw": "SGVsbG8" })))
+        .and(Without(&["proxy-authorization", "keep-alive"]))
+        .respond_with(ResponseTemplate::new(201).insert_header("x-upstream", "yes").set_body_json(json!({ "id": "m1" })))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let response = server
+        .request(Method::POST, "/v1/proxy/p-1/users/me/messages/send?alt=json&q=a%20b%26c")
+        .header("x-custom", "kept")
+        .header("proxy-authorization", "Basic c2VjcmV0")
+        .header("keep-alive", "timeout=5")
+        .json(&json!({ "raw": "SGVsbG8" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["x-upstream"], "yes");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!({ "id": "m1" }));
+}
+
+/// Sends a request line as it is, without a client that would normalise the path.
+async fn raw_status(server: &TestServer, target: &str) -> u16 {
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {SECRET_KEY}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn paths_that_leave_the_provider_host_are_rejected() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(200)).expect(0).mount(&mock).await;
+    for target in [
+        "/v1/proxy/p-1//evil.example/x",
+        "/v1/proxy/p-1/../../x",
+        "/v1/proxy/p-1/a/%2e%2e/%2e%2e/x",
+        "/v1/proxy/p-1/%2E%2E/x",
+        "/v1/proxy/p-1/@evil.example/x",
+        "/v1/proxy/p-1/https://evil.example/x",
+        "/v1/proxy/p-1/a\\evil",
+    ] {
+        let status = raw_status(&server, target).await;
+        assert!(status == 400 || status == 404, "{target}: {status}");
+        if status == 404 {
+            // The router itself refused the path (it normalised it out of /v1/proxy).
+            continue;
+        }
+    }
+    // The common forms answer 400 with the error body.
+    let (status, body) = server.get("/v1/proxy/p-1//evil.example/x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&body), "invalid_input");
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_after_the_stated_wait() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", date.as_str()))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "labels": [] })))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    // The date is absolute and whole seconds: the second wait ends 2 to 3 s after `started`.
+    let started = Instant::now();
+    let (status, body) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(1900), "waited only {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn status_503_retries_stop_at_max_attempts_and_post_is_not_retried() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("down"))
+        .expect(3) // gmail.yaml: max_attempts 3
+        .mount(&mock)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1 + 3)
+        .mount(&mock)
+        .await;
+    let response = server.request(Method::GET, "/v1/proxy/p-1/users/me/labels").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.text().await.unwrap(), "down");
+    let response = server.request(Method::POST, "/v1/proxy/p-1/users/me/labels").json(&json!({})).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "a POST is sent once");
+    let response = server
+        .request(Method::POST, "/v1/proxy/p-1/users/me/labels")
+        .header("idempotency-key", "k-1")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "with an Idempotency-Key it is retried");
+}
+
+#[tokio::test]
+async fn large_bodies_stream_both_ways() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    let upload: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let download: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i % 241) as u8).collect();
+    Mock::given(method("PUT"))
+        .and(path("/upload"))
+        .and(wiremock::matchers::body_bytes(upload.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(download.clone()))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let response = server
+        .request(Method::PUT, "/v1/proxy/p-1/upload")
+        .header("content-type", "application/octet-stream")
+        .body(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), download.as_slice());
+}
+
+#[tokio::test]
+async fn unknown_connections_are_404() {
+    let server = TestServer::start().await;
+    let (status, body) = server.get("/v1/proxy/missing/users/me/profile").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&body), "connection_not_found");
+}
