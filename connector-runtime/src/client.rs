@@ -507,16 +507,19 @@ pub(crate) fn to_object<I: Serialize + ?Sized>(input: &I) -> Result<Map<String, 
 }
 
 fn check_relative_path(path: &str) -> Result<(), Error> {
-    let bad = !path.starts_with('/')
-        || path.starts_with("//")
-        || path.contains('@')
-        || path.contains('\\')
-        || path.contains("://")
-        || path.split(['/', '?', '#']).any(|segment| {
-            let segment = segment.to_ascii_lowercase().replace("%2e", ".");
-            segment == "." || segment == ".."
-        });
-    if bad {
+    // Checked as written and once decoded: a provider that decodes `%2f` or `%5c` before
+    // resolving `..` must not be led out of the base path either.
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let escapes = |path: &str| {
+        path.starts_with("//")
+            || path.contains('@')
+            || path.contains('\\')
+            || path.contains("://")
+            || path
+                .split(['/', '\\', '?', '#'])
+                .any(|segment| segment == "." || segment == "..")
+    };
+    if !path.starts_with('/') || escapes(path) || escapes(&decoded) {
         Err(Error::InvalidInput(format!(
             "path `{path}` must start with `/` and stay on the connector's host (no scheme, `//`, `@`, `\\` or `..`)"
         )))

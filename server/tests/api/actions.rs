@@ -10,7 +10,9 @@ use crate::common::{TestServer, error_code, in_an_hour};
 async fn gmail_server(mock: &MockServer) -> TestServer {
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("a-1", "access-1", Some("rt"), in_an_hour()).await;
+    server
+        .import_tokens("a-1", "access-1", Some("rt"), in_an_hour())
+        .await;
     server
 }
 
@@ -33,22 +35,34 @@ async fn a_typed_action_sends_its_inputs_and_returns_the_typed_output() {
         .mount(&mock)
         .await;
     let (status, body) = server
-        .post("/v1/actions/gmail/list_messages", json!({ "connection_id": "a-1", "maxResults": 2, "q": "is:unread" }))
+        .post(
+            "/v1/actions/gmail/list_messages",
+            json!({ "connection_id": "a-1", "maxResults": 2, "q": "is:unread" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["messages"][1]["id"], "m2");
     assert_eq!(body["nextPageToken"], "p2");
-    assert!(body.get("unknownField").is_none(), "the output is the typed response");
+    assert!(
+        body.get("unknownField").is_none(),
+        "the output is the typed response"
+    );
 
     Mock::given(method("POST"))
         .and(path("/users/me/messages/m1/modify"))
         .and(body_json(json!({ "addLabelIds": ["STARRED"] })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "m1", "threadId": "t1", "labelIds": ["STARRED"] })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "id": "m1", "threadId": "t1", "labelIds": ["STARRED"] })),
+        )
         .expect(1)
         .mount(&mock)
         .await;
     let (status, body) = server
-        .post("/v1/actions/gmail/modify_message", json!({ "connection_id": "a-1", "id": "m1", "addLabelIds": ["STARRED"] }))
+        .post(
+            "/v1/actions/gmail/modify_message",
+            json!({ "connection_id": "a-1", "id": "m1", "addLabelIds": ["STARRED"] }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["labelIds"][0], "STARRED");
@@ -59,22 +73,42 @@ async fn upstream_errors_are_502_with_the_providers_status_and_body() {
     let mock = MockServer::start().await;
     let server = gmail_server(&mock).await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({ "error": { "message": "Requested entity was not found." } })))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(
+                json!({ "error": { "message": "Requested entity was not found." } }),
+            ),
+        )
         .mount(&mock)
         .await;
-    let (status, body) = server.post("/v1/actions/gmail/get_message", json!({ "connection_id": "a-1", "id": "gone" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_message",
+            json!({ "connection_id": "a-1", "id": "gone" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(error_code(&body), "upstream_error");
     assert_eq!(body["error"]["details"]["status"], 404);
-    assert_eq!(body["error"]["details"]["body"]["error"]["message"], "Requested entity was not found.");
+    assert_eq!(
+        body["error"]["details"]["body"]["error"]["message"],
+        "Requested entity was not found."
+    );
 }
 
 #[tokio::test]
 async fn a_malformed_provider_answer_is_a_502() {
     let mock = MockServer::start().await;
     let server = gmail_server(&mock).await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({ "emailAddress": 5 }))).mount(&mock).await;
-    let (status, body) = server.post("/v1/actions/gmail/get_profile", json!({ "connection_id": "a-1" })).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "emailAddress": 5 })))
+        .mount(&mock)
+        .await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "a-1" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(error_code(&body), "upstream_invalid_response");
 }
@@ -83,18 +117,47 @@ async fn a_malformed_provider_answer_is_a_502() {
 async fn bad_action_input_is_a_400_and_unknown_or_foreign_connections_are_refused() {
     let mock = MockServer::start().await;
     let server = gmail_server(&mock).await;
-    Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(200)).expect(0).mount(&mock).await;
-    for input in [json!({}), json!({ "connection_id": "a-1", "maxResults": "many" }), json!("not an object")] {
-        let (status, body) = server.post("/v1/actions/gmail/list_messages", input.clone()).await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&mock)
+        .await;
+    for input in [
+        json!({}),
+        json!({ "connection_id": "a-1", "maxResults": "many" }),
+        json!("not an object"),
+    ] {
+        let (status, body) = server
+            .post("/v1/actions/gmail/list_messages", input.clone())
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{input}: {body}");
         error_code(&body);
     }
-    let (status, body) = server.post("/v1/actions/gmail/get_message", json!({ "connection_id": "a-1" })).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "a required input is missing: {body}");
-    let (status, body) = server.post("/v1/actions/gmail/get_profile", json!({ "connection_id": "nobody" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_message",
+            json!({ "connection_id": "a-1" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a required input is missing: {body}"
+    );
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "nobody" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "connection_not_found");
-    let (status, body) = server.post("/v1/actions/onedrive/get_drive", json!({ "connection_id": "a-1" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/onedrive/get_drive",
+            json!({ "connection_id": "a-1" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "connector_mismatch");
 }
@@ -111,11 +174,19 @@ async fn onedrive_actions_decode_typed_output() {
     Mock::given(method("GET"))
         .and(path("/me/drive"))
         .and(header("authorization", "Bearer od-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "drive-1", "driveType": "personal" })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "id": "drive-1", "driveType": "personal" })),
+        )
         .expect(1)
         .mount(&mock)
         .await;
-    let (status, body) = server.post("/v1/actions/onedrive/get_drive", json!({ "connection_id": "od-1" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/onedrive/get_drive",
+            json!({ "connection_id": "od-1" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["driveType"], "personal");
 }
@@ -129,7 +200,11 @@ async fn the_request_envelope_returns_status_headers_and_body() {
         .and(query_param("fields", "id"))
         .and(header("x-trace", "t-1"))
         .and(body_json(json!({ "name": "Receipts" })))
-        .respond_with(ResponseTemplate::new(409).insert_header("x-upstream", "1").set_body_json(json!({ "error": "exists" })))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .insert_header("x-upstream", "1")
+                .set_body_json(json!({ "error": "exists" })),
+        )
         .expect(1)
         .mount(&mock)
         .await;
@@ -151,7 +226,10 @@ async fn the_request_envelope_returns_status_headers_and_body() {
     assert_eq!(body["body"]["error"], "exists");
 
     let (status, body) = server
-        .post("/v1/connections/a-1/request", json!({ "method": "GET", "path": "//evil.example/" }))
+        .post(
+            "/v1/connections/a-1/request",
+            json!({ "method": "GET", "path": "//evil.example/" }),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");

@@ -14,14 +14,23 @@ async fn every_v1_route_without_a_valid_key_is_401() {
         if !path.starts_with("/v1/") {
             continue;
         }
-        let concrete = path.replace("{connector}", "gmail").replace('{', "").replace('}', "");
+        let concrete = path
+            .replace("{connector}", "gmail")
+            .replace('{', "")
+            .replace('}', "");
         for method in item.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let url = format!("{}{concrete}", server.url);
             for request in [
                 server.http.request(method.clone(), &url),
-                server.http.request(method.clone(), &url).bearer_auth("sk_wrong"),
-                server.http.request(method.clone(), &url).header("Authorization", "Basic c2s6"),
+                server
+                    .http
+                    .request(method.clone(), &url)
+                    .bearer_auth("sk_wrong"),
+                server
+                    .http
+                    .request(method.clone(), &url)
+                    .header("Authorization", "Basic c2s6"),
             ] {
                 let (status, body) = send(request.json(&serde_json::json!({}))).await;
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
@@ -37,7 +46,12 @@ async fn every_v1_route_without_a_valid_key_is_401() {
 async fn health_spec_and_docs_are_public() {
     let server = TestServer::start().await;
     for path in ["/healthz", "/openapi.json", "/openapi.yaml", "/docs"] {
-        let response = server.http.get(format!("{}{path}", server.url)).send().await.unwrap();
+        let response = server
+            .http
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
     let (_, health): (_, Value) = send(server.http.get(format!("{}/healthz", server.url))).await;

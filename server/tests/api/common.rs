@@ -46,7 +46,10 @@ impl TestServer {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let database_url = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => fresh_postgres_database(&admin).await,
-            _ => format!("sqlite://{}?mode=rwc", data.path().join("test.db").display()),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                data.path().join("test.db").display()
+            ),
         };
         let encryption_key = connector_server::crypto::Cipher::generate_key();
         let config = Config {
@@ -66,7 +69,10 @@ impl TestServer {
         TestServer {
             url,
             state,
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             encryption_key,
             database_url,
             _data: data,
@@ -75,7 +81,9 @@ impl TestServer {
 
     /// A request with the secret key.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.url)).bearer_auth(SECRET_KEY)
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(SECRET_KEY)
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -112,7 +120,13 @@ impl TestServer {
     }
 
     /// A gmail connection from imported tokens.
-    pub async fn import_tokens(&self, id: &str, access: &str, refresh: Option<&str>, expires_at: DateTime<Utc>) -> Value {
+    pub async fn import_tokens(
+        &self,
+        id: &str,
+        access: &str,
+        refresh: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Value {
         let (status, body) = self
             .post(
                 "/v1/connections",
@@ -164,8 +178,15 @@ pub fn token_response(access: &str, refresh: Option<&str>) -> Value {
 /// Creates a database of its own on the PostgreSQL server of `admin_url`.
 async fn fresh_postgres_database(admin_url: &str) -> String {
     use sea_orm::ConnectionTrait;
-    let name = format!("connector_test_{}", connector_server::crypto::random_token(9).to_lowercase().replace(['-', '_'], "x"));
-    let admin = connector_server::db::connect(admin_url).await.expect("TEST_DATABASE_URL connects");
+    let name = format!(
+        "connector_test_{}",
+        connector_server::crypto::random_token(9)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let admin = connector_server::db::connect(admin_url)
+        .await
+        .expect("TEST_DATABASE_URL connects");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await

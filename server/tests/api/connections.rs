@@ -9,17 +9,39 @@ use serde_json::json;
 use wiremock::matchers::{basic_auth, body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Options, SECRET_KEY, TestServer, error_code, in_an_hour, send, token_response};
+use crate::common::{
+    Options, SECRET_KEY, TestServer, error_code, in_an_hour, send, token_response,
+};
 
 /// A server with run-time definitions (CONNECTOR_DEFS_DIR) whose API is `mock`.
 async fn server_with_runtime_defs(mock: &MockServer) -> (TestServer, tempfile::TempDir) {
     let defs = tempfile::tempdir().unwrap();
     let base = mock.uri();
     let files = [
-        ("acme_keys.yaml", format!("name: acme_keys\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: api_key, in: header, name: X-Api-Key }}\nrate_limit: {{ requests: 2, per_seconds: 1 }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n")),
-        ("acme_basic.yaml", format!("name: acme_basic\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: basic }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n")),
-        ("acme_bearer.yaml", format!("name: acme_bearer\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: bearer }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n")),
-        ("acme_machine.yaml", format!("name: acme_machine\nversion: 2.1.0\nbase_url: {base}/api\nauth: {{ kind: oauth2_client_credentials, token_url: {base}/token, scopes: [read] }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n")),
+        (
+            "acme_keys.yaml",
+            format!(
+                "name: acme_keys\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: api_key, in: header, name: X-Api-Key }}\nrate_limit: {{ requests: 2, per_seconds: 1 }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
+            ),
+        ),
+        (
+            "acme_basic.yaml",
+            format!(
+                "name: acme_basic\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: basic }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
+            ),
+        ),
+        (
+            "acme_bearer.yaml",
+            format!(
+                "name: acme_bearer\nversion: 1.0.0\nbase_url: {base}/api\nauth: {{ kind: bearer }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
+            ),
+        ),
+        (
+            "acme_machine.yaml",
+            format!(
+                "name: acme_machine\nversion: 2.1.0\nbase_url: {base}/api\nauth: {{ kind: oauth2_client_credentials, token_url: {base}/token, scopes: [read] }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
+            ),
+        ),
         ("not-yaml.txt", "ignored".to_owned()),
     ];
     for (file, text) in files {
@@ -43,10 +65,26 @@ async fn create(server: &TestServer, body: serde_json::Value) -> serde_json::Val
 async fn each_auth_kind_puts_its_credential_where_the_definition_says() {
     let mock = MockServer::start().await;
     let (server, _defs) = server_with_runtime_defs(&mock).await;
-    Mock::given(path("/api/ping")).and(header("x-api-key", "key-1")).respond_with(ResponseTemplate::new(200).set_body_string("keys")).mount(&mock).await;
-    Mock::given(path("/api/ping")).and(basic_auth("ann", "pw")).respond_with(ResponseTemplate::new(200).set_body_string("basic")).mount(&mock).await;
-    Mock::given(path("/api/ping")).and(header("authorization", "Bearer tok-1")).respond_with(ResponseTemplate::new(200).set_body_string("bearer")).mount(&mock).await;
-    Mock::given(path("/api/ping")).and(header("authorization", "Bearer machine-1")).respond_with(ResponseTemplate::new(200).set_body_string("machine")).mount(&mock).await;
+    Mock::given(path("/api/ping"))
+        .and(header("x-api-key", "key-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("keys"))
+        .mount(&mock)
+        .await;
+    Mock::given(path("/api/ping"))
+        .and(basic_auth("ann", "pw"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("basic"))
+        .mount(&mock)
+        .await;
+    Mock::given(path("/api/ping"))
+        .and(header("authorization", "Bearer tok-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("bearer"))
+        .mount(&mock)
+        .await;
+    Mock::given(path("/api/ping"))
+        .and(header("authorization", "Bearer machine-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("machine"))
+        .mount(&mock)
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=client_credentials"))
@@ -54,16 +92,33 @@ async fn each_auth_kind_puts_its_credential_where_the_definition_says() {
         .expect(1)
         .mount(&mock)
         .await;
-    let (status, _) = server.put("/v1/integrations/acme_machine", json!({ "client_id": "m", "client_secret": "s" })).await;
+    let (status, _) = server
+        .put(
+            "/v1/integrations/acme_machine",
+            json!({ "client_id": "m", "client_secret": "s" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     create(&server, json!({ "connector": "acme_keys", "connection_id": "k", "credentials": { "api_key": "key-1" } })).await;
     create(&server, json!({ "connector": "acme_basic", "connection_id": "b", "credentials": { "username": "ann", "password": "pw" } })).await;
     create(&server, json!({ "connector": "acme_bearer", "connection_id": "t", "credentials": { "token": "tok-1" } })).await;
-    let machine = create(&server, json!({ "connector": "acme_machine", "connection_id": "m" })).await;
-    assert!(machine["expires_at"].is_string(), "the client-credentials token was fetched now");
+    let machine = create(
+        &server,
+        json!({ "connector": "acme_machine", "connection_id": "m" }),
+    )
+    .await;
+    assert!(
+        machine["expires_at"].is_string(),
+        "the client-credentials token was fetched now"
+    );
 
-    for (id, expected) in [("k", "keys"), ("b", "basic"), ("t", "bearer"), ("m", "machine")] {
+    for (id, expected) in [
+        ("k", "keys"),
+        ("b", "basic"),
+        ("t", "bearer"),
+        ("m", "machine"),
+    ] {
         let (status, body) = server.get(&format!("/v1/proxy/{id}/ping")).await;
         assert_eq!(status, StatusCode::OK, "{id}");
         assert_eq!(body, expected);
@@ -76,8 +131,24 @@ async fn run_time_definitions_are_listed_untyped() {
     let (server, _defs) = server_with_runtime_defs(&mock).await;
     let (status, list) = server.get("/v1/connectors").await;
     assert_eq!(status, StatusCode::OK);
-    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["gmail", "onedrive", "dropbox", "acme_basic", "acme_bearer", "acme_keys", "acme_machine"]);
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gmail",
+            "onedrive",
+            "dropbox",
+            "acme_basic",
+            "acme_bearer",
+            "acme_keys",
+            "acme_machine"
+        ]
+    );
     let (_, machine) = server.get("/v1/connectors/acme_machine").await;
     assert_eq!(machine["typed"], false);
     assert_eq!(machine["version"], "2.1.0");
@@ -85,7 +156,13 @@ async fn run_time_definitions_are_listed_untyped() {
     let (_, gmail) = server.get("/v1/connectors/gmail").await;
     assert_eq!(gmail["typed"], true);
     assert_eq!(gmail["source"], "builtin");
-    assert!(gmail["endpoints"].as_array().unwrap().iter().any(|e| e["name"] == "list_messages" && e["paginated"] == true));
+    assert!(
+        gmail["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "list_messages" && e["paginated"] == true)
+    );
     let (status, body) = server.get("/v1/connectors/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "connector_not_found");
@@ -100,7 +177,10 @@ async fn an_invalid_run_time_definition_stops_the_start_with_its_location() {
         defs_dir: Some(defs.path().to_path_buf()),
         ..Default::default()
     };
-    let error = connector_server::start(&config).await.err().expect("the start fails");
+    let error = connector_server::start(&config)
+        .await
+        .err()
+        .expect("the start fails");
     assert!(error.contains("bad.yaml:8:"), "{error}");
     assert!(error.contains("{id}"), "{error}");
 }
@@ -109,7 +189,11 @@ async fn an_invalid_run_time_definition_stops_the_start_with_its_location() {
 async fn the_connectors_rate_limit_is_enforced() {
     let mock = MockServer::start().await;
     let (server, _defs) = server_with_runtime_defs(&mock).await;
-    Mock::given(path("/api/ping")).respond_with(ResponseTemplate::new(200)).expect(4).mount(&mock).await;
+    Mock::given(path("/api/ping"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(4)
+        .mount(&mock)
+        .await;
     create(&server, json!({ "connector": "acme_keys", "connection_id": "rl", "credentials": { "api_key": "k" } })).await;
     let started = Instant::now();
     for _ in 0..4 {
@@ -117,7 +201,11 @@ async fn the_connectors_rate_limit_is_enforced() {
         assert_eq!(status, StatusCode::OK);
     }
     // 2 requests a second: the 3rd waits for the next window.
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -134,17 +222,32 @@ async fn connections_are_listed_by_page_and_filter_got_and_deleted() {
     let (_, first) = server.get("/v1/connections?limit=2").await;
     assert_eq!(first["data"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, second) = server.get(&format!("/v1/connections?limit=2&cursor={cursor}")).await;
-    let (_, third) = server.get(&format!("/v1/connections?limit=2&cursor={}", second["next_cursor"].as_str().unwrap())).await;
+    let (_, second) = server
+        .get(&format!("/v1/connections?limit=2&cursor={cursor}"))
+        .await;
+    let (_, third) = server
+        .get(&format!(
+            "/v1/connections?limit=2&cursor={}",
+            second["next_cursor"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(third["data"].as_array().unwrap().len(), 1);
     assert!(third.get("next_cursor").is_none());
     let ids: Vec<String> = [&first, &second, &third]
         .iter()
-        .flat_map(|page| page["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()))
+        .flat_map(|page| {
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+        })
         .collect();
     assert_eq!(ids, ["c-0", "c-1", "c-2", "c-3", "c-4"]);
 
-    let (_, odd) = server.get("/v1/connections?end_user_id=odd&connector=gmail").await;
+    let (_, odd) = server
+        .get("/v1/connections?end_user_id=odd&connector=gmail")
+        .await;
     assert_eq!(odd["data"].as_array().unwrap().len(), 2);
     let (_, none) = server.get("/v1/connections?connector=dropbox").await;
     assert!(none["data"].as_array().unwrap().is_empty());
@@ -153,12 +256,22 @@ async fn connections_are_listed_by_page_and_filter_got_and_deleted() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["metadata"]["i"], 3);
     assert_eq!(one["end_user_id"], "odd");
-    assert!(!one.to_string().contains("secret-"), "no secrets in a connection");
+    assert!(
+        !one.to_string().contains("secret-"),
+        "no secrets in a connection"
+    );
 
     // Secrets are sealed at rest.
-    let stored = connector_server::db::entities::credential::Entity::find().all(&server.state.db).await.unwrap();
+    let stored = connector_server::db::entities::credential::Entity::find()
+        .all(&server.state.db)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 5);
-    assert!(stored.iter().all(|row| !row.sealed.contains("secret-") && row.version == 1));
+    assert!(
+        stored
+            .iter()
+            .all(|row| !row.sealed.contains("secret-") && row.version == 1)
+    );
 
     let (status, _) = server.delete("/v1/connections/c-3").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -167,7 +280,10 @@ async fn connections_are_listed_by_page_and_filter_got_and_deleted() {
     assert_eq!(error_code(&body), "connection_not_found");
     let (status, _) = server.delete("/v1/connections/c-3").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let stored = connector_server::db::entities::credential::Entity::find_by_id("c-3").one(&server.state.db).await.unwrap();
+    let stored = connector_server::db::entities::credential::Entity::find_by_id("c-3")
+        .one(&server.state.db)
+        .await
+        .unwrap();
     assert!(stored.is_none(), "its secrets are gone");
 
     for query in ["limit=0", "limit=500", "cursor=%%%"] {
@@ -182,31 +298,76 @@ async fn bad_input_gets_a_4xx_with_the_error_body() {
     let server = TestServer::start().await;
     create(&server, json!({ "connector": "gmail", "connection_id": "dup", "credentials": { "access_token": "a" } })).await;
     let cases = [
-        (json!({ "connector": "gmail", "connection_id": "dup", "credentials": { "access_token": "a" } }), StatusCode::CONFLICT, "connection_exists"),
-        (json!({ "connector": "nope", "credentials": { "token": "a" } }), StatusCode::NOT_FOUND, "connector_not_found"),
-        (json!({ "connector": "gmail" }), StatusCode::BAD_REQUEST, "invalid_credentials"),
-        (json!({ "connector": "gmail", "connection_id": "has space", "credentials": { "access_token": "a" } }), StatusCode::BAD_REQUEST, "invalid_input"),
-        (json!({ "connector": "gmail", "connection_config": { "tenant": "x" }, "credentials": { "access_token": "a" } }), StatusCode::BAD_REQUEST, "invalid_input"),
-        (json!({ "connector": ["gmail"] }), StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            json!({ "connector": "gmail", "connection_id": "dup", "credentials": { "access_token": "a" } }),
+            StatusCode::CONFLICT,
+            "connection_exists",
+        ),
+        (
+            json!({ "connector": "nope", "credentials": { "token": "a" } }),
+            StatusCode::NOT_FOUND,
+            "connector_not_found",
+        ),
+        (
+            json!({ "connector": "gmail" }),
+            StatusCode::BAD_REQUEST,
+            "invalid_credentials",
+        ),
+        (
+            json!({ "connector": "gmail", "connection_id": "has space", "credentials": { "access_token": "a" } }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "connector": "gmail", "connection_config": { "tenant": "x" }, "credentials": { "access_token": "a" } }),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            json!({ "connector": ["gmail"] }),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
     ];
     for (input, status, code) in cases {
         let (got, body) = server.post("/v1/connections", input.clone()).await;
         assert_eq!(got, status, "{input}: {body}");
         assert_eq!(error_code(&body), code, "{input}");
     }
-    let (status, body) = send(server.request(Method::POST, "/v1/connections").header("content-type", "application/json").body("{not json")).await;
+    let (status, body) = send(
+        server
+            .request(Method::POST, "/v1/connections")
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_request");
     let huge = "x".repeat(3 * 1024 * 1024);
-    let (status, body) = server.post("/v1/connections", json!({ "connector": "gmail", "metadata": { "huge": huge } })).await;
+    let (status, body) = server
+        .post(
+            "/v1/connections",
+            json!({ "connector": "gmail", "metadata": { "huge": huge } }),
+        )
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&body), "payload_too_large");
     let (status, body) = server.get("/v1/connections/dup/token").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = server.put("/v1/integrations/gmail", json!({ "client_id": "", "client_secret": "s" })).await;
+    let (status, body) = server
+        .put(
+            "/v1/integrations/gmail",
+            json!({ "client_id": "", "client_secret": "s" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");
-    let (status, body) = server.put("/v1/integrations/gmail", json!({ "client_id": "c", "client_secret": "s", "token_url": "ftp://x" })).await;
+    let (status, body) = server
+        .put(
+            "/v1/integrations/gmail",
+            json!({ "client_id": "c", "client_secret": "s", "token_url": "ftp://x" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");
 }
@@ -226,8 +387,15 @@ async fn integrations_are_stored_without_showing_the_secret() {
     assert_eq!(got["source"], "api");
     assert_eq!(got["scopes"][0], "files.metadata.read");
     assert!(!got.to_string().contains("app-secret"));
-    let stored = connector_server::db::entities::integration::Entity::find_by_id("dropbox").one(&server.state.db).await.unwrap().unwrap();
-    assert!(!stored.client_secret.contains("app-secret"), "sealed at rest");
+    let stored = connector_server::db::entities::integration::Entity::find_by_id("dropbox")
+        .one(&server.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !stored.client_secret.contains("app-secret"),
+        "sealed at rest"
+    );
     let (status, _) = server.delete("/v1/integrations/dropbox").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = server.get("/v1/integrations/dropbox").await;

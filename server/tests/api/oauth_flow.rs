@@ -22,9 +22,12 @@ struct PkceVerifierMatches {
 
 impl wiremock::Match for PkceVerifierMatches {
     fn matches(&self, request: &wiremock::Request) -> bool {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body).into_owned().collect();
-        form.get("code_verifier")
-            .is_some_and(|verifier| URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == self.challenge)
+        let form: HashMap<String, String> = url::form_urlencoded::parse(&request.body)
+            .into_owned()
+            .collect();
+        form.get("code_verifier").is_some_and(|verifier| {
+            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == self.challenge
+        })
     }
 }
 
@@ -49,8 +52,15 @@ async fn callback(server: &TestServer, query: &[(&str, &str)]) -> reqwest::Respo
 fn location(response: &reqwest::Response) -> HashMap<String, String> {
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with("https://app.example.com/done?"), "{location}");
-    url::Url::parse(location).unwrap().query_pairs().into_owned().collect()
+    assert!(
+        location.starts_with("https://app.example.com/done?"),
+        "{location}"
+    );
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 #[tokio::test]
@@ -66,21 +76,40 @@ async fn the_code_flow_with_pkce_creates_a_connection() {
     .await;
     assert_eq!(started["connection_id"], "oauth-1");
     let state = started["state"].as_str().unwrap();
-    assert!(started["authorization_url"].as_str().unwrap().starts_with(&format!("{}/authorize?", mock.uri())));
+    assert!(
+        started["authorization_url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/authorize?", mock.uri()))
+    );
     assert_eq!(query["response_type"], "code");
     assert_eq!(query["client_id"], "client-1");
-    assert_eq!(query["redirect_uri"], format!("{}/oauth/callback", server.url));
+    assert_eq!(
+        query["redirect_uri"],
+        format!("{}/oauth/callback", server.url)
+    );
     assert_eq!(query["state"], state);
     assert_eq!(query["code_challenge_method"], "S256");
-    assert_eq!(query["access_type"], "offline", "the definition's authorization_params");
-    assert!(query["scope"].contains("https://www.googleapis.com/auth/gmail"), "{}", query["scope"]);
+    assert_eq!(
+        query["access_type"], "offline",
+        "the definition's authorization_params"
+    );
+    assert!(
+        query["scope"].contains("https://www.googleapis.com/auth/gmail"),
+        "{}",
+        query["scope"]
+    );
 
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=authorization_code"))
         .and(body_string_contains("code=the-code"))
-        .and(PkceVerifierMatches { challenge: query["code_challenge"].clone() })
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("at-1", Some("rt-1"))))
+        .and(PkceVerifierMatches {
+            challenge: query["code_challenge"].clone(),
+        })
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_response("at-1", Some("rt-1"))),
+        )
         .expect(1)
         .mount(&mock)
         .await;
@@ -96,7 +125,10 @@ async fn the_code_flow_with_pkce_creates_a_connection() {
     assert_eq!(connection["connector"], "gmail");
     assert_eq!(connection["end_user_id"], "user-7");
     assert!(connection["expires_at"].is_string());
-    assert!(!connection.to_string().contains("at-1"), "a connection never shows its tokens");
+    assert!(
+        !connection.to_string().contains("at-1"),
+        "a connection never shows its tokens"
+    );
     let (_, token) = server.get("/v1/connections/oauth-1/token").await;
     assert_eq!(token["access_token"], "at-1");
 
@@ -111,26 +143,47 @@ async fn a_wrong_pkce_verifier_fails_the_exchange() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    let (started, _) = authorize(&server, json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" })).await;
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" }),
+    )
+    .await;
     // The provider only accepts the verifier of another challenge.
     Mock::given(method("POST"))
         .and(path("/token"))
-        .and(PkceVerifierMatches { challenge: "not-the-challenge".into() })
+        .and(PkceVerifierMatches {
+            challenge: "not-the-challenge".into(),
+        })
         .respond_with(ResponseTemplate::new(200).set_body_json(token_response("at-1", None)))
         .expect(0)
         .mount(&mock)
         .await;
     Mock::given(method("POST"))
         .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_grant", "error_description": "code_verifier mismatch" })))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({ "error": "invalid_grant", "error_description": "code_verifier mismatch" }),
+        ))
         .mount(&mock)
         .await;
-    let response = callback(&server, &[("code", "c"), ("state", started["state"].as_str().unwrap())]).await;
+    let response = callback(
+        &server,
+        &[("code", "c"), ("state", started["state"].as_str().unwrap())],
+    )
+    .await;
     let back = location(&response);
     assert_eq!(back["status"], "error");
     assert!(back["error"].contains("invalid_grant"), "{}", back["error"]);
-    let (status, _) = server.get(&format!("/v1/connections/{}", started["connection_id"].as_str().unwrap())).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a failed exchange creates nothing");
+    let (status, _) = server
+        .get(&format!(
+            "/v1/connections/{}",
+            started["connection_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a failed exchange creates nothing"
+    );
 }
 
 #[tokio::test]
@@ -145,10 +198,23 @@ async fn an_expired_state_is_refused() {
     })
     .await;
     server.integrate("gmail", &mock.uri()).await;
-    Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(200).set_body_json(token_response("at", None))).expect(0).mount(&mock).await;
-    let (started, _) = authorize(&server, json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" })).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("at", None)))
+        .expect(0)
+        .mount(&mock)
+        .await;
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" }),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let response = callback(&server, &[("code", "c"), ("state", started["state"].as_str().unwrap())]).await;
+    let response = callback(
+        &server,
+        &[("code", "c"), ("state", started["state"].as_str().unwrap())],
+    )
+    .await;
     let back = location(&response);
     assert_eq!(back["status"], "error");
     assert!(back["error"].contains("expired"), "{}", back["error"]);
@@ -165,8 +231,19 @@ async fn callbacks_without_a_known_state_or_with_a_provider_error_fail() {
     let missing = callback(&server, &[("code", "c")]).await;
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
 
-    let (started, _) = authorize(&server, json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" })).await;
-    let denied = callback(&server, &[("error", "access_denied"), ("state", started["state"].as_str().unwrap())]).await;
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" }),
+    )
+    .await;
+    let denied = callback(
+        &server,
+        &[
+            ("error", "access_denied"),
+            ("state", started["state"].as_str().unwrap()),
+        ],
+    )
+    .await;
     let back = location(&denied);
     assert_eq!(back["status"], "error");
     assert!(back["error"].contains("access_denied"));
@@ -177,9 +254,21 @@ async fn without_a_redirect_url_the_callback_shows_a_page() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(200).set_body_json(token_response("at", Some("rt")))).mount(&mock).await;
-    let (started, _) = authorize(&server, json!({ "connector": "gmail", "connection_id": "page-1" })).await;
-    let response = callback(&server, &[("code", "c"), ("state", started["state"].as_str().unwrap())]).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("at", Some("rt"))))
+        .mount(&mock)
+        .await;
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "gmail", "connection_id": "page-1" }),
+    )
+    .await;
+    let response = callback(
+        &server,
+        &[("code", "c"), ("state", started["state"].as_str().unwrap())],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains("page-1"));
 }
@@ -187,16 +276,30 @@ async fn without_a_redirect_url_the_callback_shows_a_page() {
 #[tokio::test]
 async fn authorize_refuses_what_it_cannot_do() {
     let server = TestServer::start().await;
-    let (status, body) = server.post("/v1/oauth/authorize", json!({ "connector": "nope" })).await;
+    let (status, body) = server
+        .post("/v1/oauth/authorize", json!({ "connector": "nope" }))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "connector_not_found");
     // No integration stored and none in the environment.
-    let (status, body) = server.post("/v1/oauth/authorize", json!({ "connector": "onedrive" })).await;
+    let (status, body) = server
+        .post("/v1/oauth/authorize", json!({ "connector": "onedrive" }))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "integration_missing");
-    let (status, body) = server.post("/v1/oauth/authorize", json!({ "connector": "gmail", "redirect_url": "not a url" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/oauth/authorize",
+            json!({ "connector": "gmail", "redirect_url": "not a url" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = server.post("/v1/oauth/authorize", json!({ "connector": "gmail", "connection_id": "bad id!" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/oauth/authorize",
+            json!({ "connector": "gmail", "connection_id": "bad id!" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");
 }

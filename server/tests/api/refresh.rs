@@ -17,12 +17,16 @@ async fn an_expired_token_is_refreshed_before_use_and_a_rotated_refresh_token_is
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("r-1", "old", Some("rt-1"), expired()).await;
+    server
+        .import_tokens("r-1", "old", Some("rt-1"), expired())
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=rt-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("new-1", Some("rt-2"))))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_response("new-1", Some("rt-2"))),
+        )
         .expect(1)
         .mount(&mock)
         .await;
@@ -40,7 +44,9 @@ async fn an_expired_token_is_refreshed_before_use_and_a_rotated_refresh_token_is
     assert!(token["expires_at"].is_string());
 
     // The rotated refresh token (rt-2) is the one used next; without rotation it stays.
-    let (_, token) = server.get("/v1/connections/r-1/token?force_refresh=true").await;
+    let (_, token) = server
+        .get("/v1/connections/r-1/token?force_refresh=true")
+        .await;
     assert_eq!(token["access_token"], "new-2");
     let (status, connection) = server.post("/v1/connections/r-1/refresh", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{connection}");
@@ -52,8 +58,14 @@ async fn a_valid_token_is_not_refreshed() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("r-2", "fresh", Some("rt"), in_an_hour()).await;
-    Mock::given(path("/token")).respond_with(ResponseTemplate::new(500)).expect(0).mount(&mock).await;
+    server
+        .import_tokens("r-2", "fresh", Some("rt"), in_an_hour())
+        .await;
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&mock)
+        .await;
     let (_, token) = server.get("/v1/connections/r-2/token").await;
     assert_eq!(token["access_token"], "fresh");
 }
@@ -63,10 +75,16 @@ async fn twenty_concurrent_calls_on_an_expired_token_make_one_token_request() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("r-3", "old", Some("rt"), expired()).await;
+    server
+        .import_tokens("r-3", "old", Some("rt"), expired())
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("new", None)).set_delay(std::time::Duration::from_millis(200)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_response("new", None))
+                .set_delay(std::time::Duration::from_millis(200)),
+        )
         .expect(1)
         .mount(&mock)
         .await;
@@ -82,7 +100,10 @@ async fn twenty_concurrent_calls_on_an_expired_token_make_one_token_request() {
         async move { request.send().await.unwrap().status() }
     });
     let statuses = futures_util::future::join_all(calls).await;
-    assert!(statuses.iter().all(|status| *status == StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|status| *status == StatusCode::OK),
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +111,9 @@ async fn an_upstream_401_refreshes_once_and_retries() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("r-4", "revoked", Some("rt"), in_an_hour()).await;
+    server
+        .import_tokens("r-4", "revoked", Some("rt"), in_an_hour())
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(token_response("renewed", None)))
@@ -110,7 +133,12 @@ async fn an_upstream_401_refreshes_once_and_retries() {
         .expect(1)
         .mount(&mock)
         .await;
-    let (status, body) = server.post("/v1/actions/gmail/get_profile", json!({ "connection_id": "r-4" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "r-4" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["emailAddress"], "a@example.com");
 }
@@ -120,24 +148,42 @@ async fn invalid_grant_marks_the_connection_needs_reauth() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("r-5", "old", Some("revoked-refresh"), expired()).await;
+    server
+        .import_tokens("r-5", "old", Some("revoked-refresh"), expired())
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_grant", "error_description": "Token has been revoked." })))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({ "error": "invalid_grant", "error_description": "Token has been revoked." }),
+        ))
         .expect(1)
         .mount(&mock)
         .await;
     // Nothing reaches the API once the connection needs re-authorization.
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&mock).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&mock)
+        .await;
 
     let (status, body) = server.get("/v1/connections/r-5/token").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(error_code(&body), "needs_reauth");
     let (_, connection) = server.get("/v1/connections/r-5").await;
     assert_eq!(connection["status"], "needs_reauth");
-    assert!(connection["last_error"].as_str().unwrap().contains("invalid_grant"));
+    assert!(
+        connection["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_grant")
+    );
 
-    let (status, body) = server.post("/v1/actions/gmail/get_profile", json!({ "connection_id": "r-5" })).await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "r-5" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "needs_reauth");
     let (status, body) = server.get("/v1/proxy/r-5/users/me/profile").await;

@@ -8,24 +8,51 @@ use serde_json::Value;
 use crate::common::{TestServer, send};
 
 fn committed(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../openapi").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../openapi")
+        .join(file)
 }
 
 #[tokio::test]
 async fn committed_documents_are_what_the_server_serves() {
     let server = TestServer::start().await;
-    let json = server.http.get(format!("{}/openapi.json", server.url)).send().await.unwrap().text().await.unwrap();
-    let yaml = server.http.get(format!("{}/openapi.yaml", server.url)).send().await.unwrap().text().await.unwrap();
+    let json = server
+        .http
+        .get(format!("{}/openapi.json", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let yaml = server
+        .http
+        .get(format!("{}/openapi.yaml", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::create_dir_all(committed("")).unwrap();
         std::fs::write(committed("openapi.json"), &json).unwrap();
         std::fs::write(committed("openapi.yaml"), &yaml).unwrap();
     }
     let stale = "is stale: run `UPDATE_OPENAPI=1 cargo test -p server --test api spec` (or `cargo run -p server -- openapi > openapi/openapi.json` and `… openapi --yaml > openapi/openapi.yaml`) and commit";
-    assert!(std::fs::read_to_string(committed("openapi.json")).unwrap_or_default() == json, "openapi/openapi.json {stale}");
-    assert!(std::fs::read_to_string(committed("openapi.yaml")).unwrap_or_default() == yaml, "openapi/openapi.yaml {stale}");
+    assert!(
+        std::fs::read_to_string(committed("openapi.json")).unwrap_or_default() == json,
+        "openapi/openapi.json {stale}"
+    );
+    assert!(
+        std::fs::read_to_string(committed("openapi.yaml")).unwrap_or_default() == yaml,
+        "openapi/openapi.yaml {stale}"
+    );
     // The offline document (`connector openapi`) is the same.
-    assert_eq!(connector_server::app::spec_json(&connector_server::app::offline_document()), json);
+    assert_eq!(
+        connector_server::app::spec_json(&connector_server::app::offline_document()),
+        json
+    );
 }
 
 #[tokio::test]
@@ -57,11 +84,25 @@ async fn the_document_describes_the_api() {
     assert_eq!(action["tags"][0], "gmail");
     assert_eq!(action["security"][0]["secret_key"], Value::Array(vec![]));
     for status in ["200", "400", "401", "404", "409", "502"] {
-        assert!(action["responses"][status].is_object(), "action response {status}");
+        assert!(
+            action["responses"][status].is_object(),
+            "action response {status}"
+        );
     }
     let schemas = spec["components"]["schemas"].as_object().unwrap();
-    for schema in ["GmailListMessagesInput", "GmailListMessagesResponse", "OnedriveGetItemResponse", "DropboxListFolderResponse", "ErrorBody", "Connection"] {
-        assert!(schemas.contains_key(schema), "schema {schema} is missing; have {:?}", schemas.keys().collect::<Vec<_>>());
+    for schema in [
+        "GmailListMessagesInput",
+        "GmailListMessagesResponse",
+        "OnedriveGetItemResponse",
+        "DropboxListFolderResponse",
+        "ErrorBody",
+        "Connection",
+    ] {
+        assert!(
+            schemas.contains_key(schema),
+            "schema {schema} is missing; have {:?}",
+            schemas.keys().collect::<Vec<_>>()
+        );
     }
     // Operation ids are unique.
     let mut ids: Vec<&str> = paths
@@ -73,9 +114,26 @@ async fn the_document_describes_the_api() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), count, "duplicate operation ids");
-    assert_eq!(spec["components"]["securitySchemes"]["secret_key"]["scheme"], "bearer");
-    assert_eq!(spec["paths"]["/v1/connections"]["get"]["security"][0]["secret_key"], Value::Array(vec![]));
+    assert_eq!(
+        spec["components"]["securitySchemes"]["secret_key"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        spec["paths"]["/v1/connections"]["get"]["security"][0]["secret_key"],
+        Value::Array(vec![])
+    );
 
-    let docs = server.http.get(format!("{}/docs", server.url)).send().await.unwrap().text().await.unwrap();
-    assert!(docs.contains("/v1/proxy/{connection_id}/{path}"), "Swagger UI shows the served document");
+    let docs = server
+        .http
+        .get(format!("{}/docs", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        docs.contains("/v1/proxy/{connection_id}/{path}"),
+        "Swagger UI shows the served document"
+    );
 }

@@ -13,7 +13,11 @@ use crate::common::{SECRET_KEY, TestServer, expired, token_response};
 struct Process(tokio::process::Child, String);
 
 async fn spawn(server: &TestServer) -> Process {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector"))
         .arg("serve")
@@ -29,7 +33,10 @@ async fn spawn(server: &TestServer) -> Process {
         .expect("the connector binary starts");
     let url = format!("http://{bind}");
     for _ in 0..200 {
-        if reqwest::get(format!("{url}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{url}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return Process(child, url);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -46,10 +53,16 @@ async fn two_processes_race_a_refresh_and_make_one_token_request() {
     let mock = MockServer::start().await;
     let server = TestServer::start().await;
     server.integrate("gmail", &mock.uri()).await;
-    server.import_tokens("shared", "old", Some("rt"), expired()).await;
+    server
+        .import_tokens("shared", "old", Some("rt"), expired())
+        .await;
     Mock::given(method("POST"))
         .and(path("/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("new", Some("rt-2"))).set_delay(Duration::from_millis(300)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_response("new", Some("rt-2")))
+                .set_delay(Duration::from_millis(300)),
+        )
         .expect(1)
         .mount(&mock)
         .await;
@@ -65,10 +78,15 @@ async fn two_processes_race_a_refresh_and_make_one_token_request() {
     let http = reqwest::Client::new();
     let calls = (0..20).map(|i| {
         let url = if i % 2 == 0 { &first.1 } else { &second.1 };
-        let request = http.get(format!("{url}/v1/proxy/shared/users/me/labels")).bearer_auth(SECRET_KEY);
+        let request = http
+            .get(format!("{url}/v1/proxy/shared/users/me/labels"))
+            .bearer_auth(SECRET_KEY);
         async move { request.send().await.unwrap().status() }
     });
     let statuses = futures_util::future::join_all(calls).await;
-    assert!(statuses.iter().all(|status| *status == StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|status| *status == StatusCode::OK),
+        "{statuses:?}"
+    );
     drop((first.0, second.0));
 }
