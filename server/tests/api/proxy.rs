@@ -234,3 +234,26 @@ async fn unknown_connections_are_404() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "connection_not_found");
 }
+
+#[tokio::test]
+async fn a_known_connection_is_served_from_the_cache() {
+    use sea_orm::EntityTrait;
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).expect(2).mount(&mock).await;
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK);
+    // Behind the server's back, so nothing invalidates its cache: the next call must not
+    // need the database.
+    connector_server::db::entities::credential::Entity::delete_by_id("p-1")
+        .exec(&server.state.db)
+        .await
+        .unwrap();
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK);
+    // A change made through the API is seen at once.
+    let (status, _) = server.delete("/v1/connections/p-1").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
