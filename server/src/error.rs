@@ -107,6 +107,11 @@ impl ApiError {
         &self.body_mut().error.code
     }
 
+    /// The message, for errors that are reported elsewhere (a callback page, a refresh).
+    pub fn message(mut self) -> String {
+        std::mem::take(&mut self.body_mut().error.message)
+    }
+
     /// The same error as a typed action answers it.
     pub fn into_action_error(self) -> ActionError {
         let status = match &self {

@@ -221,7 +221,7 @@ async fn exchange(state: &AppState, current: &Loaded) -> Result<TokenSet, OAuthE
     let (app, _) = state
         .oauth_app(entry)
         .await
-        .map_err(|mut error| OAuthError::Config(error.code().to_owned()))?;
+        .map_err(|error| OAuthError::Config(error.message()))?;
     match (&current.secret, entry.def.auth.kind) {
         (_, AuthKind::Oauth2ClientCredentials) => {
             let scopes: Vec<String> =

@@ -227,10 +227,7 @@ async fn complete(
     let entry = state
         .connector(&session.connector)
         .map_err(|_| "the connector is no longer loaded".to_owned())?;
-    let (app, _) = state
-        .oauth_app(entry)
-        .await
-        .map_err(|mut error| error.code().to_owned())?;
+    let (app, _) = state.oauth_app(entry).await.map_err(ApiError::message)?;
     let verifier = match &session.pkce_verifier {
         Some(sealed) => Some(
             state

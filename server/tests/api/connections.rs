@@ -42,6 +42,12 @@ async fn server_with_runtime_defs(mock: &MockServer) -> (TestServer, tempfile::T
                 "name: acme_machine\nversion: 2.1.0\nbase_url: {base}/api\nauth: {{ kind: oauth2_client_credentials, token_url: {base}/token, scopes: [read] }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
             ),
         ),
+        (
+            "acme_slow.yaml",
+            format!(
+                "name: acme_slow\nversion: 1.0.0\nbase_url: {base}/slow\nauth: {{ kind: none }}\ntimeout_ms: 300\nretry: {{ max_attempts: 1 }}\nendpoints:\n  ping: {{ method: GET, path: /ping }}\n"
+            ),
+        ),
         ("not-yaml.txt", "ignored".to_owned()),
     ];
     for (file, text) in files {
@@ -146,7 +152,8 @@ async fn run_time_definitions_are_listed_untyped() {
             "acme_basic",
             "acme_bearer",
             "acme_keys",
-            "acme_machine"
+            "acme_machine",
+            "acme_slow"
         ]
     );
     let (_, machine) = server.get("/v1/connectors/acme_machine").await;
@@ -401,4 +408,24 @@ async fn integrations_are_stored_without_showing_the_secret() {
     let (status, _) = server.get("/v1/integrations/dropbox").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let _ = SECRET_KEY;
+}
+
+#[tokio::test]
+async fn a_provider_that_hangs_is_a_504() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_runtime_defs(&mock).await;
+    Mock::given(path("/slow/ping"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&mock)
+        .await;
+    create(
+        &server,
+        json!({ "connector": "acme_slow", "connection_id": "slow" }),
+    )
+    .await;
+    let started = Instant::now();
+    let (status, body) = server.get("/v1/proxy/slow/ping").await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(error_code(&body), "upstream_timeout");
+    assert!(started.elapsed() < Duration::from_secs(3));
 }

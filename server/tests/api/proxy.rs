@@ -240,7 +240,11 @@ async fn a_known_connection_is_served_from_the_cache() {
     use sea_orm::EntityTrait;
     let mock = MockServer::start().await;
     let server = server_with_connection(&mock).await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).expect(2).mount(&mock).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(2)
+        .mount(&mock)
+        .await;
     let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
     assert_eq!(status, StatusCode::OK);
     // Behind the server's back, so nothing invalidates its cache: the next call must not
