@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
-use poem::middleware::Tracing;
 use poem::web::{Html, WithContentType};
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
@@ -81,8 +80,25 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             })),
         )
         .data(state)
-        .with(Tracing)
         .catch_all_error(render_any_error)
+        .around(log_request)
+}
+
+/// One log line per request: method, path, status, duration. Never the query string, which
+/// carries OAuth codes and states on the callback and anything a caller put there.
+async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.call(request).await?.into_response();
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(response)
 }
 
 /// 413 for a body over the limit, whether it announces its length or comes chunked.
