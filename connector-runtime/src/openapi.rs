@@ -60,6 +60,7 @@ pub enum ActionStatus {
     NotFound,
     Conflict,
     TooManyRequests,
+    Internal,
     BadGateway,
     GatewayTimeout,
 }
@@ -165,6 +166,9 @@ pub enum ActionResponse<T: ToJSON + ParseFromJSON> {
     /// The provider kept answering 429.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),
+    /// The server failed (its database, its configuration); the details are in its log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
     /// The provider answered with an error (its status and body are in `details`), or with a
     /// response that does not match the endpoint's schema.
     #[oai(status = 502)]
@@ -192,6 +196,7 @@ impl<T: ToJSON + ParseFromJSON> From<ActionError> for ActionResponse<T> {
             ActionStatus::NotFound => ActionResponse::NotFound(body),
             ActionStatus::Conflict => ActionResponse::Conflict(body),
             ActionStatus::TooManyRequests => ActionResponse::TooManyRequests(body),
+            ActionStatus::Internal => ActionResponse::Internal(body),
             ActionStatus::BadGateway => ActionResponse::BadGateway(body),
             ActionStatus::GatewayTimeout => ActionResponse::GatewayTimeout(body),
         }

@@ -121,7 +121,8 @@ impl ApiError {
             ApiError::Conflict(_) => ActionStatus::Conflict,
             ApiError::TooManyRequests(_) => ActionStatus::TooManyRequests,
             ApiError::GatewayTimeout(_) => ActionStatus::GatewayTimeout,
-            ApiError::Internal(_) | ApiError::BadGateway(_) => ActionStatus::BadGateway,
+            ApiError::Internal(_) => ActionStatus::Internal,
+            ApiError::BadGateway(_) => ActionStatus::BadGateway,
         };
         let mut error = self;
         ActionError {
@@ -140,6 +141,7 @@ impl From<ActionError> for ApiError {
             ActionStatus::NotFound => ApiError::NotFound(body),
             ActionStatus::Conflict => ApiError::Conflict(body),
             ActionStatus::TooManyRequests => ApiError::TooManyRequests(body),
+            ActionStatus::Internal => ApiError::Internal(body),
             ActionStatus::BadGateway => ApiError::BadGateway(body),
             ActionStatus::GatewayTimeout => ApiError::GatewayTimeout(body),
         }

@@ -131,16 +131,20 @@ fn main() -> ExitCode {
         Command::Serve => runtime.block_on(serve(&cli.server)),
         Command::Validate { files } => validate(&files),
         Command::Openapi { yaml } => {
+            use std::io::Write as _;
             let spec = app::offline_document();
-            print!(
-                "{}",
-                if yaml {
-                    app::spec_yaml(&spec)
-                } else {
-                    app::spec_json(&spec)
+            let text = if yaml {
+                app::spec_yaml(&spec)
+            } else {
+                app::spec_json(&spec)
+            };
+            // `connector openapi | head` closes the pipe early; that is not an error.
+            match std::io::stdout().write_all(text.as_bytes()) {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write the document: {error}"))
                 }
-            );
-            Ok(())
+                _ => Ok(()),
+            }
         }
         Command::Migrate => runtime.block_on(migrate(&cli.server)),
     };

@@ -14,6 +14,8 @@ use crate::db::entities::{api_key, connector};
 use crate::registry::Registry;
 use crate::state::{AppState, Settings};
 
+const NO_ENCRYPTION_KEY: &str = "set CONNECTOR_ENCRYPTION_KEY (a base64 key of 32 bytes: `openssl rand -base64 32`); every server process sharing this database needs the same one";
+
 /// What `connector serve` reads (from the environment, see the CLI).
 #[derive(Clone, Default)]
 pub struct Config {
@@ -75,6 +77,8 @@ pub async fn start(config: &Config) -> Result<Started, String> {
     let url = config.database_url();
     if url.starts_with("sqlite:") {
         create_private_dir(&config.data_dir)?;
+    } else if config.encryption_key.is_none() {
+        return Err(NO_ENCRYPTION_KEY.into());
     }
     let db = crate::db::connect(&url)
         .await
@@ -96,9 +100,7 @@ pub async fn start(config: &Config) -> Result<Started, String> {
             }
             Cipher::from_config(&key).map_err(|error| format!("{}: {error}", file.display()))?
         }
-        None => {
-            return Err("set CONNECTOR_ENCRYPTION_KEY (a base64 key of 32 bytes: `openssl rand -base64 32`); every server process sharing this database needs the same one".into());
-        }
+        None => return Err(NO_ENCRYPTION_KEY.into()),
     };
 
     let state = AppState::new(db, cipher, registry, config.settings.clone());
@@ -178,8 +180,16 @@ async fn store_key(state: &AppState, key: &str, name: &str) -> Result<(), String
     .map_err(|error| error.to_string())
 }
 
+/// Creates the data folder readable by its owner only (it holds the database and keys).
 fn create_private_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
+    use std::os::unix::fs::DirBuilderExt as _;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))
 }
 

@@ -16,6 +16,9 @@ use crate::registry::{Entry, Registry};
 use crate::store::Store;
 use crate::tokens::RefreshLocks;
 
+/// How long a token endpoint may take to answer.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Settings of a running server.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -55,6 +58,9 @@ pub struct AppState {
     /// For provider calls: redirects are not followed, so a provider cannot send a
     /// credential elsewhere.
     pub http: reqwest::Client,
+    /// For token requests: as `http`, with a timeout (a definition's `timeout_ms` covers its
+    /// API calls, not its token endpoint).
+    token_http: reqwest::Client,
     pub store: Store,
     pub refresh_locks: RefreshLocks,
     /// Hashes of the accepted API secret keys.
@@ -94,11 +100,18 @@ impl AppState {
         registry: Registry,
         settings: Settings,
     ) -> AppState {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds");
+        let client = |timeout: Option<Duration>| {
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")));
+            if let Some(timeout) = timeout {
+                builder = builder.timeout(timeout);
+            }
+            builder.build().expect("the HTTP client builds")
+        };
+        let http = client(None);
+        let token_http = client(Some(TOKEN_TIMEOUT));
         let store = Store::new(db.clone(), cipher.clone(), settings.cache_ttl);
         AppState {
             db,
@@ -106,6 +119,7 @@ impl AppState {
             registry,
             settings,
             http,
+            token_http,
             store,
             refresh_locks: RefreshLocks::default(),
             api_keys: RwLock::new(HashSet::new()),
@@ -195,7 +209,7 @@ impl AppState {
         )
         .map_err(|error| ApiError::bad_request("not_oauth2", error.to_string()))?
         .with_redirect_url(self.redirect_url())
-        .with_http(self.http.clone());
+        .with_http(self.token_http.clone());
         if let Some(url) = &integration.authorization_url {
             app = app.with_authorization_url(url);
         }

@@ -43,7 +43,6 @@ pub enum ConnectionStatus {
 pub struct Connection {
     pub id: String,
     pub connector: String,
-    #[oai(skip_serializing_if_is_none)]
     pub end_user_id: Option<String>,
     pub status: ConnectionStatus,
     pub scopes: Vec<String>,
@@ -316,7 +315,7 @@ impl ConnectionsApi {
         Ok(Created::Created(Json((&row).into())))
     }
 
-    /// Lists connections, newest id order, optionally of one connector or end user.
+    /// Lists connections in id order, optionally of one connector or end user.
     #[oai(
         path = "/v1/connections",
         method = "get",

@@ -227,7 +227,7 @@ async fn complete(
     let entry = state
         .connector(&session.connector)
         .map_err(|_| "the connector is no longer loaded".to_owned())?;
-    let (app, _) = state.oauth_app(entry).await.map_err(ApiError::message)?;
+    let (app, integration) = state.oauth_app(entry).await.map_err(ApiError::message)?;
     let verifier = match &session.pkce_verifier {
         Some(sealed) => Some(
             state
@@ -253,10 +253,10 @@ async fn complete(
     };
     let granted = tokens.scopes.clone().unwrap_or_else(|| {
         let asked: Vec<String> = serde_json::from_value(session.scopes.clone()).unwrap_or_default();
-        if asked.is_empty() {
-            entry.def.auth.scopes.clone()
-        } else {
-            asked
+        match (asked.is_empty(), &integration.scopes) {
+            (false, _) => asked,
+            (true, Some(configured)) => configured.clone(),
+            (true, None) => entry.def.auth.scopes.clone(),
         }
     });
     let now = Utc::now();
