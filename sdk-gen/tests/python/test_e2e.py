@@ -1,0 +1,133 @@
+"""The generated Python SDK against a live server: registry, integrations, connections,
+typed actions of three connectors, the request envelope, and typed errors."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import connector_platform
+from connector_platform import (
+    ConnectionsApi,
+    ConnectorsApi,
+    CreateConnection,
+    Credentials,
+    DropboxApi,
+    DropboxListFolderInput,
+    EnvelopeRequest,
+    GmailApi,
+    GmailListMessagesInput,
+    HttpMethod,
+    IntegrationInput,
+    IntegrationsApi,
+    OnedriveApi,
+    OnedriveListRootChildrenInput,
+)
+from connector_platform.exceptions import NotFoundException, UnauthorizedException
+
+from conftest import API_KEY, MockProvider
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def point_at_mock(api, mock_provider, connector):
+    IntegrationsApi(api).put_integration(
+        connector,
+        IntegrationInput(client_id=f"{connector}-client", client_secret="secret", base_url=f"{mock_provider}/{connector}"),
+    )
+
+
+def import_tokens(api, connector, end_user_id):
+    return ConnectionsApi(api).create_connection(
+        CreateConnection(
+            connector=connector,
+            connection_id=unique(connector),
+            end_user_id=end_user_id,
+            credentials=Credentials(
+                access_token=f"{connector}-access",
+                refresh_token=f"{connector}-refresh",
+                expires_at=datetime.now(timezone.utc) + timedelta(hours=1),
+            ),
+        )
+    )
+
+
+def test_the_registry_lists_compiled_and_run_time_connectors(api):
+    connectors = {c.name: c for c in ConnectorsApi(api).list_connectors().data}
+    assert connectors["gmail"].typed is True
+    assert connectors["gmail"].auth_kind == connector_platform.AuthKind.OAUTH2
+    assert connectors["acme"].typed is False
+    assert connectors["acme"].auth_kind == connector_platform.AuthKind.API_KEY
+    gmail = ConnectorsApi(api).get_connector("gmail")
+    assert any(endpoint.name == "list_messages" and endpoint.paginated for endpoint in gmail.endpoints)
+
+
+def test_typed_actions_across_three_connectors(api, mock_provider):
+    for connector in ("gmail", "onedrive", "dropbox"):
+        point_at_mock(api, mock_provider, connector)
+    gmail = import_tokens(api, "gmail", "user-py")
+    onedrive = import_tokens(api, "onedrive", "user-py")
+    dropbox = import_tokens(api, "dropbox", "user-py")
+
+    messages = GmailApi(api).gmail_list_messages(GmailListMessagesInput(connection_id=gmail.id, max_results=5))
+    assert [message.id for message in messages.messages] == ["m1", "m2"]
+    assert messages.result_size_estimate == 2
+    sent = [r for r in MockProvider.received if r[1].startswith("/gmail/users/me/messages")][-1]
+    assert "maxResults=5" in sent[1]
+    assert sent[2]["authorization"] == "Bearer gmail-access"
+
+    children = OnedriveApi(api).onedrive_list_root_children(OnedriveListRootChildrenInput(connection_id=onedrive.id))
+    assert children.value[0].name == "report.pdf"
+    assert children.value[0].size == 1024
+
+    folder = DropboxApi(api).dropbox_list_folder(DropboxListFolderInput(connection_id=dropbox.id, path=""))
+    assert folder.entries[0].name == "notes.txt"
+    assert folder.has_more is False
+
+
+def test_an_api_key_connection_through_the_request_envelope(api):
+    connections = ConnectionsApi(api)
+    created = connections.create_connection(
+        CreateConnection(connector="acme", connection_id=unique("acme"), credentials=Credentials(api_key=API_KEY))
+    )
+    assert created.status == connector_platform.ConnectionStatus.ACTIVE
+    answer = connections.connection_request(created.id, EnvelopeRequest(method=HttpMethod.GET, path="/ping"))
+    assert answer.status == 200
+    assert answer.body == {"pong": True}
+
+
+def test_connections_are_got_listed_and_deleted(api):
+    connections = ConnectionsApi(api)
+    end_user = unique("user")
+    first = import_tokens(api, "gmail", end_user)
+    second = import_tokens(api, "gmail", end_user)
+
+    got = connections.get_connection(first.id)
+    assert got.connector == "gmail"
+    assert got.end_user_id == end_user
+    assert got.expires_at is not None
+
+    listed = connections.list_connections(end_user_id=end_user, limit=1)
+    assert len(listed.data) == 1 and listed.next_cursor
+    rest = connections.list_connections(end_user_id=end_user, limit=1, cursor=listed.next_cursor)
+    assert {listed.data[0].id, rest.data[0].id} == {first.id, second.id}
+
+    token = connections.get_connection_token(first.id)
+    assert token.access_token == "gmail-access"
+
+    connections.delete_connection(first.id)
+    with pytest.raises(NotFoundException) as raised:
+        connections.get_connection(first.id)
+    assert raised.value.status == 404
+    assert raised.value.data.error.code == "connection_not_found"
+
+
+def test_a_wrong_secret_key_is_a_typed_401(server_url):
+    configuration = connector_platform.Configuration(host=server_url, access_token="sk_wrong")
+    with connector_platform.ApiClient(configuration) as client:
+        with pytest.raises(UnauthorizedException) as raised:
+            ConnectorsApi(client).list_connectors()
+    assert raised.value.status == 401
+    assert raised.value.data.error.code == "unauthorized"
