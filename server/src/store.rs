@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use connector_runtime::Auth;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::Cipher;
@@ -160,21 +163,54 @@ impl Store {
         self.cipher.key_id()
     }
 
-    /// A new credential row (version 1).
-    pub fn new_credential(
+    /// Inserts a connection and its credential (version 1); run it in a transaction.
+    pub async fn insert<C: ConnectionTrait>(
         &self,
+        conn: &C,
+        row: &connection::Model,
+        secret: &Secret,
+    ) -> Result<(), DbErr> {
+        use sea_orm::ActiveValue::Set;
+        let active: connection::ActiveModel = row.clone().into();
+        connection::Entity::insert(active).exec(conn).await?;
+        credential::Entity::insert(credential::ActiveModel {
+            connection_id: Set(row.id.clone()),
+            key_id: Set(self.key_id().to_owned()),
+            sealed: Set(self.seal(&row.id, secret)),
+            version: Set(1),
+            updated_at: Set(row.updated_at),
+        })
+        .exec(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces a connection's credential and bumps its version. With `expected`, only while
+    /// the stored version still is that one (compare-and-swap); answers whether it wrote.
+    pub async fn replace_credential<C: ConnectionTrait>(
+        &self,
+        conn: &C,
         id: &str,
         secret: &Secret,
+        expected: Option<i64>,
         now: DateTime<Utc>,
-    ) -> credential::ActiveModel {
-        use sea_orm::ActiveValue::Set;
-        credential::ActiveModel {
-            connection_id: Set(id.to_owned()),
-            key_id: Set(self.key_id().to_owned()),
-            sealed: Set(self.seal(id, secret)),
-            version: Set(1),
-            updated_at: Set(now),
+    ) -> Result<bool, DbErr> {
+        let mut update = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::Sealed,
+                Expr::value(self.seal(id, secret)),
+            )
+            .col_expr(credential::Column::KeyId, Expr::value(self.key_id()))
+            .col_expr(
+                credential::Column::Version,
+                Expr::col(credential::Column::Version).add(1),
+            )
+            .col_expr(credential::Column::UpdatedAt, Expr::value(now))
+            .filter(credential::Column::ConnectionId.eq(id));
+        if let Some(expected) = expected {
+            update = update.filter(credential::Column::Version.eq(expected));
         }
+        Ok(update.exec(conn).await?.rows_affected == 1)
     }
 }
 

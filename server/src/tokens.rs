@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use connector_defs::AuthKind;
 use connector_runtime::oauth::{OAuthError, TokenSet};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, TransactionTrait};
+
+use sea_orm::{DbBackend, TransactionTrait};
 use serde_json::json;
 
-use crate::db::entities::{connection, credential};
+use crate::db::entities::connection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Loaded, Secret};
@@ -141,22 +141,11 @@ async fn refresh_locked(state: &AppState, id: &str, seen: Option<i64>) -> ApiRes
                 refresh_token: tokens.refresh_token.clone(),
                 token_type: tokens.token_type.clone(),
             };
-            let written = credential::Entity::update_many()
-                .col_expr(
-                    credential::Column::Sealed,
-                    Expr::value(state.store.seal(id, &secret)),
-                )
-                .col_expr(credential::Column::KeyId, Expr::value(state.store.key_id()))
-                .col_expr(
-                    credential::Column::Version,
-                    Expr::col(credential::Column::Version).add(1),
-                )
-                .col_expr(credential::Column::UpdatedAt, Expr::value(now))
-                .filter(credential::Column::ConnectionId.eq(id))
-                .filter(credential::Column::Version.eq(current.version))
-                .exec(&txn)
+            let written = state
+                .store
+                .replace_credential(&txn, id, &secret, Some(current.version), now)
                 .await?;
-            if written.rows_affected == 0 {
+            if !written {
                 // Another process refreshed between our read and our write (SQLite only):
                 // its tokens stand, and ours are dropped unused.
                 txn.rollback().await?;

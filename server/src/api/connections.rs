@@ -299,16 +299,12 @@ impl ConnectionsApi {
             updated_at: now,
         };
         let txn = state.db.begin().await?;
-        let active: connection::ActiveModel = row.clone().into();
-        if let Err(error) = connection::Entity::insert(active).exec(&txn).await {
+        if let Err(error) = state.store.insert(&txn, &row, &secret).await {
             return Err(match error.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => id_taken(&id),
                 _ => error.into(),
             });
         }
-        credential::Entity::insert(state.store.new_credential(&id, &secret, now))
-            .exec(&txn)
-            .await?;
         txn.commit().await?;
         state.forget_connection(&id);
         tracing::info!(connection = %id, connector = %row.connector, "connection created");

@@ -17,7 +17,7 @@ use serde_json::json;
 use super::{Tag, check_connection_config, check_connection_id, check_url};
 use crate::api::connections::new_connection_id;
 use crate::crypto::hash_secret_key;
-use crate::db::entities::{connection, credential, oauth_session};
+use crate::db::entities::{connection, oauth_session};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 use crate::store::Secret;
@@ -293,39 +293,17 @@ async fn complete(
         }
         Some(_) => {
             tokens::update_connection(&txn, &row).await.map_err(store)?;
-            credential::Entity::update_many()
-                .col_expr(
-                    credential::Column::Sealed,
-                    sea_orm::sea_query::Expr::value(state.store.seal(id, &secret)),
-                )
-                .col_expr(
-                    credential::Column::KeyId,
-                    sea_orm::sea_query::Expr::value(state.store.key_id()),
-                )
-                .col_expr(
-                    credential::Column::Version,
-                    sea_orm::sea_query::Expr::col(credential::Column::Version).add(1),
-                )
-                .col_expr(
-                    credential::Column::UpdatedAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(credential::Column::ConnectionId.eq(id.clone()))
-                .exec(&txn)
+            state
+                .store
+                .replace_credential(&txn, id, &secret, None, now)
                 .await
                 .map_err(store)?;
         }
-        None => {
-            let active: connection::ActiveModel = row.clone().into();
-            connection::Entity::insert(active)
-                .exec(&txn)
-                .await
-                .map_err(store)?;
-            credential::Entity::insert(state.store.new_credential(id, &secret, now))
-                .exec(&txn)
-                .await
-                .map_err(store)?;
-        }
+        None => state
+            .store
+            .insert(&txn, &row, &secret)
+            .await
+            .map_err(store)?,
     }
     txn.commit().await.map_err(store)?;
     state.forget_connection(id);
