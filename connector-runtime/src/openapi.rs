@@ -59,6 +59,7 @@ pub enum ActionStatus {
     Unauthorized,
     NotFound,
     Conflict,
+    PayloadTooLarge,
     TooManyRequests,
     Internal,
     BadGateway,
@@ -163,6 +164,9 @@ pub enum ActionResponse<T: ToJSON + ParseFromJSON> {
     /// The connection cannot be used: it needs re-authorisation, or belongs to another connector.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// The body is larger than the server accepts.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
     /// The provider kept answering 429.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),
@@ -195,6 +199,7 @@ impl<T: ToJSON + ParseFromJSON> From<ActionError> for ActionResponse<T> {
             ActionStatus::Unauthorized => ActionResponse::Unauthorized(body),
             ActionStatus::NotFound => ActionResponse::NotFound(body),
             ActionStatus::Conflict => ActionResponse::Conflict(body),
+            ActionStatus::PayloadTooLarge => ActionResponse::PayloadTooLarge(body),
             ActionStatus::TooManyRequests => ActionResponse::TooManyRequests(body),
             ActionStatus::Internal => ActionResponse::Internal(body),
             ActionStatus::BadGateway => ActionResponse::BadGateway(body),

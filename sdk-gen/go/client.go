@@ -62,8 +62,6 @@ type APIClient struct {
 	OauthAPI *OauthAPIService
 
 	OnedriveAPI *OnedriveAPIService
-
-	ProxyAPI *ProxyAPIService
 }
 
 type service struct {
@@ -89,7 +87,6 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	c.IntegrationsAPI = (*IntegrationsAPIService)(&c.common)
 	c.OauthAPI = (*OauthAPIService)(&c.common)
 	c.OnedriveAPI = (*OnedriveAPIService)(&c.common)
-	c.ProxyAPI = (*ProxyAPIService)(&c.common)
 
 	return c
 }

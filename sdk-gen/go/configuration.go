@@ -93,8 +93,8 @@ func NewConfiguration() *Configuration {
 		Debug:            false,
 		Servers:          ServerConfigurations{
 			{
-				URL: "",
-				Description: "No description provided",
+				URL: "http://127.0.0.1:8080",
+				Description: "`connector serve` with its default CONNECTOR_BIND",
 			},
 		},
 		OperationServers: map[string]ServerConfigurations{

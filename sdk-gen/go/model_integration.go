@@ -28,8 +28,7 @@ type Integration struct {
 	BaseUrl *string `json:"base_url,omitempty"`
 	AuthorizationUrl *string `json:"authorization_url,omitempty"`
 	TokenUrl *string `json:"token_url,omitempty"`
-	// `api` (stored with PUT) or `environment` ({NAME}_CLIENT_ID…).
-	Source string `json:"source"`
+	Source IntegrationSource `json:"source"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
@@ -40,7 +39,7 @@ type _Integration Integration
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewIntegration(connector string, clientId string, source string) *Integration {
+func NewIntegration(connector string, clientId string, source IntegrationSource) *Integration {
 	this := Integration{}
 	this.Connector = connector
 	this.ClientId = clientId
@@ -233,9 +232,9 @@ func (o *Integration) SetTokenUrl(v string) {
 }
 
 // GetSource returns the Source field value
-func (o *Integration) GetSource() string {
+func (o *Integration) GetSource() IntegrationSource {
 	if o == nil {
-		var ret string
+		var ret IntegrationSource
 		return ret
 	}
 
@@ -244,7 +243,7 @@ func (o *Integration) GetSource() string {
 
 // GetSourceOk returns a tuple with the Source field value
 // and a boolean to check if the value has been set.
-func (o *Integration) GetSourceOk() (*string, bool) {
+func (o *Integration) GetSourceOk() (*IntegrationSource, bool) {
 	if o == nil {
 		return nil, false
 	}
@@ -252,7 +251,7 @@ func (o *Integration) GetSourceOk() (*string, bool) {
 }
 
 // SetSource sets field value
-func (o *Integration) SetSource(v string) {
+func (o *Integration) SetSource(v IntegrationSource) {
 	o.Source = v
 }
 

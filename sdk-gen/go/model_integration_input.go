@@ -21,6 +21,7 @@ var _ MappedNullable = &IntegrationInput{}
 type IntegrationInput struct {
 	// Required for OAuth 2.0 connectors.
 	ClientId *string `json:"client_id,omitempty"`
+	// Empty or absent for a public client.
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// Replaces the definition's default scopes.
 	Scopes []string `json:"scopes,omitempty"`
@@ -36,10 +37,6 @@ type IntegrationInput struct {
 // will change when the set of required properties is changed
 func NewIntegrationInput() *IntegrationInput {
 	this := IntegrationInput{}
-	var clientId string = ""
-	this.ClientId = &clientId
-	var clientSecret string = ""
-	this.ClientSecret = &clientSecret
 	return &this
 }
 
@@ -48,10 +45,6 @@ func NewIntegrationInput() *IntegrationInput {
 // but it doesn't guarantee that properties required by API are set
 func NewIntegrationInputWithDefaults() *IntegrationInput {
 	this := IntegrationInput{}
-	var clientId string = ""
-	this.ClientId = &clientId
-	var clientSecret string = ""
-	this.ClientSecret = &clientSecret
 	return &this
 }
 

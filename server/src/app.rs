@@ -15,7 +15,8 @@ use crate::proxy;
 use crate::state::AppState;
 
 /// The OpenAPI document the server serves: what poem-openapi generates from the types, plus
-/// the proxy route, which poem-openapi cannot express.
+/// the proxy route, which poem-openapi cannot express. Operations marked `x-internal` are
+/// documented for people and skipped by openapi-generator.
 pub fn document(state: Arc<AppState>) -> serde_json::Value {
     let service = api::service(state);
     with_proxy(&service.spec())
@@ -25,6 +26,8 @@ fn with_proxy(generated: &str) -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(generated).expect("poem-openapi writes JSON");
     spec["paths"]["/v1/proxy/{connection_id}/{path}"] = proxy::path_item();
+    // The callback is the browser's route, not an SDK call: documented, but not generated.
+    spec["paths"]["/oauth/callback"]["get"]["x-internal"] = serde_json::Value::Bool(true);
     if let Some(tags) = spec["tags"].as_array_mut() {
         tags.push(serde_json::json!({
             "name": "proxy",

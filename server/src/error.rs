@@ -115,7 +115,8 @@ impl ApiError {
     /// The same error as a typed action answers it.
     pub fn into_action_error(self) -> ActionError {
         let status = match &self {
-            ApiError::BadRequest(_) | ApiError::PayloadTooLarge(_) => ActionStatus::BadRequest,
+            ApiError::BadRequest(_) => ActionStatus::BadRequest,
+            ApiError::PayloadTooLarge(_) => ActionStatus::PayloadTooLarge,
             ApiError::Unauthorized(_) => ActionStatus::Unauthorized,
             ApiError::NotFound(_) => ActionStatus::NotFound,
             ApiError::Conflict(_) => ActionStatus::Conflict,
@@ -140,6 +141,7 @@ impl From<ActionError> for ApiError {
             ActionStatus::Unauthorized => ApiError::Unauthorized(body),
             ActionStatus::NotFound => ApiError::NotFound(body),
             ActionStatus::Conflict => ApiError::Conflict(body),
+            ActionStatus::PayloadTooLarge => ApiError::PayloadTooLarge(body),
             ActionStatus::TooManyRequests => ApiError::TooManyRequests(body),
             ActionStatus::Internal => ApiError::Internal(body),
             ActionStatus::BadGateway => ApiError::BadGateway(body),

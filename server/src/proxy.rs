@@ -135,7 +135,10 @@ pub fn path_item() -> serde_json::Value {
                 "409": { "description": "The connection needs re-authorization.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } },
                 "502": { "description": "The provider could not be reached.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } }
             },
-            "security": [ { "secret_key": [] } ]
+            "security": [ { "secret_key": [] } ],
+            // Generated SDKs leave it out: a path parameter cannot carry slashes through
+            // them, and the request envelope does the same job in JSON.
+            "x-internal": true
         })
     };
     serde_json::json!({

@@ -9,6 +9,7 @@ use connector_runtime::oauth::OAuthApp;
 use connector_runtime::{Auth, RateLimiter, RawClient};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 
+use crate::api::integrations::IntegrationSource;
 use crate::crypto::Cipher;
 use crate::db::entities::integration;
 use crate::error::{ApiError, ApiResult};
@@ -80,8 +81,7 @@ pub struct Integration {
     pub base_url: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
-    /// `api` or `environment`.
-    pub source: &'static str,
+    pub source: IntegrationSource,
 }
 
 impl std::fmt::Debug for Integration {
@@ -174,7 +174,7 @@ impl AppState {
                     base_url: row.base_url,
                     authorization_url: row.authorization_url,
                     token_url: row.token_url,
-                    source: "api",
+                    source: IntegrationSource::Api,
                 }))
             }
             None => integration_from_env(connector).map(Arc::new),
@@ -305,6 +305,6 @@ fn integration_from_env(connector: &str) -> Option<Integration> {
         base_url: var("BASE_URL"),
         authorization_url: var("AUTHORIZATION_URL"),
         token_url: var("TOKEN_URL"),
-        source: "environment",
+        source: IntegrationSource::Environment,
     })
 }

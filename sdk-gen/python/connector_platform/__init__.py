@@ -25,7 +25,6 @@ __all__ = [
     "IntegrationsApi",
     "OauthApi",
     "OnedriveApi",
-    "ProxyApi",
     "ApiResponse",
     "ApiClient",
     "Configuration",
@@ -185,6 +184,7 @@ __all__ = [
     "HttpMethod",
     "Integration",
     "IntegrationInput",
+    "IntegrationSource",
     "OnedriveCreateFolderInput",
     "OnedriveCreateFolderMicrosoftGraphConflictBehavior",
     "OnedriveCreateFolderResponse",
@@ -323,7 +323,6 @@ from connector_platform.api.gmail_api import GmailApi as GmailApi
 from connector_platform.api.integrations_api import IntegrationsApi as IntegrationsApi
 from connector_platform.api.oauth_api import OauthApi as OauthApi
 from connector_platform.api.onedrive_api import OnedriveApi as OnedriveApi
-from connector_platform.api.proxy_api import ProxyApi as ProxyApi
 
 # import ApiClient
 from connector_platform.api_response import ApiResponse as ApiResponse
@@ -487,6 +486,7 @@ from connector_platform.models.gmail_untrash_message_response_payload_parts_item
 from connector_platform.models.http_method import HttpMethod as HttpMethod
 from connector_platform.models.integration import Integration as Integration
 from connector_platform.models.integration_input import IntegrationInput as IntegrationInput
+from connector_platform.models.integration_source import IntegrationSource as IntegrationSource
 from connector_platform.models.onedrive_create_folder_input import OnedriveCreateFolderInput as OnedriveCreateFolderInput
 from connector_platform.models.onedrive_create_folder_microsoft_graph_conflict_behavior import OnedriveCreateFolderMicrosoftGraphConflictBehavior as OnedriveCreateFolderMicrosoftGraphConflictBehavior
 from connector_platform.models.onedrive_create_folder_response import OnedriveCreateFolderResponse as OnedriveCreateFolderResponse

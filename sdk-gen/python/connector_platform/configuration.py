@@ -222,7 +222,7 @@ class Configuration:
     ) -> None:
         """Constructor
         """
-        self._base_path = "http://localhost" if host is None else host
+        self._base_path = "http://127.0.0.1:8080" if host is None else host
         """Default Base url
         """
         self.server_index = 0 if server_index is None and host is None else server_index
@@ -573,8 +573,8 @@ class Configuration:
         """
         return [
             {
-                'url': "",
-                'description': "No description provided",
+                'url': "http://127.0.0.1:8080",
+                'description': "`connector serve` with its default CONNECTOR_BIND",
             }
         ]
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use connector_runtime::openapi::SecretKey;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{EntityTrait, sea_query::OnConflict};
 
@@ -17,10 +17,9 @@ use crate::state::{SharedState, integration_aad};
 #[derive(Debug, Clone, Object)]
 pub struct IntegrationInput {
     /// Required for OAuth 2.0 connectors.
-    #[oai(default)]
-    pub client_id: String,
-    #[oai(default)]
-    pub client_secret: String,
+    pub client_id: Option<String>,
+    /// Empty or absent for a public client.
+    pub client_secret: Option<String>,
     /// Replaces the definition's default scopes.
     pub scopes: Option<Vec<String>>,
     /// Replaces the definition's base URL (a sandbox, a mock) for the proxy and typed actions.
@@ -41,12 +40,21 @@ pub struct Integration {
     pub authorization_url: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub token_url: Option<String>,
-    /// `api` (stored with PUT) or `environment` ({NAME}_CLIENT_ID…).
-    pub source: String,
+    pub source: IntegrationSource,
     #[oai(skip_serializing_if_is_none)]
     pub created_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_none)]
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Where an integration comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum IntegrationSource {
+    /// Stored with `PUT /v1/integrations/{connector}`.
+    Api,
+    /// `{NAME}_CLIENT_ID` and `{NAME}_CLIENT_SECRET` of the server's environment.
+    Environment,
 }
 
 #[derive(ApiResponse)]
@@ -75,7 +83,8 @@ impl IntegrationsApi {
         let state = &self.0;
         let entry = state.connector(&connector)?;
         let Json(input) = input;
-        if entry.def.auth.kind.is_oauth2() && input.client_id.trim().is_empty() {
+        let client_id = input.client_id.clone().unwrap_or_default();
+        if entry.def.auth.kind.is_oauth2() && client_id.trim().is_empty() {
             return Err(ApiError::bad_request(
                 "invalid_input",
                 "client_id is required for an OAuth 2.0 connector",
@@ -93,10 +102,11 @@ impl IntegrationsApi {
         let now = Utc::now();
         let row = integration::ActiveModel {
             connector: Set(connector.0.clone()),
-            client_id: Set(input.client_id.clone()),
-            client_secret: Set(state
-                .cipher
-                .seal(input.client_secret.as_bytes(), &integration_aad(&connector))),
+            client_id: Set(client_id),
+            client_secret: Set(state.cipher.seal(
+                input.client_secret.as_deref().unwrap_or("").as_bytes(),
+                &integration_aad(&connector),
+            )),
             scopes: Set(input
                 .scopes
                 .as_ref()
@@ -174,7 +184,7 @@ impl IntegrationsApi {
             base_url: resolved.base_url.clone(),
             authorization_url: resolved.authorization_url.clone(),
             token_url: resolved.token_url.clone(),
-            source: resolved.source.to_owned(),
+            source: resolved.source,
             created_at: stored.as_ref().map(|row| row.created_at),
             updated_at: stored.as_ref().map(|row| row.updated_at),
         })

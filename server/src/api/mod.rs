@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use connector_runtime::ConnectorDef;
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use crate::error::{ApiError, ApiResult};
 use crate::registry::{dropbox, gmail, onedrive};
@@ -56,6 +56,7 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         dropbox::Api::new(actions),
     );
     OpenApiService::new(apis, "Connector Platform", env!("CARGO_PKG_VERSION"))
+        .server(ServerObject::new("http://127.0.0.1:8080").description("`connector serve` with its default CONNECTOR_BIND"))
         .description(
             "Typed, self-hostable API connectors: OAuth 2.0 flows, encrypted token storage, an authenticated proxy and typed actions per connector. Every /v1 route needs `Authorization: Bearer <secret key>`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`.",
         )

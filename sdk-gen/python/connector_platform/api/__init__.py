@@ -8,5 +8,4 @@ from connector_platform.api.gmail_api import GmailApi
 from connector_platform.api.integrations_api import IntegrationsApi
 from connector_platform.api.oauth_api import OauthApi
 from connector_platform.api.onedrive_api import OnedriveApi
-from connector_platform.api.proxy_api import ProxyApi
 

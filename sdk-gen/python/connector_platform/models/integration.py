@@ -18,8 +18,9 @@ import re  # noqa: F401
 import json
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from connector_platform.models.integration_source import IntegrationSource
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -34,7 +35,7 @@ class Integration(BaseModel):
     base_url: Optional[StrictStr] = None
     authorization_url: Optional[StrictStr] = None
     token_url: Optional[StrictStr] = None
-    source: StrictStr = Field(description="`api` (stored with PUT) or `environment` ({NAME}_CLIENT_ID…).")
+    source: IntegrationSource
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
     __properties: ClassVar[List[str]] = ["connector", "client_id", "scopes", "base_url", "authorization_url", "token_url", "source", "created_at", "updated_at"]

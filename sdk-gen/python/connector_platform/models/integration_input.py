@@ -27,8 +27,8 @@ class IntegrationInput(BaseModel):
     """
     A connector's OAuth app. The client secret is stored encrypted and never returned.
     """ # noqa: E501
-    client_id: Optional[StrictStr] = Field(default='', description="Required for OAuth 2.0 connectors.")
-    client_secret: Optional[StrictStr] = ''
+    client_id: Optional[StrictStr] = Field(default=None, description="Required for OAuth 2.0 connectors.")
+    client_secret: Optional[StrictStr] = Field(default=None, description="Empty or absent for a public client.")
     scopes: Optional[List[StrictStr]] = Field(default=None, description="Replaces the definition's default scopes.")
     base_url: Optional[StrictStr] = Field(default=None, description="Replaces the definition's base URL (a sandbox, a mock) for the proxy and typed actions.")
     authorization_url: Optional[StrictStr] = None
@@ -86,8 +86,8 @@ class IntegrationInput(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "client_id": obj.get("client_id") if obj.get("client_id") is not None else '',
-            "client_secret": obj.get("client_secret") if obj.get("client_secret") is not None else '',
+            "client_id": obj.get("client_id"),
+            "client_secret": obj.get("client_secret"),
             "scopes": obj.get("scopes"),
             "base_url": obj.get("base_url"),
             "authorization_url": obj.get("authorization_url"),
