@@ -123,6 +123,19 @@ async fn the_document_describes_the_api() {
         Value::Array(vec![])
     );
 
+    // Documented for people, left out of generated SDKs.
+    for (path, method) in [
+        ("/v1/proxy/{connection_id}/{path}", "get"),
+        ("/oauth/callback", "get"),
+    ] {
+        assert_eq!(spec["paths"][path][method]["x-internal"], true, "{path}");
+    }
+    assert_eq!(spec["servers"][0]["url"], "http://127.0.0.1:8080");
+    assert_eq!(
+        spec["components"]["schemas"]["IntegrationSource"]["enum"],
+        serde_json::json!(["api", "environment"])
+    );
+
     let docs = server
         .http
         .get(format!("{}/docs", server.url))
