@@ -76,15 +76,29 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/openapi.json", get(json_endpoint))
         .at("/openapi.yaml", get(yaml_endpoint))
         .at("/docs", get(make_sync(move |_| Html(swagger.clone()))))
-        .at(
-            "/healthz",
-            get(make_sync(|_| {
-                poem::web::Json(serde_json::json!({ "status": "ok" }))
-            })),
-        )
+        .at("/healthz", get(healthz))
         .data(state)
         .catch_all_error(render_any_error)
         .around(log_request)
+}
+
+/// 200 when the server can reach its database, 503 when it cannot (for load balancers and
+/// orchestrators).
+#[poem::handler]
+async fn healthz(poem::web::Data(state): poem::web::Data<&Arc<AppState>>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => {
+            poem::web::Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "health check: the database does not answer");
+            poem::web::Json(
+                serde_json::json!({ "status": "unavailable", "database": "unreachable" }),
+            )
+            .with_status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+            .into_response()
+        }
+    }
 }
 
 /// One log line per request: method, path, status, duration. Never the query string, which

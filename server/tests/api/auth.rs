@@ -56,6 +56,7 @@ async fn health_spec_and_docs_are_public() {
     }
     let (_, health): (_, Value) = send(server.http.get(format!("{}/healthz", server.url))).await;
     assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], "ok");
 }
 
 #[tokio::test]
