@@ -102,6 +102,22 @@ impl TestServer {
         send(self.request(Method::DELETE, path)).await
     }
 
+    /// The text of a public route (no secret key).
+    pub async fn public_text(&self, path: &str) -> String {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
+    }
+
     /// Points a connector's OAuth app and API at a mock provider.
     pub async fn integrate(&self, connector: &str, mock: &str) {
         let (status, body) = self

@@ -16,24 +16,8 @@ fn committed(file: &str) -> PathBuf {
 #[tokio::test]
 async fn committed_documents_are_what_the_server_serves() {
     let server = TestServer::start().await;
-    let json = server
-        .http
-        .get(format!("{}/openapi.json", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let yaml = server
-        .http
-        .get(format!("{}/openapi.yaml", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let json = server.public_text("/openapi.json").await;
+    let yaml = server.public_text("/openapi.yaml").await;
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::create_dir_all(committed("")).unwrap();
         std::fs::write(committed("openapi.json"), &json).unwrap();
@@ -136,15 +120,7 @@ async fn the_document_describes_the_api() {
         serde_json::json!(["api", "environment"])
     );
 
-    let docs = server
-        .http
-        .get(format!("{}/docs", server.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let docs = server.public_text("/docs").await;
     assert!(
         docs.contains("/v1/proxy/{connection_id}/{path}"),
         "Swagger UI shows the served document"
