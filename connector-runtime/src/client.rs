@@ -234,7 +234,7 @@ impl RawClient {
         input: Map<String, Value>,
     ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(endpoint, &input, None)?;
-        let response = self.run(endpoint, &prepared, None).await?;
+        let response = self.run(endpoint, &prepared, Transfer::Whole).await?;
         read(response, false).await
     }
 
@@ -280,7 +280,7 @@ impl RawClient {
     /// or a scheme: the request always goes to the connector's host.
     pub async fn send(&self, request: RawRequest) -> Result<RawResponse, Error> {
         let prepared = self.prepare_passthrough(request)?;
-        let response = self.run("(proxy)", &prepared, None).await?;
+        let response = self.run("(proxy)", &prepared, Transfer::Whole).await?;
         read(response, true).await
     }
 
@@ -288,14 +288,17 @@ impl RawClient {
     /// as it arrives (and replaces `request.body`), and the response comes back unread.
     ///
     /// A streamed body can be sent once only, so a request with one gets a single attempt;
-    /// give small bodies as `request.body` to keep them retryable.
+    /// give small bodies as `request.body` to keep them retryable. The definition's timeout
+    /// covers the wait for the response's headers, not the transfer of its body, which may
+    /// take as long as it takes (cut only by the HTTP client's own read timeout, if it has one).
     pub async fn send_streaming(
         &self,
         request: RawRequest,
         body: Option<reqwest::Body>,
     ) -> Result<reqwest::Response, Error> {
         let prepared = self.prepare_passthrough(request)?;
-        self.run("(proxy)", &prepared, body).await
+        self.run("(proxy)", &prepared, Transfer::Streamed(body))
+            .await
     }
 
     fn prepare_passthrough(&self, request: RawRequest) -> Result<Prepared, Error> {
@@ -342,13 +345,12 @@ impl RawClient {
     /// Sends a prepared request with the definition's timeout, rate limit and retries.
     ///
     /// The answer is the final response, unread, whatever its status: the last attempt's, or
-    /// the first that is not retried. `streamed`, when given, replaces `prepared.body` and
-    /// allows a single attempt.
+    /// the first that is not retried.
     pub(crate) async fn run(
         &self,
         endpoint: &str,
         prepared: &Prepared,
-        streamed: Option<reqwest::Body>,
+        transfer: Transfer,
     ) -> Result<reqwest::Response, Error> {
         let span = tracing::debug_span!(
             "connector_request",
@@ -356,15 +358,19 @@ impl RawClient {
             endpoint = %endpoint,
             method = %prepared.method,
         );
-        self.run_inner(prepared, streamed).instrument(span).await
+        self.run_inner(prepared, transfer).instrument(span).await
     }
 
     async fn run_inner(
         &self,
         prepared: &Prepared,
-        mut streamed: Option<reqwest::Body>,
+        transfer: Transfer,
     ) -> Result<reqwest::Response, Error> {
         let retry = self.def.retry.clone().unwrap_or_default();
+        let (mut streamed, whole) = match transfer {
+            Transfer::Whole => (None, true),
+            Transfer::Streamed(body) => (body, false),
+        };
         let max_attempts = if streamed.is_some() {
             1
         } else {
@@ -385,15 +391,22 @@ impl RawClient {
             let mut builder = self
                 .http
                 .request(prepared.method.clone(), prepared.url.clone())
-                .headers(prepared.headers.clone())
-                .timeout(timeout);
+                .headers(prepared.headers.clone());
+            if whole {
+                builder = builder.timeout(timeout);
+            }
             if let Some(body) = streamed.take() {
                 builder = builder.body(body);
             } else if let Some(body) = &prepared.body {
                 builder = builder.body(body.clone());
             }
             let started = Instant::now();
-            let response = match builder.send().await {
+            // A streamed response is timed up to its headers; a whole one, by reqwest, to its end.
+            let sent = match tokio::time::timeout(timeout, builder.send()).await {
+                Ok(sent) => sent,
+                Err(_) => return Err(Error::Timeout),
+            };
+            let response = match sent {
                 Ok(response) => response,
                 Err(error) => {
                     // The URL's query may hold an API key.
@@ -439,6 +452,15 @@ impl RawClient {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// How [`RawClient::run`] treats the bodies.
+pub(crate) enum Transfer {
+    /// The caller reads the response in full; the timeout covers all of it.
+    Whole,
+    /// The response streams to the caller and the timeout covers the wait for its headers.
+    /// A request body given here streams too, and allows a single attempt.
+    Streamed(Option<reqwest::Body>),
 }
 
 /// Reads a response; unless `ok`, a non-2xx status becomes an error.

@@ -49,7 +49,7 @@ pub(crate) fn pages<O: DeserializeOwned + Send + 'static>(
             };
             let request_url = prepared.url.clone();
             let origin = origin.get_or_insert_with(|| request_url.origin()).clone();
-            let response = match client.run(&endpoint, &prepared, None).await {
+            let response = match client.run(&endpoint, &prepared, crate::client::Transfer::Whole).await {
                 Ok(response) => crate::client::read(response, false).await,
                 Err(error) => Err(error),
             };

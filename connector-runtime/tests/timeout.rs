@@ -40,3 +40,54 @@ async fn a_slow_provider_is_a_timeout() {
         started.elapsed()
     );
 }
+
+/// A provider that answers its headers at once and then trickles `chunks` body chunks,
+/// `gap` apart (chunked transfer encoding), to every connection.
+async fn trickling_provider(chunks: usize, gap: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                for _ in 0..chunks {
+                    tokio::time::sleep(gap).await;
+                    socket.write_all(b"5\r\nchunk\r\n").await.unwrap();
+                }
+                socket.write_all(b"0\r\n\r\n").await.unwrap();
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_streamed_response_may_take_longer_than_the_timeout_but_a_whole_one_may_not() {
+    // 6 chunks 100 ms apart: the body takes 600 ms, three times timeout_ms.
+    let provider = trickling_provider(6, Duration::from_millis(100)).await;
+    let client =
+        connector_runtime::RawClient::new(common::def(YAML), Auth::None).with_base_url(provider);
+    let request = || connector_runtime::RawRequest {
+        method: reqwest::Method::GET,
+        path: "/download".into(),
+        ..Default::default()
+    };
+
+    let streamed = client
+        .send_streaming(request(), None)
+        .await
+        .expect("the headers come in time");
+    let body = streamed
+        .bytes()
+        .await
+        .expect("the body is not cut by timeout_ms");
+    assert_eq!(body.as_ref(), "chunk".repeat(6).as_bytes());
+
+    let error = client.send(request()).await.unwrap_err();
+    assert!(matches!(error, Error::Timeout), "{error:?}");
+}

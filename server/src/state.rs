@@ -104,6 +104,8 @@ impl AppState {
             let mut builder = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(Duration::from_secs(10))
+                // A proxied body may stream for long; one that stalls this long is cut.
+                .read_timeout(Duration::from_secs(120))
                 .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")));
             if let Some(timeout) = timeout {
                 builder = builder.timeout(timeout);
