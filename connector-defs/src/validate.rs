@@ -277,10 +277,10 @@ impl Checker<'_> {
                 self.url(&["auth", field], url, def);
             }
         }
-        if let Some(name) = &auth.name {
-            if auth.location == Some(KeyLocation::Header) {
-                self.header_name(&["auth", "name"], name);
-            }
+        if let Some(name) = &auth.name
+            && auth.location == Some(KeyLocation::Header)
+        {
+            self.header_name(&["auth", "name"], name);
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod cache;
 pub mod calls;
 pub mod crypto;
 pub mod db;

@@ -8,7 +8,6 @@
 
 use std::sync::Mutex;
 
-use bytes::Bytes;
 use connector_runtime::RawRequest;
 use futures_util::TryStreamExt as _;
 use poem::http::{HeaderMap, StatusCode};
@@ -88,7 +87,7 @@ async fn forward(
         path,
         query,
         headers: request.headers().clone(),
-        body: buffered.map(Bytes::from),
+        body: buffered,
     };
     let upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
         let outgoing = outgoing.clone();

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connector_defs::RateLimitScope;
 use connector_runtime::oauth::OAuthApp;
@@ -10,6 +10,7 @@ use connector_runtime::{Auth, RateLimiter, RawClient};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait};
 
 use crate::api::integrations::IntegrationSource;
+use crate::cache::TtlCache;
 use crate::crypto::Cipher;
 use crate::db::entities::integration;
 use crate::error::{ApiError, ApiResult};
@@ -66,7 +67,7 @@ pub struct AppState {
     pub refresh_locks: RefreshLocks,
     /// Hashes of the accepted API secret keys.
     pub api_keys: RwLock<HashSet<String>>,
-    integrations: Mutex<HashMap<String, (Instant, Option<Arc<Integration>>)>>,
+    integrations: TtlCache<Option<Arc<Integration>>>,
     limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
 }
 
@@ -115,6 +116,7 @@ impl AppState {
         let http = client(None);
         let token_http = client(Some(TOKEN_TIMEOUT));
         let store = Store::new(db.clone(), cipher.clone(), settings.cache_ttl);
+        let integrations = TtlCache::new(settings.cache_ttl);
         AppState {
             db,
             cipher,
@@ -125,7 +127,7 @@ impl AppState {
             store,
             refresh_locks: RefreshLocks::default(),
             api_keys: RwLock::new(HashSet::new()),
-            integrations: Mutex::new(HashMap::new()),
+            integrations,
             limiters: Mutex::new(HashMap::new()),
         }
     }
@@ -154,10 +156,8 @@ impl AppState {
     /// `{NAME}_CLIENT_SECRET` (with `{NAME}_BASE_URL`, `_AUTHORIZATION_URL`, `_TOKEN_URL`)
     /// from the environment. Cached for `cache_ttl`; writes through the API invalidate it.
     pub async fn integration(&self, connector: &str) -> ApiResult<Option<Arc<Integration>>> {
-        if let Some((at, cached)) = self.integrations.lock().unwrap().get(connector)
-            && at.elapsed() < self.settings.cache_ttl
-        {
-            return Ok(cached.clone());
+        if let Some(cached) = self.integrations.get(connector) {
+            return Ok(cached);
         }
         let found = match integration::Entity::find_by_id(connector)
             .one(&self.db)
@@ -181,15 +181,12 @@ impl AppState {
             }
             None => integration_from_env(connector).map(Arc::new),
         };
-        self.integrations
-            .lock()
-            .unwrap()
-            .insert(connector.to_owned(), (Instant::now(), found.clone()));
+        self.integrations.put(connector, found.clone());
         Ok(found)
     }
 
     pub fn forget_integration(&self, connector: &str) {
-        self.integrations.lock().unwrap().remove(connector);
+        self.integrations.forget(connector);
     }
 
     /// The OAuth app of a connector, with its overrides and the redirect URI.

@@ -6,9 +6,8 @@
 //! entry expires, or at once on the paths that must not act on stale data (a refresh re-reads
 //! under its lock, and an upstream 401 forces one).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use connector_runtime::Auth;
@@ -18,6 +17,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::cache::TtlCache;
 use crate::crypto::Cipher;
 use crate::db::entities::{connection, credential};
 use crate::error::{ApiError, ApiResult};
@@ -85,8 +85,7 @@ impl Loaded {
 pub struct Store {
     db: DatabaseConnection,
     cipher: Cipher,
-    ttl: Duration,
-    cache: Mutex<HashMap<String, (Instant, Arc<Loaded>)>>,
+    cache: TtlCache<Arc<Loaded>>,
 }
 
 /// Binds a sealed credential to its connection.
@@ -99,17 +98,14 @@ impl Store {
         Store {
             db,
             cipher,
-            ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: TtlCache::new(ttl),
         }
     }
 
     /// The connection, from the cache while it is fresh.
     pub async fn load(&self, id: &str) -> ApiResult<Arc<Loaded>> {
-        if let Some((at, loaded)) = self.cache.lock().unwrap().get(id)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(loaded.clone());
+        if let Some(loaded) = self.cache.get(id) {
+            return Ok(loaded);
         }
         let loaded = Arc::new(self.read(&self.db, id, false).await?);
         self.remember(loaded.clone());
@@ -117,15 +113,11 @@ impl Store {
     }
 
     pub fn remember(&self, loaded: Arc<Loaded>) {
-        let id = loaded.connection.id.clone();
-        self.cache
-            .lock()
-            .unwrap()
-            .insert(id, (Instant::now(), loaded));
+        self.cache.put(loaded.connection.id.clone(), loaded);
     }
 
     pub fn forget(&self, id: &str) {
-        self.cache.lock().unwrap().remove(id);
+        self.cache.forget(id);
     }
 
     /// Reads a connection and opens its credential; with `lock`, the credential row stays

@@ -14,10 +14,7 @@ async fn every_v1_route_without_a_valid_key_is_401() {
         if !path.starts_with("/v1/") {
             continue;
         }
-        let concrete = path
-            .replace("{connector}", "gmail")
-            .replace('{', "")
-            .replace('}', "");
+        let concrete = path.replace("{connector}", "gmail").replace(['{', '}'], "");
         for method in item.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let url = format!("{}{concrete}", server.url);

@@ -21,18 +21,10 @@ pub struct TestServer {
     _data: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub settings: Settings,
     pub defs_dir: Option<PathBuf>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            settings: Settings::default(),
-            defs_dir: None,
-        }
-    }
 }
 
 impl TestServer {
