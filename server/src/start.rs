@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::crypto::{Cipher, hash_secret_key, random_token};
 use crate::db::entities::{api_key, connector};
@@ -106,7 +106,14 @@ pub async fn start(config: &Config) -> Result<Started, String> {
     let state = AppState::new(db, cipher, registry, config.settings.clone());
     let now = Utc::now();
     if let Some(key) = &config.secret_key {
-        store_key(&state, key, "CONNECTOR_SECRET_KEY").await?;
+        // The configured key is the one key: a changed CONNECTOR_SECRET_KEY revokes the one
+        // before it (and a generated one) as each process restarts.
+        let replaced = replace_keys(&state, key).await?;
+        if replaced > 0 {
+            notices.push(format!(
+                "CONNECTOR_SECRET_KEY replaced {replaced} earlier API secret key(s); they are no longer accepted."
+            ));
+        }
     } else if api_key::Entity::find()
         .count(&state.db)
         .await
@@ -160,6 +167,19 @@ pub async fn start(config: &Config) -> Result<Started, String> {
         state: Arc::new(state),
         notices,
     })
+}
+
+/// Makes `key` the only stored API key; answers how many others it removed.
+async fn replace_keys(state: &AppState, key: &str) -> Result<u64, String> {
+    let hash = hash_secret_key(key);
+    let removed = api_key::Entity::delete_many()
+        .filter(api_key::Column::KeyHash.ne(hash))
+        .exec(&state.db)
+        .await
+        .map_err(|error| error.to_string())?
+        .rows_affected;
+    store_key(state, key, "CONNECTOR_SECRET_KEY").await?;
+    Ok(removed)
 }
 
 async fn store_key(state: &AppState, key: &str, name: &str) -> Result<(), String> {
