@@ -71,7 +71,10 @@ async fn unknown_routes_and_methods_answer_the_error_body() {
 async fn a_changed_secret_key_revokes_the_one_before() {
     let data = tempfile::tempdir().unwrap();
     let config = |key: Option<&str>| connector_server::Config {
-        database_url: Some(format!("sqlite://{}?mode=rwc", data.path().join("keys.db").display())),
+        database_url: Some(format!(
+            "sqlite://{}?mode=rwc",
+            data.path().join("keys.db").display()
+        )),
         data_dir: data.path().to_path_buf(),
         secret_key: key.map(str::to_owned),
         encryption_key: Some("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
@@ -82,13 +85,30 @@ async fn a_changed_secret_key_revokes_the_one_before() {
     let generated = std::fs::read_to_string(data.path().join("secret-key")).unwrap();
     assert!(first.state.accepts_key(generated.trim()));
 
-    let second = connector_server::start(&config(Some("sk_chosen_one"))).await.unwrap();
+    let second = connector_server::start(&config(Some("sk_chosen_one")))
+        .await
+        .unwrap();
     assert!(second.state.accepts_key("sk_chosen_one"));
-    assert!(!second.state.accepts_key(generated.trim()), "the generated key is revoked");
-    assert!(second.notices.iter().any(|notice| notice.contains("replaced 1")), "{:?}", second.notices);
+    assert!(
+        !second.state.accepts_key(generated.trim()),
+        "the generated key is revoked"
+    );
+    assert!(
+        second
+            .notices
+            .iter()
+            .any(|notice| notice.contains("replaced 1")),
+        "{:?}",
+        second.notices
+    );
 
-    let third = connector_server::start(&config(Some("sk_chosen_two"))).await.unwrap();
-    assert!(!third.state.accepts_key("sk_chosen_one"), "the previous key is revoked");
+    let third = connector_server::start(&config(Some("sk_chosen_two")))
+        .await
+        .unwrap();
+    assert!(
+        !third.state.accepts_key("sk_chosen_one"),
+        "the previous key is revoked"
+    );
     // A start without the variable keeps what is stored and generates nothing.
     let fourth = connector_server::start(&config(None)).await.unwrap();
     assert!(fourth.state.accepts_key("sk_chosen_two"));
