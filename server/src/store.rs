@@ -177,6 +177,18 @@ impl Store {
         Ok(())
     }
 
+    /// Writes every column of a connection row (status, expiry, scopes…).
+    pub async fn update_connection<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        row: &connection::Model,
+    ) -> Result<(), DbErr> {
+        use sea_orm::ActiveModelTrait;
+        let active: connection::ActiveModel = row.clone().into();
+        active.reset_all().update(conn).await?;
+        Ok(())
+    }
+
     /// Replaces a connection's credential and bumps its version. With `expected`, only while
     /// the stored version still is that one (compare-and-swap); answers whether it wrote.
     pub async fn replace_credential<C: ConnectionTrait>(

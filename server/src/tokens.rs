@@ -18,7 +18,6 @@ use connector_runtime::oauth::{OAuthError, TokenSet};
 use sea_orm::{DbBackend, TransactionTrait};
 use serde_json::json;
 
-use crate::db::entities::connection;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Loaded, Secret};
@@ -161,7 +160,7 @@ async fn refresh_locked(state: &AppState, id: &str, seen: Option<i64>) -> ApiRes
             connection.status = ACTIVE.into();
             connection.last_error = None;
             connection.updated_at = now;
-            update_connection(&txn, &connection).await?;
+            state.store.update_connection(&txn, &connection).await?;
             Ok(Loaded {
                 connection,
                 secret,
@@ -179,7 +178,7 @@ async fn refresh_locked(state: &AppState, id: &str, seen: Option<i64>) -> ApiRes
                 connection.status = status.into();
                 connection.last_error = Some(error.to_string());
                 connection.updated_at = now;
-                update_connection(&txn, &connection).await?;
+                state.store.update_connection(&txn, &connection).await?;
             }
             Err(match error {
                 OAuthError::InvalidGrant { .. } => needs_reauth(id, Some(&error.to_string())),
@@ -229,14 +228,4 @@ async fn exchange(state: &AppState, current: &Loaded) -> Result<TokenSet, OAuthE
             description: Some("the connection has no refresh token".into()),
         }),
     }
-}
-
-pub async fn update_connection<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    model: &connection::Model,
-) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::ActiveModelTrait;
-    let active: connection::ActiveModel = model.clone().into();
-    active.reset_all().update(conn).await?;
-    Ok(())
 }

@@ -292,7 +292,11 @@ async fn complete(
             return Err(format!("connection id `{id}` was taken meanwhile"));
         }
         Some(_) => {
-            tokens::update_connection(&txn, &row).await.map_err(store)?;
+            state
+                .store
+                .update_connection(&txn, &row)
+                .await
+                .map_err(store)?;
             state
                 .store
                 .replace_credential(&txn, id, &secret, None, now)
