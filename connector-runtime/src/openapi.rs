@@ -9,10 +9,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
 use poem_openapi::auth::Bearer;
 use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
-use poem_openapi::{ApiResponse, Object, SecurityScheme};
+use poem_openapi::{ApiResponse, Object, ResponseContent, SecurityScheme};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -52,7 +55,7 @@ pub struct ErrorDetail {
     pub details: Option<Value>,
 }
 
-/// The statuses an action answers with besides 200.
+/// The statuses an error answers with: the one list every route's document takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionStatus {
     BadRequest,
@@ -66,7 +69,58 @@ pub enum ActionStatus {
     GatewayTimeout,
 }
 
-/// A failed action: a status and the error body that goes with it.
+impl ActionStatus {
+    pub const ALL: [ActionStatus; 9] = [
+        ActionStatus::BadRequest,
+        ActionStatus::Unauthorized,
+        ActionStatus::NotFound,
+        ActionStatus::Conflict,
+        ActionStatus::PayloadTooLarge,
+        ActionStatus::TooManyRequests,
+        ActionStatus::Internal,
+        ActionStatus::BadGateway,
+        ActionStatus::GatewayTimeout,
+    ];
+
+    pub fn status_code(self) -> StatusCode {
+        match self {
+            ActionStatus::BadRequest => StatusCode::BAD_REQUEST,
+            ActionStatus::Unauthorized => StatusCode::UNAUTHORIZED,
+            ActionStatus::NotFound => StatusCode::NOT_FOUND,
+            ActionStatus::Conflict => StatusCode::CONFLICT,
+            ActionStatus::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ActionStatus::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ActionStatus::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ActionStatus::BadGateway => StatusCode::BAD_GATEWAY,
+            ActionStatus::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// What the status means, for the document.
+    fn description(self) -> &'static str {
+        match self {
+            ActionStatus::BadRequest => {
+                "The request is malformed or its values are invalid (`invalid_input` names the field)."
+            }
+            ActionStatus::Unauthorized => "The secret key is missing or wrong.",
+            ActionStatus::NotFound => "No such resource (connector, connection, integration).",
+            ActionStatus::Conflict => {
+                "The resource exists already, or is not in a state that allows the call (`needs_reauth`, another connector's connection)."
+            }
+            ActionStatus::PayloadTooLarge => "The body is larger than the server accepts.",
+            ActionStatus::TooManyRequests => "The provider kept answering 429.",
+            ActionStatus::Internal => {
+                "The server failed (its database, its configuration); the details are in its log."
+            }
+            ActionStatus::BadGateway => {
+                "The provider failed or answered an error (its status and body are in `details`), or an answer the server does not accept (too large, not matching the schema)."
+            }
+            ActionStatus::GatewayTimeout => "The provider did not answer in time.",
+        }
+    }
+}
+
+/// A failed call: a status and the error body that goes with it. The error of every route.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionError {
     pub status: ActionStatus,
@@ -98,6 +152,87 @@ impl ActionError {
 
     pub fn code(&self) -> &str {
         &self.body.error.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.body.error.message
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> ActionError {
+        ActionError::new(ActionStatus::BadRequest, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ActionError {
+        ActionError::new(ActionStatus::Unauthorized, "unauthorized", message)
+    }
+
+    pub fn not_found(code: &str, message: impl Into<String>) -> ActionError {
+        ActionError::new(ActionStatus::NotFound, code, message)
+    }
+
+    pub fn conflict(code: &str, message: impl Into<String>) -> ActionError {
+        ActionError::new(ActionStatus::Conflict, code, message)
+    }
+
+    pub fn bad_gateway(code: &str, message: impl Into<String>) -> ActionError {
+        ActionError::new(ActionStatus::BadGateway, code, message)
+    }
+
+    /// A server-side failure. The cause is logged; the caller gets no internals.
+    pub fn internal(cause: impl std::fmt::Display) -> ActionError {
+        tracing::error!(error = %cause, "internal error");
+        ActionError::new(
+            ActionStatus::Internal,
+            "internal_error",
+            "the server failed; see its log",
+        )
+    }
+
+    /// A request poem-openapi could not parse (not JSON, a wrong type…).
+    pub fn from_parse_error(error: &poem::Error) -> ActionError {
+        ActionError::bad_request("invalid_request", error.to_string())
+    }
+}
+
+impl ApiResponse for ActionError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: ActionStatus::ALL
+                .iter()
+                .map(|status| MetaResponse {
+                    description: status.description(),
+                    status: Some(status.status_code().as_u16()),
+                    status_range: None,
+                    content: <Json<ErrorBody> as ResponseContent>::media_types(),
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        <Json<ErrorBody> as ResponseContent>::register(registry);
+    }
+}
+
+impl IntoResponse for ActionError {
+    fn into_response(self) -> Response {
+        Json(self.body)
+            .into_response()
+            .with_status(self.status.status_code())
+            .into_response()
+    }
+}
+
+impl From<ActionError> for poem::Error {
+    fn from(error: ActionError) -> poem::Error {
+        poem::Error::from_response(error.into_response())
+    }
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.body.error.code, self.body.error.message)
     }
 }
 
@@ -145,66 +280,52 @@ fn body_json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
 }
 
-/// The answer of a typed action.
-#[derive(Debug, ApiResponse)]
-#[oai(bad_request_handler = "bad_request")]
-pub enum ActionResponse<T: ToJSON + ParseFromJSON> {
-    /// The endpoint's typed output.
-    #[oai(status = 200)]
+/// The answer of a typed action: the endpoint's typed output, or an error.
+#[derive(Debug)]
+pub enum ActionResponse<T> {
     Ok(Json<T>),
-    /// The body is not JSON, or does not match the endpoint's inputs.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// The secret key is missing or wrong.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// No such connection.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// The connection cannot be used: it needs re-authorisation, or belongs to another connector.
-    #[oai(status = 409)]
-    Conflict(Json<ErrorBody>),
-    /// The body is larger than the server accepts.
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    /// The provider kept answering 429.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>),
-    /// The server failed (its database, its configuration); the details are in its log.
-    #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// The provider answered with an error (its status and body are in `details`), or with a
-    /// response that does not match the endpoint's schema.
-    #[oai(status = 502)]
-    BadGateway(Json<ErrorBody>),
-    /// The provider did not answer in time.
-    #[oai(status = 504)]
-    GatewayTimeout(Json<ErrorBody>),
+    Err(ActionError),
 }
 
-fn bad_request<T: ToJSON + ParseFromJSON>(error: poem::Error) -> ActionResponse<T> {
-    ActionError::new(
-        ActionStatus::BadRequest,
-        "invalid_request",
-        error.to_string(),
-    )
-    .into()
+impl<T: ToJSON + ParseFromJSON> ApiResponse for ActionResponse<T> {
+    const BAD_REQUEST_HANDLER: bool = true;
+
+    fn meta() -> MetaResponses {
+        let mut meta = MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The endpoint's typed output.",
+                status: Some(200),
+                status_range: None,
+                content: <Json<T> as ResponseContent>::media_types(),
+                headers: vec![],
+            }],
+        };
+        meta.responses.extend(ActionError::meta().responses);
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        <Json<T> as ResponseContent>::register(registry);
+        ActionError::register(registry);
+    }
+
+    fn from_parse_request_error(error: poem::Error) -> Self {
+        ActionResponse::Err(ActionError::from_parse_error(&error))
+    }
 }
 
-impl<T: ToJSON + ParseFromJSON> From<ActionError> for ActionResponse<T> {
-    fn from(error: ActionError) -> ActionResponse<T> {
-        let body = Json(error.body);
-        match error.status {
-            ActionStatus::BadRequest => ActionResponse::BadRequest(body),
-            ActionStatus::Unauthorized => ActionResponse::Unauthorized(body),
-            ActionStatus::NotFound => ActionResponse::NotFound(body),
-            ActionStatus::Conflict => ActionResponse::Conflict(body),
-            ActionStatus::PayloadTooLarge => ActionResponse::PayloadTooLarge(body),
-            ActionStatus::TooManyRequests => ActionResponse::TooManyRequests(body),
-            ActionStatus::Internal => ActionResponse::Internal(body),
-            ActionStatus::BadGateway => ActionResponse::BadGateway(body),
-            ActionStatus::GatewayTimeout => ActionResponse::GatewayTimeout(body),
+impl<T: ToJSON + ParseFromJSON> IntoResponse for ActionResponse<T> {
+    fn into_response(self) -> Response {
+        match self {
+            ActionResponse::Ok(output) => output.into_response(),
+            ActionResponse::Err(error) => error.into_response(),
         }
+    }
+}
+
+impl<T> From<ActionError> for ActionResponse<T> {
+    fn from(error: ActionError) -> ActionResponse<T> {
+        ActionResponse::Err(error)
     }
 }
 

@@ -9,6 +9,8 @@ use poem::{
     Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
 };
 
+use connector_runtime::openapi::ActionStatus;
+
 use crate::api;
 use crate::error::{ApiError, render_any_error};
 use crate::proxy;
@@ -142,11 +144,11 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
 
     async fn call(&self, mut request: Request) -> Result<Response> {
         let too_large = || {
-            ApiError::PayloadTooLarge(crate::error::body_of(
+            ApiError::new(
+                ActionStatus::PayloadTooLarge,
                 "payload_too_large",
                 format!("the body is larger than {} bytes", self.limit),
-                None,
-            ))
+            )
             .into_response()
         };
         let length = request

@@ -1,14 +1,16 @@
 //! Provider calls on behalf of a connection, shared by the proxy, the request envelope and
 //! the typed actions: a usable token, the connection's client, one retry after a 401.
 
-use connector_runtime::{Error, RawClient};
 use std::future::Future;
 
+use connector_defs::RateLimitScope;
+use connector_runtime::{Error, RawClient};
+
 use crate::error::{ApiError, ApiResult};
+use crate::refresh::connection_config;
 use crate::registry::Entry;
 use crate::state::AppState;
-use crate::store::{Loaded, Secret};
-use crate::tokens;
+use crate::store::Loaded;
 
 /// What a call answered, as far as deciding on a refresh goes.
 pub trait Answer {
@@ -78,26 +80,44 @@ where
     Fut: Future<Output = Result<T, Error>>,
     Result<T, Error>: Answer,
 {
-    let loaded = tokens::usable(state, connection_id).await?;
+    let loaded = state.refresher.usable(connection_id).await?;
     let entry = entry_of(state, &loaded, expected_connector)?;
     let client = client_for(state, entry, &loaded).await?;
     let answer = call(client).await;
-    if !(retryable && answer.unauthorized() && matches!(loaded.secret, Secret::Oauth2 { .. })) {
+    if !(retryable && answer.unauthorized() && loaded.secret.is_oauth2()) {
         return answer.map_err(ApiError::from);
     }
     tracing::info!(connection = %connection_id, "the provider answered 401; refreshing the token once");
-    let refreshed = tokens::refresh(state, connection_id, Some(loaded.version)).await?;
+    let refreshed = state
+        .refresher
+        .refresh(connection_id, Some(loaded.version))
+        .await?;
     let client = client_for(state, entry, &refreshed).await?;
     call(client).await.map_err(ApiError::from)
 }
 
+/// A client for one connection: its credential, the integration's base URL override, its
+/// connection_config, and the connector's (or the connection's) rate limiter.
 pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> ApiResult<RawClient> {
-    state
-        .raw_client(
-            entry,
-            &loaded.connection.id,
-            &loaded.connection.connection_config,
-            loaded.secret.auth(),
-        )
-        .await
+    let mut client = RawClient::new(entry.def.clone(), loaded.secret.auth())
+        .with_http(state.http.clone())
+        .with_connection_config(connection_config(&loaded.connection));
+    // MERGE: .with_max_response_bytes(state.settings.max_provider_body_bytes)
+    if let Some(base_url) = state
+        .integrations
+        .get(&entry.def.name)
+        .await?
+        .and_then(|integration| integration.base_url.clone())
+    {
+        client = client.with_base_url(base_url);
+    }
+    if let Some(limit) = entry
+        .def
+        .rate_limit
+        .as_ref()
+        .filter(|limit| limit.scope == RateLimitScope::Connection)
+    {
+        client = client.with_rate_limiter(state.connection_limiter(&loaded.connection.id, limit));
+    }
+    Ok(client)
 }

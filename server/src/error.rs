@@ -1,172 +1,81 @@
 //! The error answer of every route: `{"error": {"code", "message", "details"}}` with a fitting
 //! status. Input problems are 4xx; a 5xx means the server or the provider failed.
+//!
+//! Routes and typed actions share one error type, the runtime's [`ActionError`], whose
+//! statuses are listed once (`ActionStatus::ALL`). This module decides what status and code
+//! each domain error (store, integrations, refresh, runtime) gets.
 
-use connector_runtime::openapi::{ActionError, ActionStatus, ErrorBody, ErrorDetail};
+use connector_runtime::openapi::{ActionError, ActionStatus};
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
-use poem_openapi::ApiResponse;
-use poem_openapi::payload::Json;
-use serde_json::Value;
+use serde_json::json;
 
-/// Every error a route answers with, one variant per status, so the spec lists them.
-#[derive(Debug, ApiResponse)]
-pub enum ApiError {
-    /// The request is malformed or its values are invalid.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// The secret key is missing or wrong.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// No such resource.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-    /// The resource exists already, or is not in a state that allows the call
-    /// (`needs_reauth`).
-    #[oai(status = 409)]
-    Conflict(Json<ErrorBody>),
-    /// The body is larger than the server accepts.
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    /// The provider kept answering 429.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>),
-    /// The server failed (database, configuration).
-    #[oai(status = 500)]
-    Internal(Json<ErrorBody>),
-    /// The provider failed or answered an error.
-    #[oai(status = 502)]
-    BadGateway(Json<ErrorBody>),
-    /// The provider did not answer in time.
-    #[oai(status = 504)]
-    GatewayTimeout(Json<ErrorBody>),
-}
+use crate::integrations::IntegrationError;
+use crate::refresh::RefreshError;
+use crate::store::StoreError;
+
+/// Every error a route answers with.
+pub type ApiError = ActionError;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-pub fn body_of(code: &str, message: impl Into<String>, details: Option<Value>) -> Json<ErrorBody> {
-    Json(ErrorBody {
-        error: ErrorDetail {
-            code: code.to_owned(),
-            message: message.into(),
-            details,
-        },
-    })
-}
-
-impl ApiError {
-    pub fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::BadRequest(body_of(code, message, None))
-    }
-
-    pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::Unauthorized(body_of("unauthorized", message, None))
-    }
-
-    pub fn not_found(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::NotFound(body_of(code, message, None))
-    }
-
-    pub fn conflict(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::Conflict(body_of(code, message, None))
-    }
-
-    pub fn bad_gateway(code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::BadGateway(body_of(code, message, None))
-    }
-
-    /// A server-side failure. The cause is logged; the caller gets no internals.
-    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %cause, "internal error");
-        ApiError::Internal(body_of(
-            "internal_error",
-            "the server failed; see its log",
-            None,
-        ))
-    }
-
-    pub fn with_details(mut self, details: Value) -> ApiError {
-        self.body_mut().error.details = Some(details);
-        self
-    }
-
-    fn body_mut(&mut self) -> &mut ErrorBody {
-        match self {
-            ApiError::BadRequest(Json(body))
-            | ApiError::Unauthorized(Json(body))
-            | ApiError::NotFound(Json(body))
-            | ApiError::Conflict(Json(body))
-            | ApiError::PayloadTooLarge(Json(body))
-            | ApiError::TooManyRequests(Json(body))
-            | ApiError::Internal(Json(body))
-            | ApiError::BadGateway(Json(body))
-            | ApiError::GatewayTimeout(Json(body)) => body,
-        }
-    }
-
-    pub fn code(&mut self) -> &str {
-        &self.body_mut().error.code
-    }
-
-    /// The message, for errors that are reported elsewhere (a callback page, a refresh).
-    pub fn message(mut self) -> String {
-        std::mem::take(&mut self.body_mut().error.message)
-    }
-
-    /// The same error as a typed action answers it.
-    pub fn into_action_error(self) -> ActionError {
-        let status = match &self {
-            ApiError::BadRequest(_) => ActionStatus::BadRequest,
-            ApiError::PayloadTooLarge(_) => ActionStatus::PayloadTooLarge,
-            ApiError::Unauthorized(_) => ActionStatus::Unauthorized,
-            ApiError::NotFound(_) => ActionStatus::NotFound,
-            ApiError::Conflict(_) => ActionStatus::Conflict,
-            ApiError::TooManyRequests(_) => ActionStatus::TooManyRequests,
-            ApiError::GatewayTimeout(_) => ActionStatus::GatewayTimeout,
-            ApiError::Internal(_) => ActionStatus::Internal,
-            ApiError::BadGateway(_) => ActionStatus::BadGateway,
-        };
-        let mut error = self;
-        ActionError {
-            status,
-            body: error.body_mut().clone(),
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound(id) => connection_not_found(&id),
+            StoreError::Taken(id) => ApiError::conflict(
+                "connection_exists",
+                format!("connection id `{id}` is taken"),
+            ),
+            other => ApiError::internal(other),
         }
     }
 }
 
-impl From<ActionError> for ApiError {
-    fn from(error: ActionError) -> ApiError {
-        let body = Json(error.body);
-        match error.status {
-            ActionStatus::BadRequest => ApiError::BadRequest(body),
-            ActionStatus::Unauthorized => ApiError::Unauthorized(body),
-            ActionStatus::NotFound => ApiError::NotFound(body),
-            ActionStatus::Conflict => ApiError::Conflict(body),
-            ActionStatus::PayloadTooLarge => ApiError::PayloadTooLarge(body),
-            ActionStatus::TooManyRequests => ApiError::TooManyRequests(body),
-            ActionStatus::Internal => ApiError::Internal(body),
-            ActionStatus::BadGateway => ApiError::BadGateway(body),
-            ActionStatus::GatewayTimeout => ApiError::GatewayTimeout(body),
+impl From<IntegrationError> for ApiError {
+    fn from(error: IntegrationError) -> ApiError {
+        match error {
+            IntegrationError::Missing(_) => {
+                ApiError::bad_request("integration_missing", error.to_string())
+            }
+            IntegrationError::Invalid(message) => ApiError::bad_request("not_oauth2", message),
+            // MERGE: IntegrationError::TokenRequest(OAuthError::ResponseTooLarge { .. }) => ApiError::bad_gateway("response_too_large", error.to_string()),
+            IntegrationError::TokenRequest(_) => {
+                ApiError::bad_gateway("token_request_failed", error.to_string())
+            }
+            IntegrationError::Store(error) => error.into(),
         }
     }
 }
 
-/// Provider failures map as typed actions map them (502 with the upstream status, 504…).
-impl From<connector_runtime::Error> for ApiError {
-    fn from(error: connector_runtime::Error) -> ApiError {
-        ActionError::from(error).into()
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            RefreshError::NeedsReauth { reason, .. } => {
+                let error = ApiError::conflict("needs_reauth", message);
+                match reason {
+                    Some(reason) => error.with_details(json!({ "reason": reason })),
+                    None => error,
+                }
+            }
+            RefreshError::NotOauth2(_) => ApiError::bad_request("not_oauth2", message),
+            RefreshError::Integration(_) => ApiError::bad_request("integration_invalid", message),
+            RefreshError::TokenEndpoint(_) => ApiError::bad_gateway("token_refresh_failed", message),
+            RefreshError::TooLarge(_) => ApiError::bad_gateway("response_too_large", message),
+            RefreshError::Pending(_) => {
+                ApiError::new(ActionStatus::GatewayTimeout, "token_refresh_pending", message)
+            }
+            RefreshError::Store(error) => match &*error {
+                StoreError::NotFound(id) => connection_not_found(id),
+                other => ApiError::internal(other),
+            },
+        }
     }
 }
 
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(error: sea_orm::DbErr) -> ApiError {
-        ApiError::internal(format!("database: {error}"))
-    }
-}
-
-impl From<crate::crypto::CryptoError> for ApiError {
-    fn from(error: crate::crypto::CryptoError) -> ApiError {
-        ApiError::internal(error)
-    }
+pub fn connection_not_found(id: &str) -> ApiError {
+    ApiError::not_found("connection_not_found", format!("no connection `{id}`"))
 }
 
 /// Turns any error that reached the top (a body poem-openapi could not parse, an unknown

@@ -9,11 +9,13 @@ pub mod calls;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod integrations;
 pub mod proxy;
+pub mod refresh;
 pub mod registry;
+pub mod sessions;
 pub mod start;
 pub mod state;
 pub mod store;
-pub mod tokens;
 
 pub use start::{Config, Started, start};

@@ -1,26 +1,56 @@
-//! Connections and their sealed credentials, with a short-lived read cache so that the proxy
-//! does not read the database on every request.
+//! Connections and their sealed credentials: every query on them, and a short-lived read
+//! cache so that the proxy does not read the database on every request.
 //!
 //! The cache serves a connection for `cache_ttl` (5 s by default). Writes made by this process
 //! drop the entry at once; writes by another process sharing the database are seen when the
 //! entry expires, or at once on the paths that must not act on stale data (a refresh re-reads
-//! under its lock, and an upstream 401 forces one).
+//! the row, and an upstream 401 forces one).
+//!
+//! Errors are the store's own ([`StoreError`]); the HTTP layer decides what status they get.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use connector_runtime::Auth;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::cache::TtlCache;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, CryptoError};
 use crate::db::entities::{connection, credential};
-use crate::error::{ApiError, ApiResult};
+
+/// The values of `connections.status`.
+pub mod status {
+    /// Usable.
+    pub const ACTIVE: &str = "active";
+    /// The provider refused the refresh token: the user must authorize again.
+    pub const NEEDS_REAUTH: &str = "needs_reauth";
+    /// The last token request failed for another reason (see `last_error`).
+    pub const ERROR: &str = "error";
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no connection `{0}`")]
+    NotFound(String),
+    /// A connection with this id exists already (of another connector, for an authorization).
+    #[error("connection id `{0}` is taken")]
+    Taken(String),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("a sealed credential cannot be opened: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("a stored credential is not valid JSON: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A connection's secret, sealed as JSON in `credentials.sealed`.
 #[derive(Clone, Serialize, Deserialize)]
@@ -56,6 +86,10 @@ impl Secret {
             Secret::None => Auth::None,
         }
     }
+
+    pub fn is_oauth2(&self) -> bool {
+        matches!(self, Secret::Oauth2 { .. })
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -71,15 +105,33 @@ pub struct Loaded {
     pub secret: Secret,
     /// The credential's version when it was read: refreshes compare-and-swap on it.
     pub version: i64,
+    /// When the credential was written (the token's issue time, as far as we know).
+    pub issued_at: DateTime<Utc>,
 }
 
 impl Loaded {
-    /// Whether the access token expires within `margin` (false when its expiry is unknown).
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        self.connection.expires_at.is_some_and(|at| {
-            at - chrono::Duration::from_std(margin).unwrap_or_default() <= Utc::now()
-        })
+    /// Whether the access token should be refreshed before use: it expires within `margin`,
+    /// or within half its lifetime when that is shorter (a token that lives 2 minutes is not
+    /// refreshed on every call under a 5-minute margin). False when its expiry is unknown.
+    pub fn needs_refresh(&self, margin: Duration, now: DateTime<Utc>) -> bool {
+        let Some(expires_at) = self.connection.expires_at else {
+            return false;
+        };
+        let lifetime = (expires_at - self.issued_at).max(chrono::Duration::zero());
+        let margin = chrono::Duration::from_std(margin)
+            .unwrap_or(chrono::Duration::MAX)
+            .min(lifetime / 2);
+        expires_at - margin <= now
     }
+}
+
+/// Which connections `list` answers, in id order.
+#[derive(Debug, Default)]
+pub struct ConnectionFilter {
+    pub connector: Option<String>,
+    pub end_user_id: Option<String>,
+    /// Only ids after this one (the page cursor).
+    pub after: Option<String>,
 }
 
 pub struct Store {
@@ -103,11 +155,11 @@ impl Store {
     }
 
     /// The connection, from the cache while it is fresh.
-    pub async fn load(&self, id: &str) -> ApiResult<Arc<Loaded>> {
+    pub async fn load(&self, id: &str) -> StoreResult<Arc<Loaded>> {
         if let Some(loaded) = self.cache.get(id) {
             return Ok(loaded);
         }
-        let loaded = Arc::new(self.read(&self.db, id, false).await?);
+        let loaded = Arc::new(self.read(id).await?);
         self.remember(loaded.clone());
         Ok(loaded)
     }
@@ -120,43 +172,235 @@ impl Store {
         self.cache.forget(id);
     }
 
-    /// Reads a connection and opens its credential; with `lock`, the credential row stays
-    /// locked (`FOR UPDATE`) until `conn`'s transaction ends (PostgreSQL; SQLite ignores it).
-    pub async fn read<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        id: &str,
-        lock: bool,
-    ) -> ApiResult<Loaded> {
-        let mut query = credential::Entity::find_by_id(id);
-        if lock {
-            query = query.lock_exclusive();
-        }
-        let credential = query.one(conn).await?;
-        let connection = connection::Entity::find_by_id(id).one(conn).await?;
+    /// Reads a connection and opens its credential, bypassing the cache.
+    pub async fn read(&self, id: &str) -> StoreResult<Loaded> {
+        let credential = credential::Entity::find_by_id(id).one(&self.db).await?;
+        let connection = connection::Entity::find_by_id(id).one(&self.db).await?;
         let (Some(connection), Some(credential)) = (connection, credential) else {
-            return Err(connection_not_found(id));
+            return Err(StoreError::NotFound(id.to_owned()));
         };
         let opened = self.cipher.open(&credential.sealed, &credential_aad(id))?;
-        let secret = serde_json::from_slice(&opened).map_err(ApiError::internal)?;
+        let secret =
+            serde_json::from_slice(&opened).map_err(|error| StoreError::Corrupt(error.to_string()))?;
         Ok(Loaded {
             connection,
             secret,
             version: credential.version,
+            issued_at: credential.updated_at,
         })
     }
 
-    pub fn seal(&self, id: &str, secret: &Secret) -> String {
+    /// The connection row alone (no secret).
+    pub async fn get(&self, id: &str) -> StoreResult<connection::Model> {
+        connection::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))
+    }
+
+    /// At most `limit` connections in id order.
+    pub async fn list(
+        &self,
+        filter: &ConnectionFilter,
+        limit: u64,
+    ) -> StoreResult<Vec<connection::Model>> {
+        let mut query = connection::Entity::find().order_by_asc(connection::Column::Id);
+        if let Some(connector) = &filter.connector {
+            query = query.filter(connection::Column::Connector.eq(connector.clone()));
+        }
+        if let Some(end_user_id) = &filter.end_user_id {
+            query = query.filter(connection::Column::EndUserId.eq(end_user_id.clone()));
+        }
+        if let Some(after) = &filter.after {
+            query = query.filter(connection::Column::Id.gt(after.clone()));
+        }
+        Ok(query.limit(limit).all(&self.db).await?)
+    }
+
+    /// Creates a connection and its credential (version 1).
+    pub async fn create(&self, row: &connection::Model, secret: &Secret) -> StoreResult<()> {
+        let txn = self.db.begin().await?;
+        if let Err(error) = self.insert(&txn, row, secret).await {
+            return Err(match error.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Taken(row.id.clone()),
+                _ => error.into(),
+            });
+        }
+        txn.commit().await?;
+        self.forget(&row.id);
+        Ok(())
+    }
+
+    /// Stores the tokens of a completed authorization: a new connection, or new tokens for
+    /// an existing one of the same connector (a re-authorization), whose end user, metadata
+    /// and creation time it keeps.
+    pub async fn save_authorization(
+        &self,
+        mut row: connection::Model,
+        secret: &Secret,
+    ) -> StoreResult<()> {
+        let txn = self.db.begin().await?;
+        let existing = connection::Entity::find_by_id(row.id.clone())
+            .one(&txn)
+            .await?;
+        match existing {
+            Some(existing) if existing.connector != row.connector => {
+                return Err(StoreError::Taken(row.id));
+            }
+            Some(existing) => {
+                row.end_user_id = row.end_user_id.or(existing.end_user_id);
+                row.metadata = existing.metadata;
+                row.created_at = existing.created_at;
+                update_connection(&txn, &row).await?;
+                self.replace_credential(&txn, &row.id, secret, row.updated_at)
+                    .await?;
+            }
+            None => self.insert(&txn, &row, secret).await?,
+        }
+        txn.commit().await?;
+        self.forget(&row.id);
+        Ok(())
+    }
+
+    /// Removes a connection and its credential; answers whether it existed.
+    pub async fn delete(&self, id: &str) -> StoreResult<bool> {
+        let txn = self.db.begin().await?;
+        credential::Entity::delete_by_id(id).exec(&txn).await?;
+        let removed = connection::Entity::delete_by_id(id).exec(&txn).await?;
+        txn.commit().await?;
+        self.forget(id);
+        Ok(removed.rows_affected == 1)
+    }
+
+    /// Takes the refresh lease of a connection for `owner` until `until_ms` (Unix ms), if the
+    /// credential is still at `version` and nobody holds an unexpired lease. One statement,
+    /// so that of several processes exactly one gets it; no connection is held afterwards.
+    pub async fn try_lease(
+        &self,
+        id: &str,
+        version: i64,
+        owner: &str,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<bool> {
+        let free = Condition::any()
+            .add(credential::Column::LeaseExpiresMs.is_null())
+            .add(credential::Column::LeaseExpiresMs.lt(now_ms));
+        let taken = credential::Entity::update_many()
+            .col_expr(credential::Column::LeaseOwner, Expr::value(owner))
+            .col_expr(credential::Column::LeaseExpiresMs, Expr::value(until_ms))
+            .filter(credential::Column::ConnectionId.eq(id))
+            .filter(credential::Column::Version.eq(version))
+            .filter(free)
+            .exec(&self.db)
+            .await?;
+        Ok(taken.rows_affected == 1)
+    }
+
+    /// Gives a lease back without writing anything else (the token request failed in
+    /// transit: nothing changed at the provider that we know of).
+    pub async fn release_lease(&self, id: &str, owner: &str) -> StoreResult<()> {
+        credential::Entity::update_many()
+            .col_expr(
+                credential::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                credential::Column::LeaseExpiresMs,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(credential::Column::ConnectionId.eq(id))
+            .filter(credential::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes refreshed tokens and the connection row in one transaction, only while the
+    /// credential is still at `expected` (compare-and-swap); releases the lease. Answers
+    /// whether it wrote: `false` means another writer got there first.
+    pub async fn save_refreshed(
+        &self,
+        row: &connection::Model,
+        secret: &Secret,
+        expected: i64,
+    ) -> StoreResult<bool> {
+        let txn = self.db.begin().await?;
+        let written = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::Sealed,
+                Expr::value(self.seal(&row.id, secret)),
+            )
+            .col_expr(credential::Column::KeyId, Expr::value(self.cipher.key_id()))
+            .col_expr(
+                credential::Column::Version,
+                Expr::col(credential::Column::Version).add(1),
+            )
+            .col_expr(credential::Column::UpdatedAt, Expr::value(row.updated_at))
+            .col_expr(
+                credential::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                credential::Column::LeaseExpiresMs,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(credential::Column::ConnectionId.eq(row.id.clone()))
+            .filter(credential::Column::Version.eq(expected))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !written {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        update_connection(&txn, row).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a failed refresh on the connection row (its status and `last_error`) and
+    /// releases `owner`'s lease, only while the credential is still at `expected`: a process
+    /// that lost a race never overwrites the winner's state. Answers whether it wrote.
+    pub async fn save_refresh_failure(
+        &self,
+        row: &connection::Model,
+        expected: i64,
+        owner: &str,
+    ) -> StoreResult<bool> {
+        let txn = self.db.begin().await?;
+        let held = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                credential::Column::LeaseExpiresMs,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(credential::Column::ConnectionId.eq(row.id.clone()))
+            .filter(credential::Column::Version.eq(expected))
+            .filter(credential::Column::LeaseOwner.eq(owner))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if !held {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        update_connection(&txn, row).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    fn seal(&self, id: &str, secret: &Secret) -> String {
         let json = serde_json::to_vec(secret).expect("a secret serialises");
         self.cipher.seal(&json, &credential_aad(id))
     }
 
-    pub fn key_id(&self) -> &str {
-        self.cipher.key_id()
-    }
-
-    /// Inserts a connection and its credential (version 1); run it in a transaction.
-    pub async fn insert<C: ConnectionTrait>(
+    async fn insert<C: ConnectionTrait>(
         &self,
         conn: &C,
         row: &connection::Model,
@@ -167,57 +411,93 @@ impl Store {
         connection::Entity::insert(active).exec(conn).await?;
         credential::Entity::insert(credential::ActiveModel {
             connection_id: Set(row.id.clone()),
-            key_id: Set(self.key_id().to_owned()),
+            key_id: Set(self.cipher.key_id().to_owned()),
             sealed: Set(self.seal(&row.id, secret)),
             version: Set(1),
             updated_at: Set(row.updated_at),
+            lease_owner: Set(None),
+            lease_expires_ms: Set(None),
         })
         .exec(conn)
         .await?;
         Ok(())
     }
 
-    /// Writes every column of a connection row (status, expiry, scopes…).
-    pub async fn update_connection<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        row: &connection::Model,
-    ) -> Result<(), DbErr> {
-        use sea_orm::ActiveModelTrait;
-        let active: connection::ActiveModel = row.clone().into();
-        active.reset_all().update(conn).await?;
-        Ok(())
-    }
-
-    /// Replaces a connection's credential and bumps its version. With `expected`, only while
-    /// the stored version still is that one (compare-and-swap); answers whether it wrote.
-    pub async fn replace_credential<C: ConnectionTrait>(
+    /// Replaces a credential whatever its version (a new authorization supersedes any
+    /// refresh in flight, whose compare-and-swap then fails).
+    async fn replace_credential<C: ConnectionTrait>(
         &self,
         conn: &C,
         id: &str,
         secret: &Secret,
-        expected: Option<i64>,
         now: DateTime<Utc>,
-    ) -> Result<bool, DbErr> {
-        let mut update = credential::Entity::update_many()
+    ) -> Result<(), DbErr> {
+        credential::Entity::update_many()
             .col_expr(
                 credential::Column::Sealed,
                 Expr::value(self.seal(id, secret)),
             )
-            .col_expr(credential::Column::KeyId, Expr::value(self.key_id()))
+            .col_expr(credential::Column::KeyId, Expr::value(self.cipher.key_id()))
             .col_expr(
                 credential::Column::Version,
                 Expr::col(credential::Column::Version).add(1),
             )
             .col_expr(credential::Column::UpdatedAt, Expr::value(now))
-            .filter(credential::Column::ConnectionId.eq(id));
-        if let Some(expected) = expected {
-            update = update.filter(credential::Column::Version.eq(expected));
-        }
-        Ok(update.exec(conn).await?.rows_affected == 1)
+            .filter(credential::Column::ConnectionId.eq(id))
+            .exec(conn)
+            .await?;
+        Ok(())
     }
 }
 
-pub fn connection_not_found(id: &str) -> ApiError {
-    ApiError::not_found("connection_not_found", format!("no connection `{id}`"))
+/// Writes every column of a connection row (status, expiry, scopes…).
+async fn update_connection<C: ConnectionTrait>(
+    conn: &C,
+    row: &connection::Model,
+) -> Result<(), DbErr> {
+    let active: connection::ActiveModel = row.clone().into();
+    active.reset_all().update(conn).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(issued_secs_ago: i64, expires_in_secs: i64) -> Loaded {
+        let now = Utc::now();
+        Loaded {
+            connection: connection::Model {
+                id: "c".into(),
+                connector: "gmail".into(),
+                end_user_id: None,
+                status: status::ACTIVE.into(),
+                scopes: serde_json::json!([]),
+                expires_at: Some(now + chrono::Duration::seconds(expires_in_secs)),
+                metadata: serde_json::json!({}),
+                connection_config: serde_json::json!({}),
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            },
+            secret: Secret::None,
+            version: 1,
+            issued_at: now - chrono::Duration::seconds(issued_secs_ago),
+        }
+    }
+
+    #[test]
+    fn the_refresh_margin_is_relative_to_a_short_lifetime() {
+        let margin = Duration::from_secs(300);
+        let now = Utc::now();
+        // A 2-minute token just issued: not refreshed (margin becomes 60 s).
+        assert!(!loaded(0, 120).needs_refresh(margin, now));
+        // The same token with 50 s left: refreshed.
+        assert!(loaded(70, 50).needs_refresh(margin, now));
+        // An hour-long token with 4 minutes left: within the 5-minute margin.
+        assert!(loaded(3360, 240).needs_refresh(margin, now));
+        assert!(!loaded(0, 3600).needs_refresh(margin, now));
+        // Expired, whatever its lifetime.
+        assert!(loaded(10, -1).needs_refresh(margin, now));
+    }
 }

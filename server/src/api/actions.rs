@@ -24,7 +24,6 @@ impl ActionContext for ConnectionActions {
                 async move { client.execute(call.endpoint, input).await }
             })
             .await
-            .map_err(|error| error.into_action_error())
         })
     }
 }

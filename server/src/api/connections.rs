@@ -1,5 +1,5 @@
-//! `/v1/connections`: create (from credentials), list, get, token, refresh, delete, and the
-//! request envelope.
+//! `/v1/connections`: create (from credentials), list, get, token, refresh, delete. The
+//! request envelope is in `envelope`.
 
 use std::collections::BTreeMap;
 
@@ -7,24 +7,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector_defs::AuthKind;
-use connector_runtime::RawRequest;
+use connector_runtime::ConnectorDef;
 use connector_runtime::openapi::SecretKey;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
-};
 use serde_json::{Value, json};
 
 use super::{Tag, check_connection_config, check_connection_id};
-use crate::calls;
 use crate::crypto::random_token;
-use crate::db::entities::{connection, credential};
-use crate::error::{ApiError, ApiResult};
+use crate::db::entities::connection;
+use crate::error::{ApiError, ApiResult, connection_not_found};
 use crate::state::SharedState;
-use crate::store::{Secret, connection_not_found};
-use crate::tokens;
+use crate::store::{ConnectionFilter, Secret, status};
 
 /// Whether a connection can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -64,8 +59,8 @@ impl From<&connection::Model> for Connection {
             connector: row.connector.clone(),
             end_user_id: row.end_user_id.clone(),
             status: match row.status.as_str() {
-                tokens::ACTIVE => ConnectionStatus::Active,
-                tokens::NEEDS_REAUTH => ConnectionStatus::NeedsReauth,
+                status::ACTIVE => ConnectionStatus::Active,
+                status::NEEDS_REAUTH => ConnectionStatus::NeedsReauth,
                 _ => ConnectionStatus::Error,
             },
             scopes: serde_json::from_value(row.scopes.clone()).unwrap_or_default(),
@@ -128,57 +123,6 @@ pub struct AccessToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum HttpMethod {
-    #[oai(rename = "GET")]
-    Get,
-    #[oai(rename = "POST")]
-    Post,
-    #[oai(rename = "PUT")]
-    Put,
-    #[oai(rename = "PATCH")]
-    Patch,
-    #[oai(rename = "DELETE")]
-    Delete,
-    #[oai(rename = "HEAD")]
-    Head,
-}
-
-impl From<HttpMethod> for reqwest::Method {
-    fn from(method: HttpMethod) -> reqwest::Method {
-        match method {
-            HttpMethod::Get => reqwest::Method::GET,
-            HttpMethod::Post => reqwest::Method::POST,
-            HttpMethod::Put => reqwest::Method::PUT,
-            HttpMethod::Patch => reqwest::Method::PATCH,
-            HttpMethod::Delete => reqwest::Method::DELETE,
-            HttpMethod::Head => reqwest::Method::HEAD,
-        }
-    }
-}
-
-/// A provider request through a connection, as JSON: what the proxy does, for clients that
-/// prefer one JSON call.
-#[derive(Debug, Clone, Object)]
-pub struct EnvelopeRequest {
-    pub method: HttpMethod,
-    /// Appended to the connector's base URL; starts with `/`.
-    pub path: String,
-    pub query: Option<BTreeMap<String, String>>,
-    pub headers: Option<BTreeMap<String, String>>,
-    /// Sent as JSON, or as it is when a string goes with a non-JSON `Content-Type`.
-    pub body: Option<Value>,
-}
-
-/// The provider's answer, whatever its status.
-#[derive(Debug, Clone, Object)]
-pub struct EnvelopeResponse {
-    pub status: u16,
-    pub headers: BTreeMap<String, String>,
-    /// JSON when the provider answered JSON, else the body as text.
-    pub body: Value,
-}
-
 #[derive(ApiResponse)]
 enum Created {
     /// The connection.
@@ -219,77 +163,33 @@ impl ConnectionsApi {
             &entry.def,
             input.connection_config.clone().unwrap_or_default(),
         )?;
-        let credentials = input.credentials.clone().unwrap_or_default();
         let mut scopes = input.scopes.clone().unwrap_or_default();
-        let mut expires_at = credentials.expires_at;
-        let missing = |field: &str| {
-            ApiError::bad_request(
-                "invalid_credentials",
-                format!(
-                    "connector `{}` ({}) needs `credentials.{field}`",
-                    entry.def.name,
-                    entry.def.auth.kind.as_str()
-                ),
-            )
-        };
-        let secret = match entry.def.auth.kind {
-            AuthKind::Oauth2 => Secret::Oauth2 {
-                access_token: credentials
-                    .access_token
-                    .clone()
-                    .ok_or_else(|| missing("access_token"))?,
-                refresh_token: credentials.refresh_token.clone(),
-                token_type: "Bearer".into(),
-            },
-            AuthKind::Oauth2ClientCredentials => match credentials.access_token.clone() {
-                Some(access_token) => Secret::Oauth2 {
-                    access_token,
-                    refresh_token: None,
-                    token_type: "Bearer".into(),
-                },
-                None => {
-                    let (app, _) = state.oauth_app(entry).await?;
-                    let tokens = app
-                        .client_credentials((!scopes.is_empty()).then_some(scopes.as_slice()))
-                        .await
-                        .map_err(|error| {
-                            ApiError::bad_gateway("token_request_failed", error.to_string())
-                        })?;
-                    expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
-                    if let Some(granted) = tokens.scopes {
-                        scopes = granted;
-                    }
-                    Secret::Oauth2 {
-                        access_token: tokens.access_token,
-                        refresh_token: tokens.refresh_token,
-                        token_type: tokens.token_type,
-                    }
+        let mut expires_at = input.credentials.as_ref().and_then(|given| given.expires_at);
+        let secret = match secret_from(&entry.def, input.credentials.clone().unwrap_or_default())? {
+            Some(secret) => secret,
+            // Client credentials: the connection's first token is fetched now.
+            None => {
+                let tokens = state
+                    .integrations
+                    .client_credentials(entry, &scopes, &config)
+                    .await?;
+                expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
+                if let Some(granted) = tokens.scopes {
+                    scopes = granted;
                 }
-            },
-            AuthKind::ApiKey => Secret::ApiKey {
-                api_key: credentials
-                    .api_key
-                    .clone()
-                    .ok_or_else(|| missing("api_key"))?,
-            },
-            AuthKind::Basic => Secret::Basic {
-                username: credentials
-                    .username
-                    .clone()
-                    .ok_or_else(|| missing("username"))?,
-                password: credentials.password.clone().unwrap_or_default(),
-            },
-            AuthKind::Bearer => Secret::Bearer {
-                token: credentials.token.clone().ok_or_else(|| missing("token"))?,
-            },
-            AuthKind::None => Secret::None,
+                Secret::Oauth2 {
+                    access_token: tokens.access_token,
+                    refresh_token: tokens.refresh_token,
+                    token_type: tokens.token_type,
+                }
+            }
         };
         let now = Utc::now();
         let row = connection::Model {
             id: id.clone(),
             connector: entry.def.name.clone(),
             end_user_id: input.end_user_id.clone(),
-            status: tokens::ACTIVE.into(),
+            status: status::ACTIVE.into(),
             scopes: json!(scopes),
             expires_at,
             metadata: json!(input.metadata.clone().unwrap_or_default()),
@@ -298,14 +198,7 @@ impl ConnectionsApi {
             created_at: now,
             updated_at: now,
         };
-        let txn = state.db.begin().await?;
-        if let Err(error) = state.store.insert(&txn, &row, &secret).await {
-            return Err(match error.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => id_taken(&id),
-                _ => error.into(),
-            });
-        }
-        txn.commit().await?;
+        state.store.create(&row, &secret).await?;
         state.forget_connection(&id);
         tracing::info!(connection = %id, connector = %row.connector, "connection created");
         Ok(Created::Created(Json((&row).into())))
@@ -334,24 +227,24 @@ impl ConnectionsApi {
                 format!("limit must be between 1 and {MAX_PAGE}"),
             ));
         }
-        let mut query = connection::Entity::find().order_by_asc(connection::Column::Id);
-        if let Some(connector) = &connector.0 {
-            query = query.filter(connection::Column::Connector.eq(connector.clone()));
-        }
-        if let Some(end_user_id) = &end_user_id.0 {
-            query = query.filter(connection::Column::EndUserId.eq(end_user_id.clone()));
-        }
-        if let Some(cursor) = &cursor.0 {
-            let after = URL_SAFE_NO_PAD
-                .decode(cursor)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_cursor", "cursor is not one this server gave")
-                })?;
-            query = query.filter(connection::Column::Id.gt(after));
-        }
-        let mut rows = query.limit(limit + 1).all(&self.0.db).await?;
+        let after = match &cursor.0 {
+            Some(cursor) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("invalid_cursor", "cursor is not one this server gave")
+                    })?,
+            ),
+            None => None,
+        };
+        let filter = ConnectionFilter {
+            connector: connector.0,
+            end_user_id: end_user_id.0,
+            after,
+        };
+        let mut rows = self.0.store.list(&filter, limit + 1).await?;
         let next_cursor = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
             rows.last()
@@ -372,10 +265,7 @@ impl ConnectionsApi {
         operation_id = "get_connection"
     )]
     async fn get(&self, _key: SecretKey, id: Path<String>) -> ApiResult<Json<Connection>> {
-        let row = connection::Entity::find_by_id(id.0.clone())
-            .one(&self.0.db)
-            .await?
-            .ok_or_else(|| connection_not_found(&id))?;
+        let row = self.0.store.get(&id).await?;
         Ok(Json((&row).into()))
     }
 
@@ -386,16 +276,9 @@ impl ConnectionsApi {
         operation_id = "delete_connection"
     )]
     async fn delete(&self, _key: SecretKey, id: Path<String>) -> ApiResult<Deleted> {
-        let txn = self.0.db.begin().await?;
-        credential::Entity::delete_by_id(id.0.clone())
-            .exec(&txn)
-            .await?;
-        let removed = connection::Entity::delete_by_id(id.0.clone())
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
+        let removed = self.0.store.delete(&id).await?;
         self.0.forget_connection(&id);
-        if removed.rows_affected == 0 {
+        if !removed {
             return Err(connection_not_found(&id));
         }
         tracing::info!(connection = %id.0, "connection deleted");
@@ -417,12 +300,9 @@ impl ConnectionsApi {
     ) -> ApiResult<Json<AccessToken>> {
         let state = &self.0;
         let loaded = if force_refresh.0.unwrap_or(false) {
-            let current = state.store.load(&id).await?;
-            tokens::check_usable(&current)?;
-            oauth_only(&current.secret, &id)?;
-            tokens::refresh(state, &id, None).await?
+            state.refresher.refresh_now(&id).await?
         } else {
-            tokens::usable(state, &id).await?
+            state.refresher.usable(&id).await?
         };
         let (access_token, token_type) = match &loaded.secret {
             Secret::Oauth2 {
@@ -455,92 +335,8 @@ impl ConnectionsApi {
         operation_id = "refresh_connection"
     )]
     async fn refresh(&self, _key: SecretKey, id: Path<String>) -> ApiResult<Json<Connection>> {
-        let current = self.0.store.load(&id).await?;
-        tokens::check_usable(&current)?;
-        oauth_only(&current.secret, &id)?;
-        let loaded = tokens::refresh(&self.0, &id, None).await?;
+        let loaded = self.0.refresher.refresh_now(&id).await?;
         Ok(Json((&loaded.connection).into()))
-    }
-
-    /// Sends one request to the provider with the connection's credential, as JSON.
-    #[oai(
-        path = "/v1/connections/:id/request",
-        method = "post",
-        operation_id = "connection_request"
-    )]
-    async fn request(
-        &self,
-        _key: SecretKey,
-        id: Path<String>,
-        input: Json<EnvelopeRequest>,
-    ) -> ApiResult<Json<EnvelopeResponse>> {
-        let Json(input) = input;
-        let mut headers = reqwest::header::HeaderMap::new();
-        for (name, value) in input.headers.iter().flatten() {
-            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                ApiError::bad_request("invalid_input", format!("`{name}` is not a header name"))
-            })?;
-            let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_input",
-                    format!("the value of header `{name}` is not valid"),
-                )
-            })?;
-            headers.insert(name, value);
-        }
-        let body = match input.body {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text))
-                if headers.get("content-type").is_some_and(|ct| !is_json(ct)) =>
-            {
-                Some(text.into_bytes())
-            }
-            Some(value) => {
-                headers.entry(reqwest::header::CONTENT_TYPE).or_insert(
-                    reqwest::header::HeaderValue::from_static("application/json"),
-                );
-                Some(serde_json::to_vec(&value).expect("JSON serialises"))
-            }
-        };
-        let request = RawRequest {
-            method: input.method.into(),
-            path: input.path,
-            query: input.query.unwrap_or_default().into_iter().collect(),
-            headers,
-            body: body.map(Into::into),
-        };
-        let response = calls::with_connection(&self.0, &id, None, true, |client| {
-            let request = request.clone();
-            async move { client.send(request).await }
-        })
-        .await?;
-        let body = serde_json::from_slice(&response.body)
-            .unwrap_or_else(|_| Value::String(response.text()));
-        Ok(Json(EnvelopeResponse {
-            status: response.status,
-            headers: response
-                .headers
-                .iter()
-                .filter_map(|(name, value)| {
-                    Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-                })
-                .collect(),
-            body,
-        }))
-    }
-}
-
-fn is_json(content_type: &reqwest::header::HeaderValue) -> bool {
-    content_type.to_str().is_ok_and(|ct| ct.contains("json"))
-}
-
-fn oauth_only(secret: &Secret, id: &str) -> ApiResult<()> {
-    match secret {
-        Secret::Oauth2 { .. } => Ok(()),
-        _ => Err(ApiError::bad_request(
-            "not_oauth2",
-            format!("connection `{id}` does not use OAuth 2.0 tokens; there is nothing to refresh"),
-        )),
     }
 }
 
@@ -548,9 +344,43 @@ pub fn new_connection_id() -> String {
     format!("conn_{}", random_token(15))
 }
 
-pub fn id_taken(id: &str) -> ApiError {
-    ApiError::conflict(
-        "connection_exists",
-        format!("connection id `{id}` is taken"),
-    )
+/// The secret a new connection's credentials make for the connector's auth kind; `None` for
+/// an `oauth2_client_credentials` connection given no token (it fetches one).
+fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secret>> {
+    let missing = |field: &str| {
+        ApiError::bad_request(
+            "invalid_credentials",
+            format!(
+                "connector `{}` ({}) needs `credentials.{field}`",
+                def.name,
+                def.auth.kind.as_str()
+            ),
+        )
+    };
+    let oauth2 = |access_token: String, refresh_token: Option<String>| Secret::Oauth2 {
+        access_token,
+        refresh_token,
+        token_type: "Bearer".into(),
+    };
+    Ok(Some(match def.auth.kind {
+        AuthKind::Oauth2 => oauth2(
+            given.access_token.ok_or_else(|| missing("access_token"))?,
+            given.refresh_token,
+        ),
+        AuthKind::Oauth2ClientCredentials => match given.access_token {
+            Some(access_token) => oauth2(access_token, None),
+            None => return Ok(None),
+        },
+        AuthKind::ApiKey => Secret::ApiKey {
+            api_key: given.api_key.ok_or_else(|| missing("api_key"))?,
+        },
+        AuthKind::Basic => Secret::Basic {
+            username: given.username.ok_or_else(|| missing("username"))?,
+            password: given.password.unwrap_or_default(),
+        },
+        AuthKind::Bearer => Secret::Bearer {
+            token: given.token.ok_or_else(|| missing("token"))?,
+        },
+        AuthKind::None => Secret::None,
+    }))
 }

@@ -5,13 +5,11 @@ use connector_runtime::openapi::SecretKey;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sea_orm::ActiveValue::Set;
-use sea_orm::{EntityTrait, sea_query::OnConflict};
 
 use super::{Tag, check_url};
-use crate::db::entities::integration;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{SharedState, integration_aad};
+use crate::integrations::{self, NewIntegration};
+use crate::state::SharedState;
 
 /// A connector's OAuth app. The client secret is stored encrypted and never returned.
 #[derive(Debug, Clone, Object)]
@@ -57,6 +55,15 @@ pub enum IntegrationSource {
     Environment,
 }
 
+impl From<integrations::IntegrationSource> for IntegrationSource {
+    fn from(source: integrations::IntegrationSource) -> IntegrationSource {
+        match source {
+            integrations::IntegrationSource::Api => IntegrationSource::Api,
+            integrations::IntegrationSource::Environment => IntegrationSource::Environment,
+        }
+    }
+}
+
 #[derive(ApiResponse)]
 enum Deleted {
     /// Removed.
@@ -99,41 +106,20 @@ impl IntegrationsApi {
                 check_url(field, url)?;
             }
         }
-        let now = Utc::now();
-        let row = integration::ActiveModel {
-            connector: Set(connector.0.clone()),
-            client_id: Set(client_id),
-            client_secret: Set(state.cipher.seal(
-                input.client_secret.as_deref().unwrap_or("").as_bytes(),
-                &integration_aad(&connector),
-            )),
-            scopes: Set(input
-                .scopes
-                .as_ref()
-                .map(|scopes| serde_json::json!(scopes))),
-            base_url: Set(input.base_url.clone()),
-            authorization_url: Set(input.authorization_url.clone()),
-            token_url: Set(input.token_url.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        integration::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(integration::Column::Connector)
-                    .update_columns([
-                        integration::Column::ClientId,
-                        integration::Column::ClientSecret,
-                        integration::Column::Scopes,
-                        integration::Column::BaseUrl,
-                        integration::Column::AuthorizationUrl,
-                        integration::Column::TokenUrl,
-                        integration::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
+        state
+            .integrations
+            .save(
+                &connector,
+                NewIntegration {
+                    client_id,
+                    client_secret: input.client_secret.unwrap_or_default(),
+                    scopes: input.scopes,
+                    base_url: input.base_url,
+                    authorization_url: input.authorization_url,
+                    token_url: input.token_url,
+                },
             )
-            .exec(&state.db)
             .await?;
-        state.forget_integration(&connector);
         self.read(&connector).await.map(Json)
     }
 
@@ -156,11 +142,7 @@ impl IntegrationsApi {
     )]
     async fn delete(&self, _key: SecretKey, connector: Path<String>) -> ApiResult<Deleted> {
         self.0.connector(&connector)?;
-        let result = integration::Entity::delete_by_id(connector.0.clone())
-            .exec(&self.0.db)
-            .await?;
-        self.0.forget_integration(&connector);
-        if result.rows_affected == 0 {
+        if !self.0.integrations.delete(&connector).await? {
             return Err(integration_not_found(&connector));
         }
         Ok(Deleted::NoContent)
@@ -169,12 +151,10 @@ impl IntegrationsApi {
 
 impl IntegrationsApi {
     async fn read(&self, connector: &str) -> ApiResult<Integration> {
-        let stored = integration::Entity::find_by_id(connector)
-            .one(&self.0.db)
-            .await?;
         let resolved = self
             .0
-            .integration(connector)
+            .integrations
+            .get(connector)
             .await?
             .ok_or_else(|| integration_not_found(connector))?;
         Ok(Integration {
@@ -184,9 +164,9 @@ impl IntegrationsApi {
             base_url: resolved.base_url.clone(),
             authorization_url: resolved.authorization_url.clone(),
             token_url: resolved.token_url.clone(),
-            source: resolved.source,
-            created_at: stored.as_ref().map(|row| row.created_at),
-            updated_at: stored.as_ref().map(|row| row.updated_at),
+            source: resolved.source.into(),
+            created_at: resolved.created_at,
+            updated_at: resolved.updated_at,
         })
     }
 }

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod connections;
 pub mod connectors;
+pub mod envelope;
 pub mod integrations;
 pub mod oauth;
 
@@ -38,6 +39,7 @@ pub type Apis = (
     integrations::IntegrationsApi,
     oauth::OAuthApi,
     connections::ConnectionsApi,
+    envelope::EnvelopeApi,
     gmail::Api,
     onedrive::Api,
     dropbox::Api,
@@ -50,7 +52,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         connectors::ConnectorsApi(state.clone()),
         integrations::IntegrationsApi(state.clone()),
         oauth::OAuthApi(state.clone()),
-        connections::ConnectionsApi(state),
+        connections::ConnectionsApi(state.clone()),
+        envelope::EnvelopeApi(state),
         gmail::Api::new(actions.clone()),
         onedrive::Api::new(actions.clone()),
         dropbox::Api::new(actions),

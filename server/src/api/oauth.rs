@@ -11,7 +11,6 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::json;
 
 use super::{Tag, check_connection_config, check_connection_id, check_url};
@@ -20,8 +19,7 @@ use crate::crypto::hash_secret_key;
 use crate::db::entities::{connection, oauth_session};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
-use crate::store::Secret;
-use crate::tokens;
+use crate::store::{Secret, StoreError, status};
 
 #[derive(Debug, Clone, Object)]
 pub struct AuthorizeRequest {
@@ -94,10 +92,12 @@ impl OAuthApi {
         let connection_id = match &input.connection_id {
             Some(id) => {
                 let id = check_connection_id(id)?;
-                if let Some(existing) = connection::Entity::find_by_id(id).one(&state.db).await?
-                    && existing.connector != entry.def.name
-                {
-                    return Err(crate::api::connections::id_taken(id));
+                match state.store.get(id).await {
+                    Ok(existing) if existing.connector != entry.def.name => {
+                        return Err(StoreError::Taken(id.to_owned()).into());
+                    }
+                    Ok(_) | Err(StoreError::NotFound(_)) => {}
+                    Err(error) => return Err(error.into()),
                 }
                 id.to_owned()
             }
@@ -110,7 +110,8 @@ impl OAuthApi {
         if let Some(url) = &input.redirect_url {
             check_url("redirect_url", url)?;
         }
-        let (app, _) = state.oauth_app(entry).await?;
+        let (app, _) = state.integrations.oauth_app(entry).await?;
+        // MERGE: let app = app.with_connection_config(config.clone());
         let request = app
             .authorization_request(input.scopes.as_deref())
             .map_err(|error| ApiError::bad_request("integration_invalid", error.to_string()))?;
@@ -118,7 +119,9 @@ impl OAuthApi {
         let expires_at =
             now + chrono::Duration::from_std(state.settings.oauth_session_ttl).unwrap_or_default();
         let scopes = input.scopes.clone().unwrap_or_default();
-        oauth_session::Entity::insert(oauth_session::ActiveModel {
+        state
+            .sessions
+            .insert(oauth_session::ActiveModel {
             state_hash: Set(hash_secret_key(&request.state)),
             connector: Set(entry.def.name.clone()),
             connection_id: Set(connection_id.clone()),
@@ -134,13 +137,7 @@ impl OAuthApi {
             expires_at: Set(expires_at),
             created_at: Set(now),
         })
-        .exec(&state.db)
         .await?;
-        // Old sessions are of no use; drop them as new ones come.
-        oauth_session::Entity::delete_many()
-            .filter(oauth_session::Column::ExpiresAt.lt(now))
-            .exec(&state.db)
-            .await?;
         Ok(Json(AuthorizeResponse {
             authorization_url: request.url,
             state: request.state,
@@ -168,7 +165,7 @@ impl OAuthApi {
         };
         // Taking the session deletes it, so a state works once; a second use finds nothing.
         let state_hash = hash_secret_key(&state_value);
-        let session = match take_session(app, &state_hash).await {
+        let session = match app.sessions.take(&state_hash).await {
             Ok(Some(session)) => session,
             Ok(None) => {
                 return page_failed(
@@ -201,22 +198,6 @@ impl OAuthApi {
     }
 }
 
-async fn take_session(
-    state: &crate::state::AppState,
-    state_hash: &str,
-) -> Result<Option<oauth_session::Model>, sea_orm::DbErr> {
-    let Some(session) = oauth_session::Entity::find_by_id(state_hash)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let taken = oauth_session::Entity::delete_by_id(state_hash)
-        .exec(&state.db)
-        .await?;
-    Ok((taken.rows_affected == 1).then_some(session))
-}
-
 /// Exchanges the code and stores the connection; the error is for the user's eyes.
 async fn complete(
     state: &crate::state::AppState,
@@ -227,7 +208,12 @@ async fn complete(
     let entry = state
         .connector(&session.connector)
         .map_err(|_| "the connector is no longer loaded".to_owned())?;
-    let (app, integration) = state.oauth_app(entry).await.map_err(ApiError::message)?;
+    let (app, integration) = state
+        .integrations
+        .oauth_app(entry)
+        .await
+        .map_err(|error| ApiError::from(error).message().to_owned())?;
+    // MERGE: let app = app.with_connection_config(connection_config of the session);
     let verifier = match &session.pkce_verifier {
         Some(sealed) => Some(
             state
@@ -260,56 +246,29 @@ async fn complete(
         }
     });
     let now = Utc::now();
-    let store = |error: sea_orm::DbErr| {
-        tracing::error!(%error, "cannot store a connection");
-        "the server failed; see its log".to_owned()
-    };
-    let txn = state.db.begin().await.map_err(store)?;
-    let existing = connection::Entity::find_by_id(id.clone())
-        .one(&txn)
-        .await
-        .map_err(store)?;
     let row = connection::Model {
         id: id.clone(),
         connector: session.connector.clone(),
-        end_user_id: session
-            .end_user_id
-            .clone()
-            .or(existing.as_ref().and_then(|row| row.end_user_id.clone())),
-        status: tokens::ACTIVE.into(),
+        end_user_id: session.end_user_id.clone(),
+        status: status::ACTIVE.into(),
         scopes: json!(granted),
         expires_at: tokens.expires_at.map(DateTime::<Utc>::from),
-        metadata: existing
-            .as_ref()
-            .map_or_else(|| json!({}), |row| row.metadata.clone()),
+        metadata: json!({}),
         connection_config: session.connection_config.clone(),
         last_error: None,
-        created_at: existing.as_ref().map_or(now, |row| row.created_at),
+        created_at: now,
         updated_at: now,
     };
-    match &existing {
-        Some(existing) if existing.connector != session.connector => {
+    match state.store.save_authorization(row, &secret).await {
+        Ok(()) => {}
+        Err(StoreError::Taken(_)) => {
             return Err(format!("connection id `{id}` was taken meanwhile"));
         }
-        Some(_) => {
-            state
-                .store
-                .update_connection(&txn, &row)
-                .await
-                .map_err(store)?;
-            state
-                .store
-                .replace_credential(&txn, id, &secret, None, now)
-                .await
-                .map_err(store)?;
+        Err(error) => {
+            tracing::error!(%error, "cannot store a connection");
+            return Err("the server failed; see its log".to_owned());
         }
-        None => state
-            .store
-            .insert(&txn, &row, &secret)
-            .await
-            .map_err(store)?,
     }
-    txn.commit().await.map_err(store)?;
     state.forget_connection(id);
     tracing::info!(connection = %id, connector = %session.connector, "authorization completed");
     Ok(())

@@ -80,6 +80,10 @@ pub mod credential {
         pub sealed: String,
         pub version: i64,
         pub updated_at: DateTimeUtc,
+        /// Who may call the token endpoint for this connection now (a random id per
+        /// refresh), and until when (Unix milliseconds); both null when nobody does.
+        pub lease_owner: Option<String>,
+        pub lease_expires_ms: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

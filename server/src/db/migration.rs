@@ -7,7 +7,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(RefreshLeases)]
     }
 }
 
@@ -225,6 +225,49 @@ impl MigrationTrait for Initial {
                     .col(text(Connectors::Source))
                     .col(ColumnDef::new(Connectors::Typed).boolean().not_null())
                     .col(time(Connectors::UpdatedAt))
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// A refresh lease on each credential: the process that holds it is the only one that may
+/// call the token endpoint for that connection until it expires (see `refresh`).
+struct RefreshLeases;
+
+impl MigrationName for RefreshLeases {
+    fn name(&self) -> &str {
+        "m20261130_000002_refresh_leases"
+    }
+}
+
+#[derive(DeriveIden)]
+enum CredentialLease {
+    LeaseOwner,
+    LeaseExpiresMs,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RefreshLeases {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite's ALTER TABLE adds one at a time.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Credentials::Table)
+                    .add_column(optional_text(CredentialLease::LeaseOwner))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Credentials::Table)
+                    .add_column(
+                        ColumnDef::new(CredentialLease::LeaseExpiresMs)
+                            .big_integer()
+                            .null(),
+                    )
                     .to_owned(),
             )
             .await

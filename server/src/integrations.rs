@@ -1,0 +1,275 @@
+//! Integrations: each connector's OAuth app (client id and secret) and URL overrides, stored
+//! through the API or read from the environment, and the [`OAuthApp`] built from them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use connector_runtime::oauth::{OAuthApp, OAuthError, TokenSet};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{DatabaseConnection, EntityTrait};
+
+use crate::cache::TtlCache;
+use crate::crypto::Cipher;
+use crate::db::entities::integration;
+use crate::registry::Entry;
+use crate::store::StoreError;
+
+/// How long a token endpoint may take to answer. A refresh lease outlives it (see `refresh`).
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where an integration comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrationSource {
+    /// Stored with `PUT /v1/integrations/{connector}`.
+    Api,
+    /// `{NAME}_CLIENT_ID` and `{NAME}_CLIENT_SECRET` of the server's environment.
+    Environment,
+}
+
+/// A connector's OAuth app and overrides.
+#[derive(Clone)]
+pub struct Integration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Option<Vec<String>>,
+    pub base_url: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub source: IntegrationSource,
+    /// When it was stored and last replaced (stored integrations only).
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integration")
+            .field("client_id", &self.client_id)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `PUT /v1/integrations/{connector}` stores.
+#[derive(Debug, Clone, Default)]
+pub struct NewIntegration {
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Option<Vec<String>>,
+    pub base_url: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+}
+
+/// Why no OAuth app could be built.
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrationError {
+    /// Neither stored nor in the environment.
+    #[error(
+        "connector `{0}` has no OAuth app: PUT /v1/integrations/{0} with client_id and client_secret, or set {upper}_CLIENT_ID and {upper}_CLIENT_SECRET",
+        upper = .0.to_uppercase()
+    )]
+    Missing(String),
+    /// The connector does not use OAuth 2.0, or the app lacks a URL the flow needs.
+    #[error("{0}")]
+    Invalid(String),
+    /// The token endpoint refused or failed a client-credentials request.
+    #[error("the token request failed: {0}")]
+    TokenRequest(OAuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The integrations of every connector, cached for `ttl`; writes through this process
+/// invalidate at once.
+pub struct Integrations {
+    db: DatabaseConnection,
+    cipher: Cipher,
+    cache: TtlCache<Option<Arc<Integration>>>,
+    /// Where providers send users back: `{public_url}/oauth/callback`.
+    redirect_url: String,
+    /// For token requests: redirects are not followed, and a request may take
+    /// [`TOKEN_TIMEOUT`].
+    token_http: reqwest::Client,
+}
+
+/// Binds a sealed client secret to its integration.
+fn integration_aad(connector: &str) -> String {
+    format!("integration:{connector}")
+}
+
+impl Integrations {
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: Cipher,
+        ttl: Duration,
+        redirect_url: String,
+        token_http: reqwest::Client,
+    ) -> Integrations {
+        Integrations {
+            db,
+            cipher,
+            cache: TtlCache::new(ttl),
+            redirect_url,
+            token_http,
+        }
+    }
+
+    pub fn redirect_url(&self) -> &str {
+        &self.redirect_url
+    }
+
+    /// The integration of a connector: the stored one, else `{NAME}_CLIENT_ID` and
+    /// `{NAME}_CLIENT_SECRET` (with `{NAME}_BASE_URL`, `_AUTHORIZATION_URL`, `_TOKEN_URL`,
+    /// `_SCOPES`) from the environment.
+    pub async fn get(&self, connector: &str) -> Result<Option<Arc<Integration>>, StoreError> {
+        if let Some(cached) = self.cache.get(connector) {
+            return Ok(cached);
+        }
+        let found = match integration::Entity::find_by_id(connector)
+            .one(&self.db)
+            .await?
+        {
+            Some(row) => {
+                let secret = self
+                    .cipher
+                    .open(&row.client_secret, &integration_aad(connector))?;
+                Some(Arc::new(Integration {
+                    client_id: row.client_id,
+                    client_secret: String::from_utf8_lossy(&secret).into_owned(),
+                    scopes: row
+                        .scopes
+                        .and_then(|scopes| serde_json::from_value(scopes).ok()),
+                    base_url: row.base_url,
+                    authorization_url: row.authorization_url,
+                    token_url: row.token_url,
+                    source: IntegrationSource::Api,
+                    created_at: Some(row.created_at),
+                    updated_at: Some(row.updated_at),
+                }))
+            }
+            None => from_env(connector).map(Arc::new),
+        };
+        self.cache.put(connector, found.clone());
+        Ok(found)
+    }
+
+    /// Creates or replaces the stored integration of a connector.
+    pub async fn save(&self, connector: &str, new: NewIntegration) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let row = integration::ActiveModel {
+            connector: Set(connector.to_owned()),
+            client_id: Set(new.client_id),
+            client_secret: Set(self
+                .cipher
+                .seal(new.client_secret.as_bytes(), &integration_aad(connector))),
+            scopes: Set(new.scopes.map(|scopes| serde_json::json!(scopes))),
+            base_url: Set(new.base_url),
+            authorization_url: Set(new.authorization_url),
+            token_url: Set(new.token_url),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        integration::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(integration::Column::Connector)
+                    .update_columns([
+                        integration::Column::ClientId,
+                        integration::Column::ClientSecret,
+                        integration::Column::Scopes,
+                        integration::Column::BaseUrl,
+                        integration::Column::AuthorizationUrl,
+                        integration::Column::TokenUrl,
+                        integration::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        self.cache.forget(connector);
+        Ok(())
+    }
+
+    /// Removes the stored integration; answers whether there was one.
+    pub async fn delete(&self, connector: &str) -> Result<bool, StoreError> {
+        let result = integration::Entity::delete_by_id(connector)
+            .exec(&self.db)
+            .await?;
+        self.cache.forget(connector);
+        Ok(result.rows_affected == 1)
+    }
+
+    /// The OAuth app of a connector, with its overrides, the redirect URI and the token
+    /// client.
+    pub async fn oauth_app(
+        &self,
+        entry: &Entry,
+    ) -> Result<(OAuthApp, Arc<Integration>), IntegrationError> {
+        let name = &entry.def.name;
+        let integration = self
+            .get(name)
+            .await?
+            .ok_or_else(|| IntegrationError::Missing(name.clone()))?;
+        let mut app = OAuthApp::new(
+            &entry.def.auth,
+            &integration.client_id,
+            &integration.client_secret,
+        )
+        .map_err(|error| IntegrationError::Invalid(error.to_string()))?
+        .with_redirect_url(self.redirect_url.clone())
+        .with_http(self.token_http.clone());
+        if let Some(url) = &integration.authorization_url {
+            app = app.with_authorization_url(url);
+        }
+        if let Some(url) = &integration.token_url {
+            app = app.with_token_url(url);
+        }
+        if let Some(scopes) = &integration.scopes {
+            app = app.with_scopes(scopes.clone());
+        }
+        Ok((app, integration))
+    }
+
+    /// A token for the app itself (kind `oauth2_client_credentials`): a new connection's
+    /// first token, with `scopes` (the definition's when empty).
+    pub async fn client_credentials(
+        &self,
+        entry: &Entry,
+        scopes: &[String],
+        config: &std::collections::BTreeMap<String, String>,
+    ) -> Result<TokenSet, IntegrationError> {
+        let (app, _) = self.oauth_app(entry).await?;
+        let _ = config; // MERGE: let app = app.with_connection_config(config.clone());
+        app.client_credentials((!scopes.is_empty()).then_some(scopes))
+            .await
+            .map_err(IntegrationError::TokenRequest)
+    }
+}
+
+fn from_env(connector: &str) -> Option<Integration> {
+    let upper = connector.to_uppercase();
+    let var = |suffix: &str| {
+        std::env::var(format!("{upper}_{suffix}"))
+            .ok()
+            .filter(|value| !value.is_empty())
+    };
+    Some(Integration {
+        client_id: var("CLIENT_ID")?,
+        client_secret: var("CLIENT_SECRET").unwrap_or_default(),
+        scopes: var("SCOPES").map(|scopes| {
+            scopes
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
+        base_url: var("BASE_URL"),
+        authorization_url: var("AUTHORIZATION_URL"),
+        token_url: var("TOKEN_URL"),
+        source: IntegrationSource::Environment,
+        created_at: None,
+        updated_at: None,
+    })
+}
