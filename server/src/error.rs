@@ -61,11 +61,15 @@ impl From<RefreshError> for ApiError {
             }
             RefreshError::NotOauth2(_) => ApiError::bad_request("not_oauth2", message),
             RefreshError::Integration(_) => ApiError::bad_request("integration_invalid", message),
-            RefreshError::TokenEndpoint(_) => ApiError::bad_gateway("token_refresh_failed", message),
-            RefreshError::TooLarge(_) => ApiError::bad_gateway("response_too_large", message),
-            RefreshError::Pending(_) => {
-                ApiError::new(ActionStatus::GatewayTimeout, "token_refresh_pending", message)
+            RefreshError::TokenEndpoint(_) => {
+                ApiError::bad_gateway("token_refresh_failed", message)
             }
+            RefreshError::TooLarge(_) => ApiError::bad_gateway("response_too_large", message),
+            RefreshError::Pending(_) => ApiError::new(
+                ActionStatus::GatewayTimeout,
+                "token_refresh_pending",
+                message,
+            ),
             RefreshError::Store(error) => match &*error {
                 StoreError::NotFound(id) => connection_not_found(id),
                 other => ApiError::internal(other),

@@ -47,9 +47,7 @@ pub enum RefreshError {
     )]
     NeedsReauth { id: String, reason: Option<String> },
     /// The connection authenticates without OAuth 2.0 tokens.
-    #[error(
-        "connection `{0}` does not use OAuth 2.0 tokens; there is nothing to refresh"
-    )]
+    #[error("connection `{0}` does not use OAuth 2.0 tokens; there is nothing to refresh")]
     NotOauth2(String),
     /// The integration is missing or cannot make token requests.
     #[error("{0}")]
@@ -241,8 +239,9 @@ impl Refresher {
             Err(error) => {
                 let recorded = match &error {
                     OAuthError::InvalidGrant { .. } => Some(status::NEEDS_REAUTH),
-                    OAuthError::Provider { .. }
-                    | OAuthError::InvalidResponse(_) => Some(status::ERROR),
+                    OAuthError::Provider { .. } | OAuthError::InvalidResponse(_) => {
+                        Some(status::ERROR)
+                    }
                     // MERGE: | OAuthError::ResponseTooLarge { .. }
                     _ => None,
                 };

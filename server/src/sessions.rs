@@ -22,7 +22,9 @@ impl Sessions {
             .filter(oauth_session::Column::ExpiresAt.lt(Utc::now()))
             .exec(&self.db)
             .await?;
-        oauth_session::Entity::insert(session).exec(&self.db).await?;
+        oauth_session::Entity::insert(session)
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 

@@ -137,7 +137,11 @@ impl AppState {
     }
 
     /// The limiter of a connection whose connector limits each connection on its own.
-    pub fn connection_limiter(&self, connection_id: &str, limit: &connector_defs::RateLimitDef) -> Arc<RateLimiter> {
+    pub fn connection_limiter(
+        &self,
+        connection_id: &str,
+        limit: &connector_defs::RateLimitDef,
+    ) -> Arc<RateLimiter> {
         self.limiters
             .lock()
             .unwrap()

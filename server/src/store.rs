@@ -180,8 +180,8 @@ impl Store {
             return Err(StoreError::NotFound(id.to_owned()));
         };
         let opened = self.cipher.open(&credential.sealed, &credential_aad(id))?;
-        let secret =
-            serde_json::from_slice(&opened).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let secret = serde_json::from_slice(&opened)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         Ok(Loaded {
             connection,
             secret,

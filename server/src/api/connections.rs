@@ -164,7 +164,10 @@ impl ConnectionsApi {
             input.connection_config.clone().unwrap_or_default(),
         )?;
         let mut scopes = input.scopes.clone().unwrap_or_default();
-        let mut expires_at = input.credentials.as_ref().and_then(|given| given.expires_at);
+        let mut expires_at = input
+            .credentials
+            .as_ref()
+            .and_then(|given| given.expires_at);
         let secret = match secret_from(&entry.def, input.credentials.clone().unwrap_or_default())? {
             Some(secret) => secret,
             // Client credentials: the connection's first token is fetched now.
@@ -234,7 +237,10 @@ impl ConnectionsApi {
                     .ok()
                     .and_then(|bytes| String::from_utf8(bytes).ok())
                     .ok_or_else(|| {
-                        ApiError::bad_request("invalid_cursor", "cursor is not one this server gave")
+                        ApiError::bad_request(
+                            "invalid_cursor",
+                            "cursor is not one this server gave",
+                        )
                     })?,
             ),
             None => None,

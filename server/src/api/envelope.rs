@@ -141,4 +141,3 @@ impl EnvelopeApi {
 fn is_json(content_type: &reqwest::header::HeaderValue) -> bool {
     content_type.to_str().is_ok_and(|ct| ct.contains("json"))
 }
-

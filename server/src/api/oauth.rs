@@ -122,22 +122,22 @@ impl OAuthApi {
         state
             .sessions
             .insert(oauth_session::ActiveModel {
-            state_hash: Set(hash_secret_key(&request.state)),
-            connector: Set(entry.def.name.clone()),
-            connection_id: Set(connection_id.clone()),
-            end_user_id: Set(input.end_user_id.clone()),
-            scopes: Set(json!(scopes)),
-            connection_config: Set(json!(config)),
-            redirect_url: Set(input.redirect_url.clone()),
-            pkce_verifier: Set(request.pkce_verifier.as_ref().map(|verifier| {
-                state
-                    .cipher
-                    .seal(verifier.as_bytes(), &session_aad(&request.state))
-            })),
-            expires_at: Set(expires_at),
-            created_at: Set(now),
-        })
-        .await?;
+                state_hash: Set(hash_secret_key(&request.state)),
+                connector: Set(entry.def.name.clone()),
+                connection_id: Set(connection_id.clone()),
+                end_user_id: Set(input.end_user_id.clone()),
+                scopes: Set(json!(scopes)),
+                connection_config: Set(json!(config)),
+                redirect_url: Set(input.redirect_url.clone()),
+                pkce_verifier: Set(request.pkce_verifier.as_ref().map(|verifier| {
+                    state
+                        .cipher
+                        .seal(verifier.as_bytes(), &session_aad(&request.state))
+                })),
+                expires_at: Set(expires_at),
+                created_at: Set(now),
+            })
+            .await?;
         Ok(Json(AuthorizeResponse {
             authorization_url: request.url,
             state: request.state,

@@ -200,3 +200,176 @@ async fn refresh_needs_an_oauth_connection() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "connection_not_found");
 }
+
+/// Item 1 of the hardening issue: an HTTP/2 client that gives up while the server refreshes
+/// must not cancel the refresh between the provider's rotation and the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_outlives_an_http2_client_that_disconnects() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens("r-h2", "old", Some("rt-1"), expired())
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("refresh_token=rt-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_response("new", Some("rt-2")))
+                .set_delay(std::time::Duration::from_millis(600)),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&mock)
+        .await;
+    // A rotating provider refuses a refresh token it already exchanged.
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_grant" })))
+        .expect(0)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/profile"))
+        .and(header("authorization", "Bearer new"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
+        .expect(1)
+        .mount(&mock)
+        .await;
+
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let call = h2
+        .get(format!("{}/v1/proxy/r-h2/users/me/profile", server.url))
+        .bearer_auth(crate::common::SECRET_KEY)
+        .send();
+    // The client gives up (its stream is reset) while the token request is in flight.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(200), call)
+            .await
+            .is_err()
+    );
+    drop(h2);
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+
+    let stored = server.state.store.read("r-h2").await.unwrap();
+    assert_eq!(stored.connection.status, "active");
+    match &stored.secret {
+        connector_server::store::Secret::Oauth2 {
+            access_token,
+            refresh_token,
+            ..
+        } => {
+            assert_eq!(access_token, "new");
+            assert_eq!(refresh_token.as_deref(), Some("rt-2"));
+        }
+        other => panic!("not OAuth tokens: {other:?}"),
+    }
+    assert_eq!(
+        server.state.refresher.in_flight(),
+        0,
+        "a finished refresh leaves nothing behind"
+    );
+    let response = server
+        .request(reqwest::Method::GET, "/v1/proxy/r-h2/users/me/profile")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// Item 8: a token that lives 2 minutes is not refreshed on every call under the 5-minute
+/// margin; the margin shrinks to half its lifetime.
+#[tokio::test]
+async fn a_short_lived_token_is_not_refreshed_on_every_call() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens(
+            "r-short",
+            "short",
+            Some("rt"),
+            chrono::Utc::now() + chrono::Duration::seconds(120),
+        )
+        .await;
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "again", "token_type": "Bearer", "expires_in": 120
+        })))
+        .expect(0)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/profile"))
+        .and(header("authorization", "Bearer short"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
+        .expect(5)
+        .mount(&mock)
+        .await;
+    for _ in 0..5 {
+        let response = server
+            .request(reqwest::Method::GET, "/v1/proxy/r-short/users/me/profile")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
+
+/// Item 2: refreshes waiting on slow token endpoints hold no database connection, so the
+/// routes that read the database answer at once meanwhile (PostgreSQL's pool has 16).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn database_routes_answer_while_many_token_requests_hang() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    const CONNECTIONS: usize = 24;
+    for i in 0..CONNECTIONS {
+        server
+            .import_tokens(&format!("slow-{i}"), "old", Some("rt"), expired())
+            .await;
+    }
+    let hang = std::time::Duration::from_secs(4);
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_response("new", None))
+                .set_delay(hang),
+        )
+        .expect(CONNECTIONS as u64)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/profile"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
+        .mount(&mock)
+        .await;
+    let calls: Vec<_> = (0..CONNECTIONS)
+        .map(|i| {
+            let request = server.request(
+                reqwest::Method::GET,
+                &format!("/v1/proxy/slow-{i}/users/me/profile"),
+            );
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let (status, list) = server.get("/v1/connections?limit=200").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let (status, _) = server.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() < hang / 2,
+        "database routes waited {:?} behind token requests",
+        started.elapsed()
+    );
+    for call in calls {
+        assert_eq!(call.await.unwrap(), StatusCode::OK);
+    }
+}
