@@ -17,6 +17,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
@@ -27,9 +29,9 @@ use oauth2::basic::{
     BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
     StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -477,7 +479,7 @@ impl OAuthApp {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
         }
         let response = request
-            .request_async(&|request| self.send(request))
+            .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
         Ok(self.token_set(response))
@@ -492,7 +494,7 @@ impl OAuthApp {
         let token = RefreshToken::new(refresh_token.to_owned());
         let response = client
             .exchange_refresh_token(&token)
-            .request_async(&|request| self.send(request))
+            .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
         let mut tokens = self.token_set(response);
@@ -512,28 +514,17 @@ impl OAuthApp {
         let response = client
             .exchange_client_credentials()
             .add_scopes(self.scope_list(scopes))
-            .request_async(&|request| self.send(request))
+            .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
         Ok(self.token_set(response))
     }
 
-    /// Sends a token request for the oauth2 crate, reading the answer up to the app's limit.
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TokenHttpError> {
-        let response = self.http.execute(request.try_into()?).await?;
-        let mut answer = HttpResponse::default();
-        *answer.status_mut() = response.status();
-        *answer.headers_mut() = response.headers().clone();
-        *answer.body_mut() = body::read_capped(response, self.max_response_bytes)
-            .await
-            .map_err(|error| match error {
-                ReadError::TooLarge => TokenHttpError::TooLarge {
-                    limit: self.max_response_bytes,
-                },
-                ReadError::Transport(error) => TokenHttpError::Reqwest(error),
-            })?
-            .into();
-        Ok(answer)
+    fn token_http(&self) -> TokenHttp {
+        TokenHttp {
+            http: self.http.clone(),
+            limit: self.max_response_bytes,
+        }
     }
 
     fn token_set(&self, response: TokenResponse) -> TokenSet {
@@ -564,6 +555,35 @@ fn token_type(token_type: &BasicTokenType) -> String {
         BasicTokenType::Bearer => "Bearer".to_owned(),
         BasicTokenType::Mac => "MAC".to_owned(),
         BasicTokenType::Extension(other) => other.clone(),
+    }
+}
+
+/// The HTTP client the oauth2 crate sends token requests with: it reads each answer up to a
+/// limit.
+struct TokenHttp {
+    http: reqwest::Client,
+    limit: usize,
+}
+
+impl<'c> AsyncHttpClient<'c> for TokenHttp {
+    type Error = TokenHttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.http.execute(request.try_into()?).await?;
+            let mut answer = HttpResponse::default();
+            *answer.status_mut() = response.status();
+            *answer.headers_mut() = response.headers().clone();
+            *answer.body_mut() = body::read_capped(response, self.limit)
+                .await
+                .map_err(|error| match error {
+                    ReadError::TooLarge => TokenHttpError::TooLarge { limit: self.limit },
+                    ReadError::Transport(error) => TokenHttpError::Reqwest(error),
+                })?
+                .into();
+            Ok(answer)
+        })
     }
 }
 

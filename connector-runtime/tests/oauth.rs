@@ -443,7 +443,10 @@ async fn bad_or_missing_connection_config_in_oauth_urls_is_refused() {
             "{tenant:?}: {error:?}"
         );
         let error = app.exchange_code("code", None).await.unwrap_err();
-        assert!(matches!(error, OAuthError::Config(_)), "{tenant:?}: {error:?}");
+        assert!(
+            matches!(error, OAuthError::Config(_)),
+            "{tenant:?}: {error:?}"
+        );
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -244,7 +244,8 @@ async fn reset_then_ok() -> (String, Arc<AtomicUsize>) {
                     socket.set_zero_linger().unwrap();
                     drop(socket);
                 } else {
-                    let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                    let answer =
+                        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
                     let _ = socket.write_all(answer.as_bytes()).await;
                 }
             });

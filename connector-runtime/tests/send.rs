@@ -180,7 +180,11 @@ async fn headers_named_by_connection_stay_on_their_hop_both_ways() {
         }
     };
     let check = |headers: &HeaderMap| {
-        assert_eq!(headers.get("x-visible").map(|v| v.as_bytes()), Some(&b"yes"[..]), "{headers:?}");
+        assert_eq!(
+            headers.get("x-visible").map(|v| v.as_bytes()),
+            Some(&b"yes"[..]),
+            "{headers:?}"
+        );
         for dropped in ["connection", "x-internal", "set-cookie"] {
             assert!(headers.get(dropped).is_none(), "{dropped}: {headers:?}");
         }
