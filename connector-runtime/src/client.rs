@@ -143,7 +143,7 @@ impl RawClient {
     /// The values of the `{connection_config.NAME}` placeholders in base URLs (tenant,
     /// subdomain…). Declared defaults apply to missing ones; a missing required one makes calls
     /// fail with [`Error::InvalidInput`]. Values may only hold letters, digits, `-`, `.`, `_`
-    /// and `~`.
+    /// and `~`, and may not be `.` or `..`.
     pub fn with_connection_config(
         mut self,
         config: impl IntoIterator<Item = (String, String)>,
@@ -502,18 +502,7 @@ impl RawClient {
             tokio::time::sleep(wait).await;
         }
     }
-}
 
-/// How [`RawClient::run`] treats the bodies.
-enum Transfer {
-    /// The caller reads the response in full; the timeout covers all of it.
-    Whole,
-    /// The response streams to the caller and the timeout covers the wait for its headers.
-    /// A request body given here streams too, and allows a single attempt.
-    Streamed(Option<reqwest::Body>),
-}
-
-impl RawClient {
     /// Reads a response, up to the client's size limit; unless `ok`, a non-2xx status becomes
     /// an error.
     async fn read(&self, response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
@@ -544,6 +533,15 @@ impl RawClient {
             })
         }
     }
+}
+
+/// How [`RawClient::run`] treats the bodies.
+enum Transfer {
+    /// The caller reads the response in full; the timeout covers all of it.
+    Whole,
+    /// The response streams to the caller and the timeout covers the wait for its headers.
+    /// A request body given here streams too, and allows a single attempt.
+    Streamed(Option<reqwest::Body>),
 }
 
 /// Exponential backoff with full jitter: a random wait up to `initial × 2^(attempt-1)`,
