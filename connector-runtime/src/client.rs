@@ -16,27 +16,19 @@ use serde_json::{Map, Value};
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::pagination::{Next, Page, Paginator};
 use crate::request::{self, Prepared};
-use crate::{Auth, Error, RateLimiter};
+use crate::{Auth, Error, RateLimiter, body, headers};
 
 /// Timeout of a request when the definition sets no `timeout_ms`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 
-/// Request headers [`RawClient::send`] never passes upstream: the caller's own credentials,
-/// hop-by-hop headers (RFC 9110 §7.6.1), and those the HTTP client sets itself.
-const DROPPED_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-];
+/// Largest provider body read into memory when the client is given no other limit (16 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Request headers [`RawClient::send`] never passes upstream besides the hop-by-hop ones: the
+/// caller's own credential, and those the HTTP client sets itself.
+const DROPPED_HEADERS: &[&str] = &["authorization", "host", "content-length"];
 
 /// A successful (2xx) response, body read in full.
 #[derive(Debug, Clone)]
@@ -93,6 +85,7 @@ pub struct RawClient {
     base_url: Option<Arc<str>>,
     config: Arc<HashMap<String, String>>,
     limiter: Option<Arc<RateLimiter>>,
+    max_response_bytes: usize,
 }
 
 /// The HTTP client shared by every `RawClient` that was not given one.
@@ -127,6 +120,7 @@ impl RawClient {
             base_url: None,
             config: Arc::default(),
             limiter,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -149,7 +143,7 @@ impl RawClient {
     /// The values of the `{connection_config.NAME}` placeholders in base URLs (tenant,
     /// subdomain…). Declared defaults apply to missing ones; a missing required one makes calls
     /// fail with [`Error::InvalidInput`]. Values may only hold letters, digits, `-`, `.`, `_`
-    /// and `~`.
+    /// and `~`, and may not be `.` or `..`.
     pub fn with_connection_config(
         mut self,
         config: impl IntoIterator<Item = (String, String)>,
@@ -162,6 +156,15 @@ impl RawClient {
     /// per-connection limiter a server keeps for `scope: connection`).
     pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// The largest provider body read into memory (by [`RawClient::execute`], `call`, `pages`
+    /// and [`RawClient::send`]; default [`DEFAULT_MAX_RESPONSE_BYTES`]). A larger one fails
+    /// with [`Error::ResponseTooLarge`] as soon as it passes the limit, unread beyond it.
+    /// [`RawClient::send_streaming`] has no limit.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -193,7 +196,7 @@ impl RawClient {
             (None, Some(base)) => base,
             (None, None) => self.def.base_url.as_str(),
         };
-        request::fill_base_url(template, &self.def, &self.config)
+        request::fill_url(template, &self.def.connection_config, &self.config)
     }
 
     fn endpoint(&self, name: &str) -> Result<&Endpoint, Error> {
@@ -206,7 +209,7 @@ impl RawClient {
     }
 
     /// Builds the request of endpoint `name`; `url` replaces base URL + path + query.
-    pub(crate) fn prepare(
+    fn prepare(
         &self,
         name: &str,
         input: &Map<String, Value>,
@@ -235,7 +238,7 @@ impl RawClient {
     ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(endpoint, &input, None)?;
         let response = self.run(endpoint, &prepared, Transfer::Whole).await?;
-        read(response, false).await
+        self.read(response, false).await
     }
 
     /// Executes `endpoint` with a typed input and decodes a typed output.
@@ -265,23 +268,61 @@ impl RawClient {
         endpoint: &str,
         input: &I,
     ) -> impl Stream<Item = Result<O, Error>> + Send + 'static + use<I, O> {
-        crate::pagination::pages(self.clone(), endpoint.to_owned(), to_object(input))
+        let client = self.clone();
+        let endpoint = endpoint.to_owned();
+        let input = to_object(input);
+        async_stream::try_stream! {
+            let mut input = input?;
+            let mut paginator = client
+                .def
+                .endpoints
+                .get(&endpoint)
+                .and_then(|found| Paginator::new(found, &input));
+            let mut url = None;
+            loop {
+                let prepared = client.prepare(&endpoint, &input, url.take())?;
+                let response = client.run(&endpoint, &prepared, Transfer::Whole).await?;
+                let response = client.read(response, false).await?;
+                let page: O = response.json()?;
+                let next = match &mut paginator {
+                    Some(paginator) => paginator.next(
+                        &Page {
+                            body: &response.json().unwrap_or(Value::Null),
+                            headers: &response.headers,
+                            url: &prepared.url,
+                        },
+                        &input,
+                    ),
+                    None => Ok(Next::Stop),
+                };
+                yield page;
+                match next? {
+                    Next::Stop => break,
+                    Next::Input(next) => input = next,
+                    Next::Url(next) => url = Some(next),
+                }
+            }
+        }
     }
 
     /// Sends a request given by path (an authenticated passthrough): base URL + `path`,
     /// the connector's headers where the request has none of the same name, the credential
-    /// (the request's own `Authorization`, `Proxy-Authorization` and hop-by-hop headers are
-    /// dropped, and an API key replaces one of the same name), the timeout, rate limit
-    /// and retries (5xx and connection errors only for idempotent methods, or with an
-    /// `Idempotency-Key` header). Unlike [`RawClient::execute`] it returns the final response
-    /// whatever its status.
+    /// (the request's own `Authorization`, the hop-by-hop headers and those its `Connection`
+    /// header names are dropped, and an API key replaces one of the same name), the timeout,
+    /// rate limit and retries (5xx and failures before a response only for idempotent
+    /// methods, or with an `Idempotency-Key` header). Unlike [`RawClient::execute`] it returns
+    /// the final response whatever its status, without its hop-by-hop headers, those the
+    /// provider's `Connection` header names, and `Set-Cookie`.
     ///
-    /// `path` must start with `/` and may not hold `..` segments, `//` at its start, `@`, `\\`,
-    /// or a scheme: the request always goes to the connector's host.
+    /// `path` must start with `/` and may not hold control characters (raw or
+    /// percent-encoded), `.` or `..` segments, `//` at its start, `@`, `\\`, or a scheme: the
+    /// request always goes to the connector's host.
     pub async fn send(&self, request: RawRequest) -> Result<RawResponse, Error> {
         let prepared = self.prepare_passthrough(request)?;
         let response = self.run("(proxy)", &prepared, Transfer::Whole).await?;
-        read(response, true).await
+        let mut response = self.read(response, true).await?;
+        headers::strip_response(&mut response.headers);
+        Ok(response)
     }
 
     /// [`RawClient::send`] with the bodies streamed both ways: `body`, when given, is sent
@@ -297,8 +338,11 @@ impl RawClient {
         body: Option<reqwest::Body>,
     ) -> Result<reqwest::Response, Error> {
         let prepared = self.prepare_passthrough(request)?;
-        self.run("(proxy)", &prepared, Transfer::Streamed(body))
-            .await
+        let mut response = self
+            .run("(proxy)", &prepared, Transfer::Streamed(body))
+            .await?;
+        headers::strip_response(response.headers_mut());
+        Ok(response)
     }
 
     fn prepare_passthrough(&self, request: RawRequest) -> Result<Prepared, Error> {
@@ -306,7 +350,7 @@ impl RawClient {
             method,
             path,
             query,
-            headers,
+            mut headers,
             body,
         } = request;
         check_relative_path(&path)?;
@@ -321,12 +365,15 @@ impl RawClient {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
+        headers::strip_hop_by_hop(&mut headers);
+        for name in DROPPED_HEADERS {
+            headers.remove(*name);
+        }
         let mut all_headers = request::static_headers(&self.def, None)?;
-        let passed = |name: &reqwest::header::HeaderName| !DROPPED_HEADERS.contains(&name.as_str());
-        for name in headers.keys().filter(|name| passed(name)) {
+        for name in headers.keys() {
             all_headers.remove(name);
         }
-        for (name, value) in headers.iter().filter(|(name, _)| passed(name)) {
+        for (name, value) in &headers {
             all_headers.append(name, value.clone());
         }
         self.auth
@@ -346,7 +393,7 @@ impl RawClient {
     ///
     /// The answer is the final response, unread, whatever its status: the last attempt's, or
     /// the first that is not retried.
-    pub(crate) async fn run(
+    async fn run(
         &self,
         endpoint: &str,
         prepared: &Prepared,
@@ -411,7 +458,10 @@ impl RawClient {
                 Err(error) => {
                     // The URL's query may hold an API key.
                     let error = error.without_url();
-                    let retryable = error.is_connect() && prepared.idempotent && !last;
+                    // No response came: the connection failed, was reset or closed early. A
+                    // timeout is not retried, nor is a request that could not be built.
+                    let failed_before_response = !error.is_timeout() && !error.is_builder();
+                    let retryable = failed_before_response && prepared.idempotent && !last;
                     tracing::debug!(attempt, error = %error, retryable, "request failed");
                     if retryable {
                         tokio::time::sleep(backoff(&retry, attempt)).await;
@@ -452,42 +502,46 @@ impl RawClient {
             tokio::time::sleep(wait).await;
         }
     }
+
+    /// Reads a response, up to the client's size limit; unless `ok`, a non-2xx status becomes
+    /// an error.
+    async fn read(&self, response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let limit = self.max_response_bytes;
+        let body = body::read_capped(response, limit)
+            .await
+            .map_err(|error| Error::from_read(error, limit))?;
+        if ok || status.is_success() {
+            return Ok(RawResponse {
+                status: status.as_u16(),
+                headers,
+                body,
+            });
+        }
+        let text = String::from_utf8_lossy(&body).into_owned();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            Err(Error::RateLimited {
+                retry_after: retry_after(&headers),
+                body: text,
+            })
+        } else {
+            Err(Error::Upstream {
+                status: status.as_u16(),
+                body: text,
+                headers,
+            })
+        }
+    }
 }
 
 /// How [`RawClient::run`] treats the bodies.
-pub(crate) enum Transfer {
+enum Transfer {
     /// The caller reads the response in full; the timeout covers all of it.
     Whole,
     /// The response streams to the caller and the timeout covers the wait for its headers.
     /// A request body given here streams too, and allows a single attempt.
     Streamed(Option<reqwest::Body>),
-}
-
-/// Reads a response; unless `ok`, a non-2xx status becomes an error.
-pub(crate) async fn read(response: reqwest::Response, ok: bool) -> Result<RawResponse, Error> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(Error::from_reqwest)?;
-    if ok || status.is_success() {
-        return Ok(RawResponse {
-            status: status.as_u16(),
-            headers,
-            body,
-        });
-    }
-    let text = String::from_utf8_lossy(&body).into_owned();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        Err(Error::RateLimited {
-            retry_after: retry_after(&headers),
-            body: text,
-        })
-    } else {
-        Err(Error::Upstream {
-            status: status.as_u16(),
-            body: text,
-            headers,
-        })
-    }
 }
 
 /// Exponential backoff with full jitter: a random wait up to `initial × 2^(attempt-1)`,
@@ -529,6 +583,12 @@ pub(crate) fn to_object<I: Serialize + ?Sized>(input: &I) -> Result<Map<String, 
 }
 
 fn check_relative_path(path: &str) -> Result<(), Error> {
+    if request::has_control(path) {
+        return Err(Error::InvalidInput(format!(
+            "path `{}` holds a control character (raw or percent-encoded)",
+            path.escape_debug()
+        )));
+    }
     // Checked as written and once decoded: a provider that decodes `%2f` or `%5c` before
     // resolving `..` must not be led out of the base path either.
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
@@ -537,9 +597,11 @@ fn check_relative_path(path: &str) -> Result<(), Error> {
             || path.contains('@')
             || path.contains('\\')
             || path.contains("://")
+            // The URL parser trims the spaces that end a URL, and the path ends it.
             || path
+                .trim_end_matches(' ')
                 .split(['/', '\\', '?', '#'])
-                .any(|segment| segment == "." || segment == "..")
+                .any(request::is_dot_segment)
     };
     if !path.starts_with('/') || escapes(path) || escapes(&decoded) {
         Err(Error::InvalidInput(format!(
@@ -558,6 +620,7 @@ impl fmt::Debug for RawClient {
             .field("base_url", &self.base_url)
             .field("connection_config", &self.config)
             .field("rate_limiter", &self.limiter)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use crate::body::ReadError;
+
 /// Why a call failed.
 ///
 /// `Display` never includes response bodies or credentials, so an error can be logged as it
@@ -46,6 +48,11 @@ pub enum Error {
     /// after the retries the definition allows.
     #[error("transport error: {0}")]
     Transport(String),
+    /// The provider's body is larger than the client's limit
+    /// ([`RawClient::with_max_response_bytes`](crate::RawClient::with_max_response_bytes)); the
+    /// rest of it was not read.
+    #[error("the provider's response is larger than {limit} bytes")]
+    ResponseTooLarge { limit: usize },
 }
 
 fn rate_limited_message(retry_after: &Option<Duration>) -> String {
@@ -93,5 +100,13 @@ impl Error {
             source = cause.source();
         }
         Error::Transport(message)
+    }
+
+    /// Maps a failed capped read of a body of at most `limit` bytes.
+    pub(crate) fn from_read(error: ReadError, limit: usize) -> Error {
+        match error {
+            ReadError::TooLarge => Error::ResponseTooLarge { limit },
+            ReadError::Transport(error) => Error::from_reqwest(error),
+        }
     }
 }

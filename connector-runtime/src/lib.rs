@@ -8,15 +8,17 @@
 pub use connector_defs::{self as defs, ConnectorDef};
 
 mod auth;
+mod body;
 mod client;
 mod error;
+pub mod headers;
 pub mod oauth;
 mod pagination;
 mod rate_limit;
 mod request;
 
 pub use auth::Auth;
-pub use client::{DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
+pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
 pub use error::Error;
 pub use rate_limit::RateLimiter;
 /// The HTTP client crate, for [`RawClient::with_http`] and the generated `Client::with_http`.

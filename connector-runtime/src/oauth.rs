@@ -15,29 +15,37 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use connector_defs::{AuthDef, AuthKind, TokenAuthMethod};
+use connector_defs::{AuthDef, AuthKind, ConfigField, ConnectorDef, TokenAuthMethod};
+use indexmap::IndexMap;
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
     BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, HttpClientError, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
     StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::auth::Redacted;
-use crate::{Auth, Error};
+use crate::body::{self, ReadError};
+use crate::{Auth, Error, request};
 
 /// Timeout of token requests made with the default HTTP client.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest token endpoint answer read when the app is given no other limit (1 MiB).
+pub const DEFAULT_MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Why an OAuth 2.0 operation failed.
 #[non_exhaustive]
@@ -59,9 +67,14 @@ pub enum OAuthError {
     /// The token endpoint could not be reached, or did not answer in time.
     #[error("cannot reach the token endpoint: {0}")]
     Transport(String),
-    /// The app or definition lacks something the flow needs (a URL, a redirect URL…).
+    /// The app or definition lacks something the flow needs (a URL, a redirect URL, a
+    /// `connection_config` value…), or a value cannot go in a URL.
     #[error("OAuth configuration: {0}")]
     Config(String),
+    /// The token endpoint's answer is larger than the app's limit
+    /// ([`OAuthApp::with_max_response_bytes`]); it was neither read in full nor used.
+    #[error("the token endpoint's answer is larger than {limit} bytes")]
+    ResponseTooLarge { limit: usize },
 }
 
 fn describe(description: &Option<String>) -> String {
@@ -73,7 +86,10 @@ fn describe(description: &Option<String>) -> String {
 
 impl From<OAuthError> for Error {
     fn from(error: OAuthError) -> Self {
-        Error::Auth(error.to_string())
+        match error {
+            OAuthError::ResponseTooLarge { limit } => Error::ResponseTooLarge { limit },
+            other => Error::Auth(other.to_string()),
+        }
     }
 }
 
@@ -193,7 +209,11 @@ pub struct OAuthApp {
     pkce: bool,
     authorization_params: Vec<(String, String)>,
     token_auth_method: TokenAuthMethod,
+    /// The definition's `connection_config` fields, for the defaults of URL placeholders.
+    declared_config: IndexMap<String, ConfigField>,
+    connection_config: HashMap<String, String>,
     http: reqwest::Client,
+    max_response_bytes: usize,
 }
 
 impl fmt::Debug for OAuthApp {
@@ -208,6 +228,8 @@ impl fmt::Debug for OAuthApp {
             .field("scopes", &self.scopes)
             .field("pkce", &self.pkce)
             .field("token_auth_method", &self.token_auth_method)
+            .field("connection_config", &self.connection_config)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -228,8 +250,23 @@ fn default_http() -> reqwest::Client {
 }
 
 impl OAuthApp {
+    /// The app for a connector (auth kind `oauth2` or `oauth2_client_credentials`): as
+    /// [`OAuthApp::new`], and the defaults of its `connection_config` fields fill the
+    /// placeholders of its OAuth URLs that [`OAuthApp::with_connection_config`] leaves empty.
+    pub fn for_connector(
+        def: &ConnectorDef,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Result<Self, OAuthError> {
+        let mut app = OAuthApp::new(&def.auth, client_id, client_secret)?;
+        app.declared_config = def.connection_config.clone();
+        Ok(app)
+    }
+
     /// The app for a definition's `auth` (kind `oauth2` or `oauth2_client_credentials`).
     /// An empty `client_secret` makes a public client (client_id in the body, no secret).
+    /// Placeholders in its URLs are filled from [`OAuthApp::with_connection_config`] only;
+    /// [`OAuthApp::for_connector`] applies the definition's defaults too.
     pub fn new(
         def: &AuthDef,
         client_id: impl Into<String>,
@@ -257,13 +294,36 @@ impl OAuthApp {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             token_auth_method: def.token_auth_method.unwrap_or_default(),
+            declared_config: IndexMap::new(),
+            connection_config: HashMap::new(),
             http: default_http(),
+            max_response_bytes: DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
         })
     }
 
     /// The redirect URI registered with the provider (`{CONNECTOR_PUBLIC_URL}/oauth/callback`).
     pub fn with_redirect_url(mut self, url: impl Into<String>) -> Self {
         self.redirect_url = Some(url.into());
+        self
+    }
+
+    /// The values of the `{connection_config.NAME}` placeholders in the authorization and
+    /// token URLs (a tenant…). They are checked as for base URLs: only letters, digits, `-`,
+    /// `.`, `_` and `~`, and not `.` or `..`; a missing required one makes the flows fail with
+    /// [`OAuthError::Config`].
+    pub fn with_connection_config(
+        mut self,
+        config: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        self.connection_config = config.into_iter().collect();
+        self
+    }
+
+    /// The largest token endpoint answer read (default [`DEFAULT_MAX_TOKEN_RESPONSE_BYTES`]);
+    /// a larger one fails with [`OAuthError::ResponseTooLarge`] as soon as it passes the
+    /// limit.
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -324,11 +384,19 @@ impl OAuthApp {
             .transpose()
     }
 
+    /// One of the app's URLs with its placeholders filled.
+    fn url(&self, url: Option<&String>, setting: &str) -> Result<String, OAuthError> {
+        let url = url.ok_or_else(|| OAuthError::Config(format!("no {setting}")))?;
+        request::fill_url(url, &self.declared_config, &self.connection_config).map_err(|error| {
+            match error {
+                Error::InvalidInput(message) => OAuthError::Config(format!("{setting}: {message}")),
+                other => OAuthError::Config(other.to_string()),
+            }
+        })
+    }
+
     fn token_client(&self) -> Result<Client<EndpointNotSet, EndpointSet>, OAuthError> {
-        let url = self
-            .token_url
-            .as_ref()
-            .ok_or_else(|| OAuthError::Config("no token_url".into()))?;
+        let url = self.url(self.token_url.as_ref(), "token_url")?;
         let token_url = TokenUrl::new(url.clone())
             .map_err(|error| OAuthError::Config(format!("token_url `{url}`: {error}")))?;
         let mut client = self.client().set_token_uri(token_url);
@@ -368,10 +436,7 @@ impl OAuthApp {
                 self.kind.as_str()
             )));
         }
-        let url = self
-            .authorization_url
-            .as_ref()
-            .ok_or_else(|| OAuthError::Config("no authorization_url".into()))?;
+        let url = self.url(self.authorization_url.as_ref(), "authorization_url")?;
         let auth_url = AuthUrl::new(url.clone())
             .map_err(|error| OAuthError::Config(format!("authorization_url `{url}`: {error}")))?;
         let redirect = self
@@ -413,7 +478,10 @@ impl OAuthApp {
         if let Some(verifier) = pkce_verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
         }
-        let response = request.request_async(&self.http).await.map_err(map_error)?;
+        let response = request
+            .request_async(&self.token_http())
+            .await
+            .map_err(map_error)?;
         Ok(self.token_set(response))
     }
 
@@ -426,7 +494,7 @@ impl OAuthApp {
         let token = RefreshToken::new(refresh_token.to_owned());
         let response = client
             .exchange_refresh_token(&token)
-            .request_async(&self.http)
+            .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
         let mut tokens = self.token_set(response);
@@ -446,10 +514,17 @@ impl OAuthApp {
         let response = client
             .exchange_client_credentials()
             .add_scopes(self.scope_list(scopes))
-            .request_async(&self.http)
+            .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
         Ok(self.token_set(response))
+    }
+
+    fn token_http(&self) -> TokenHttp {
+        TokenHttp {
+            http: self.http.clone(),
+            limit: self.max_response_bytes,
+        }
     }
 
     fn token_set(&self, response: TokenResponse) -> TokenSet {
@@ -483,9 +558,45 @@ fn token_type(token_type: &BasicTokenType) -> String {
     }
 }
 
-fn map_error(
-    error: RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>,
-) -> OAuthError {
+/// The HTTP client the oauth2 crate sends token requests with: it reads each answer up to a
+/// limit.
+struct TokenHttp {
+    http: reqwest::Client,
+    limit: usize,
+}
+
+impl<'c> AsyncHttpClient<'c> for TokenHttp {
+    type Error = TokenHttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.http.execute(request.try_into()?).await?;
+            let mut answer = HttpResponse::default();
+            *answer.status_mut() = response.status();
+            *answer.headers_mut() = response.headers().clone();
+            *answer.body_mut() = body::read_capped(response, self.limit)
+                .await
+                .map_err(|error| match error {
+                    ReadError::TooLarge => TokenHttpError::TooLarge { limit: self.limit },
+                    ReadError::Transport(error) => TokenHttpError::Reqwest(error),
+                })?
+                .into();
+            Ok(answer)
+        })
+    }
+}
+
+/// Why a token request got no answer to parse.
+#[derive(Debug, thiserror::Error)]
+enum TokenHttpError {
+    #[error("the answer is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error(transparent)]
+    Reqwest(#[from] reqwest::Error),
+}
+
+fn map_error(error: RequestTokenError<TokenHttpError, BasicErrorResponse>) -> OAuthError {
     match error {
         RequestTokenError::ServerResponse(response) => {
             let description = response.error_description().cloned();
@@ -497,14 +608,16 @@ fn map_error(
                 },
             }
         }
-        RequestTokenError::Request(HttpClientError::Reqwest(error)) => {
+        RequestTokenError::Request(TokenHttpError::TooLarge { limit }) => {
+            OAuthError::ResponseTooLarge { limit }
+        }
+        RequestTokenError::Request(TokenHttpError::Reqwest(error)) => {
             if error.is_timeout() {
                 OAuthError::Transport("the token endpoint did not answer in time".into())
             } else {
-                OAuthError::Transport(crate::Error::from_reqwest(*error).to_string())
+                OAuthError::Transport(crate::Error::from_reqwest(error).to_string())
             }
         }
-        RequestTokenError::Request(other) => OAuthError::Transport(other.to_string()),
         // The message names the field that failed; the body (which may hold tokens) is left out.
         RequestTokenError::Parse(error, _body) => OAuthError::InvalidResponse(error.to_string()),
         RequestTokenError::Other(message) => OAuthError::InvalidResponse(message),

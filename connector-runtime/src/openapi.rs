@@ -270,6 +270,9 @@ impl From<Error> for ActionError {
             )
             .with_details(json!({ "body": body_json(&body) })),
             Error::Auth(_) => ActionError::new(ActionStatus::Conflict, "auth_error", message),
+            Error::ResponseTooLarge { .. } => {
+                ActionError::new(ActionStatus::BadGateway, "response_too_large", message)
+            }
             _ => ActionError::new(ActionStatus::BadGateway, "upstream_unreachable", message),
         }
     }

@@ -1,124 +1,51 @@
-//! Walking the pages of a paginated endpoint.
+//! Pagination as a state machine: given a page, what to request next. The fetching is
+//! [`RawClient::pages`](crate::RawClient::pages)'s.
 
-use connector_defs::{PaginationDef, PaginationKind, ParamType};
-use futures_core::Stream;
+use connector_defs::{Endpoint, PaginationDef, PaginationKind, ParamType};
 use reqwest::header::{HeaderMap, LINK};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use url::Url;
+use url::{Origin, Url};
 
-use crate::{Error, RawClient};
+use crate::Error;
 
 /// What to request after the current page.
-enum Next {
-    /// The same endpoint with updated inputs.
-    Input,
-    /// This URL as it is.
+pub(crate) enum Next {
+    /// The same endpoint with these inputs.
+    Input(Map<String, Value>),
+    /// This URL as it is (on the first request's host).
     Url(Url),
     Stop,
 }
 
-pub(crate) fn pages<O: DeserializeOwned + Send + 'static>(
-    client: RawClient,
-    endpoint: String,
-    input: Result<Map<String, Value>, Error>,
-) -> impl Stream<Item = Result<O, Error>> + Send + 'static {
-    async_stream::stream! {
-        let mut input = match input {
-            Ok(input) => input,
-            Err(error) => {
-                yield Err(error);
-                return;
-            }
-        };
-        let pagination = match client.definition().endpoints.get(&endpoint) {
-            Some(found) => found.pagination.clone(),
-            None => None,
-        };
-        let mut state = pagination.as_ref().map(|pagination| State::new(&client, &endpoint, pagination, &input));
-        let mut url: Option<Url> = None;
-        // The origin of the first request: next-page URLs elsewhere are refused.
-        let mut origin: Option<url::Origin> = None;
-        loop {
-            let prepared = match client.prepare(&endpoint, &input, url.take()) {
-                Ok(prepared) => prepared,
-                Err(error) => {
-                    yield Err(error);
-                    return;
-                }
-            };
-            let request_url = prepared.url.clone();
-            let origin = origin.get_or_insert_with(|| request_url.origin()).clone();
-            let response = match client.run(&endpoint, &prepared, crate::client::Transfer::Whole).await {
-                Ok(response) => crate::client::read(response, false).await,
-                Err(error) => Err(error),
-            };
-            let response = match response {
-                Ok(response) => response,
-                Err(error) => {
-                    yield Err(error);
-                    return;
-                }
-            };
-            let page = match response.json::<O>() {
-                Ok(page) => page,
-                Err(error) => {
-                    yield Err(error);
-                    return;
-                }
-            };
-            let next = match (&pagination, &mut state) {
-                (Some(pagination), Some(state)) => {
-                    let value: Value = response.json().unwrap_or(Value::Null);
-                    state.next(pagination, &value, &response.headers, &request_url, &mut input)
-                }
-                _ => Ok(Next::Stop),
-            };
-            yield Ok(page);
-            match next {
-                Ok(Next::Stop) => return,
-                Ok(Next::Input) => {}
-                Ok(Next::Url(next)) => {
-                    if next.origin() != origin {
-                        yield Err(Error::Decode {
-                            message: format!(
-                                "the next page is on another host ({}); credentials are only sent to {}",
-                                next.origin().ascii_serialization(),
-                                origin.ascii_serialization()
-                            ),
-                            body: String::new(),
-                        });
-                        return;
-                    }
-                    url = Some(next);
-                }
-                Err(error) => {
-                    yield Err(error);
-                    return;
-                }
-            }
-        }
-    }
+/// A page as received.
+pub(crate) struct Page<'a> {
+    /// The body as JSON (`null` when it is not JSON).
+    pub body: &'a Value,
+    pub headers: &'a HeaderMap,
+    /// The URL the page was requested from.
+    pub url: &'a Url,
 }
 
-/// The paginator's memory between pages.
-struct State {
+/// The paginator of one walk through an endpoint's pages: its memory between pages.
+pub(crate) struct Paginator {
+    pagination: PaginationDef,
+    /// The type of the parameter a cursor goes back in.
+    cursor_type: Option<ParamType>,
     /// cursor: the cursor last sent, to stop if the provider returns it again.
     last_cursor: Option<Value>,
     /// offset: the offset of the next request; page: the page number of the next request.
     counter: i64,
     /// next_url, link_header: URLs already requested, against loops.
     seen: Vec<Url>,
-    cursor_type: Option<ParamType>,
+    /// The origin of the first request: next-page URLs elsewhere are refused.
+    origin: Option<Origin>,
 }
 
-impl State {
-    fn new(
-        client: &RawClient,
-        endpoint: &str,
-        pagination: &PaginationDef,
-        input: &Map<String, Value>,
-    ) -> State {
+impl Paginator {
+    /// The paginator for `endpoint` starting from `input`; `None` when the endpoint does not
+    /// paginate.
+    pub(crate) fn new(endpoint: &Endpoint, input: &Map<String, Value>) -> Option<Paginator> {
+        let pagination = endpoint.pagination.clone()?;
         let param_value = |param: &Option<String>| {
             param
                 .as_ref()
@@ -132,34 +59,32 @@ impl State {
                 .unwrap_or(1),
             _ => 0,
         };
-        let cursor_type = pagination.cursor_param.as_ref().and_then(|name| {
-            client
-                .definition()
-                .endpoints
-                .get(endpoint)?
-                .params
-                .get(name)
-                .map(|param| param.ty)
-        });
-        State {
-            last_cursor: pagination
-                .cursor_param
-                .as_ref()
-                .and_then(|name| input.get(name).cloned()),
+        let cursor_param = pagination.cursor_param.as_ref();
+        Some(Paginator {
+            cursor_type: cursor_param
+                .and_then(|name| endpoint.params.get(name))
+                .map(|param| param.ty),
+            last_cursor: cursor_param.and_then(|name| input.get(name).cloned()),
             counter,
             seen: Vec::new(),
-            cursor_type,
-        }
+            origin: None,
+            pagination,
+        })
     }
 
-    fn next(
+    /// What to request after `page`, which was requested with `input`.
+    pub(crate) fn next(
         &mut self,
-        pagination: &PaginationDef,
-        body: &Value,
-        headers: &HeaderMap,
-        request_url: &Url,
-        input: &mut Map<String, Value>,
+        page: &Page<'_>,
+        input: &Map<String, Value>,
     ) -> Result<Next, Error> {
+        let origin = self.origin.get_or_insert_with(|| page.url.origin()).clone();
+        let pagination = &self.pagination;
+        let with_input = |param: &String, value: Value| {
+            let mut next = input.clone();
+            next.insert(param.clone(), value);
+            Next::Input(next)
+        };
         match pagination.kind {
             PaginationKind::Cursor => {
                 let (Some(param), Some(field)) =
@@ -167,7 +92,7 @@ impl State {
                 else {
                     return Ok(Next::Stop);
                 };
-                let cursor = match field_value(body, field) {
+                let cursor = match field_value(page.body, field) {
                     None | Some(Value::Null) => return Ok(Next::Stop),
                     Some(Value::String(s)) if s.is_empty() => return Ok(Next::Stop),
                     Some(cursor) => coerce(cursor.clone(), self.cursor_type),
@@ -176,11 +101,10 @@ impl State {
                     return Ok(Next::Stop);
                 }
                 self.last_cursor = Some(cursor.clone());
-                input.insert(param.clone(), cursor);
-                Ok(Next::Input)
+                Ok(with_input(param, cursor))
             }
             PaginationKind::Offset | PaginationKind::Page => {
-                let count = items(body, pagination.items.as_deref()).map_or(0, Vec::len);
+                let count = items(page.body, pagination.items.as_deref()).map_or(0, Vec::len);
                 if count == 0 {
                     return Ok(Next::Stop);
                 }
@@ -194,28 +118,34 @@ impl State {
                 let Some(param) = param else {
                     return Ok(Next::Stop);
                 };
-                input.insert(param.clone(), Value::from(self.counter));
-                Ok(Next::Input)
+                Ok(with_input(param, Value::from(self.counter)))
             }
             PaginationKind::LinkHeader => {
-                let next = headers
+                let next = page
+                    .headers
                     .get_all(LINK)
                     .iter()
                     .filter_map(|value| value.to_str().ok())
                     .find_map(next_link);
-                self.follow(next.as_deref(), request_url)
+                self.follow(next.as_deref(), page.url, &origin)
             }
             PaginationKind::NextUrl => {
                 let next = pagination
                     .next_url
                     .as_deref()
-                    .and_then(|field| field_value(body, field));
-                self.follow(next.and_then(Value::as_str), request_url)
+                    .and_then(|field| field_value(page.body, field))
+                    .and_then(Value::as_str);
+                self.follow(next, page.url, &origin)
             }
         }
     }
 
-    fn follow(&mut self, next: Option<&str>, request_url: &Url) -> Result<Next, Error> {
+    fn follow(
+        &mut self,
+        next: Option<&str>,
+        request_url: &Url,
+        origin: &Origin,
+    ) -> Result<Next, Error> {
         let Some(next) = next.map(str::trim).filter(|next| !next.is_empty()) else {
             return Ok(Next::Stop);
         };
@@ -225,6 +155,16 @@ impl State {
         })?;
         if next == *request_url || self.seen.contains(&next) {
             return Ok(Next::Stop);
+        }
+        if next.origin() != *origin {
+            return Err(Error::Decode {
+                message: format!(
+                    "the next page is on another host ({}); credentials are only sent to {}",
+                    next.origin().ascii_serialization(),
+                    origin.ascii_serialization()
+                ),
+                body: String::new(),
+            });
         }
         self.seen.push(request_url.clone());
         Ok(Next::Url(next))

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use connector_defs::{BodyEncoding, ConnectorDef, Endpoint, ParamLocation};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use connector_defs::{BodyEncoding, ConfigField, ConnectorDef, Endpoint, ParamLocation};
+use indexmap::IndexMap;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
@@ -118,11 +119,12 @@ pub(crate) fn ascii_json(value: &Value) -> String {
     out
 }
 
-/// Fills `{connection_config.NAME}` placeholders of a base URL.
-pub(crate) fn fill_base_url(
+/// Fills the `{connection_config.NAME}` placeholders of a URL template (a base URL, an OAuth
+/// URL) from `values`, else from the defaults `declared`.
+pub(crate) fn fill_url(
     template: &str,
-    def: &ConnectorDef,
-    config: &HashMap<String, String>,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
 ) -> Result<String, Error> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -130,11 +132,11 @@ pub(crate) fn fill_base_url(
         out.push_str(&rest[..open]);
         let after = &rest[open + "{connection_config.".len()..];
         let close = after.find('}').ok_or_else(|| {
-            Error::InvalidInput(format!("base URL `{template}` has an unclosed placeholder"))
+            Error::InvalidInput(format!("URL `{template}` has an unclosed placeholder"))
         })?;
         let name = &after[..close];
-        let declared = def.connection_config.get(name);
-        let value = match (config.get(name), declared) {
+        let field = declared.get(name);
+        let value = match (values.get(name), field) {
             (Some(value), _) => value.as_str(),
             (None, Some(field)) if field.default.is_some() => {
                 field.default.as_deref().unwrap_or_default()
@@ -142,9 +144,8 @@ pub(crate) fn fill_base_url(
             (None, Some(field)) if !field.required => "",
             _ => {
                 return Err(Error::InvalidInput(format!(
-                    "connector `{}` needs connection_config `{name}`{}",
-                    def.name,
-                    declared
+                    "connection_config `{name}` is required{}",
+                    field
                         .and_then(|field| field.description.as_deref())
                         .map(|description| format!(" ({description})"))
                         .unwrap_or_default()
@@ -152,13 +153,20 @@ pub(crate) fn fill_base_url(
             }
         };
         // Values land in host names and paths: only unreserved characters, so that a value
-        // can never change the host (`evil.com/`, `@`, `:`…).
+        // can never change the host (`evil.com/`, `@`, `:`…), and no dot segment, which the URL
+        // parser would resolve.
         if let Some(bad) = value
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c)))
         {
             return Err(Error::InvalidInput(format!(
-                "connection_config `{name}` holds `{bad}`; only letters, digits, `-`, `.`, `_` and `~` are allowed"
+                "connection_config `{name}` holds `{}`; only letters, digits, `-`, `.`, `_` and `~` are allowed",
+                bad.escape_default()
+            )));
+        }
+        if is_dot_segment(value) {
+            return Err(Error::InvalidInput(format!(
+                "connection_config `{name}` cannot be `.` or `..`"
             )));
         }
         out.push_str(value);
@@ -166,6 +174,24 @@ pub(crate) fn fill_base_url(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Whether `text` holds a C0 control character or DEL, as it is or percent-encoded (`%0A`):
+/// URL parsers drop tab, CR and LF silently, and providers may decode the others.
+pub(crate) fn has_control(text: &str) -> bool {
+    percent_decode_str(text).any(|byte| byte.is_ascii_control())
+}
+
+/// Whether a path segment is `.` or `..`, in the form a URL parser resolves: after dropping
+/// tab, CR and LF and decoding `%2e` in any case.
+pub(crate) fn is_dot_segment(segment: &str) -> bool {
+    let segment: String = segment
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase()
+        .replace("%2e", ".");
+    segment == "." || segment == ".."
 }
 
 /// Appends `path` (starting with `/`) to `base` without losing the base's own path.
@@ -235,6 +261,11 @@ pub(crate) fn prepare(
                         "path parameter `{param_name}` cannot be empty"
                     )));
                 }
+                if has_control(&text) || is_dot_segment(&text) {
+                    return Err(Error::InvalidInput(format!(
+                        "path parameter `{param_name}` cannot hold control characters or be `.` or `..`"
+                    )));
+                }
                 let encoded = utf8_percent_encode(&text, PATH_SEGMENT).to_string();
                 path = path.replace(&format!("{{{param_name}}}"), &encoded);
             }
@@ -254,14 +285,10 @@ pub(crate) fn prepare(
             ParamLocation::Body => body_params.push((param_name, value)),
         }
     }
-    // A URL parser resolves `.` and `..` segments (even percent-encoded), which would let a
-    // value move the request to another path.
-    if path.split('/').any(|segment| {
-        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
-        segment == "." || segment == ".."
-    }) {
+    // Values can also meet in one segment (`{a}{b}`).
+    if path.split('/').any(is_dot_segment) {
         return Err(Error::InvalidInput(
-            "a path parameter cannot be `.` or `..`".into(),
+            "path parameters cannot make a `.` or `..` segment".into(),
         ));
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use connector_runtime::Error;
-use connector_runtime::oauth::{OAuthApp, OAuthError};
+use connector_runtime::oauth::{DEFAULT_MAX_TOKEN_RESPONSE_BYTES, OAuthApp, OAuthError};
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -337,4 +337,116 @@ fn only_oauth_kinds_have_an_app() {
         .unwrap()
     );
     assert!(!app_debug.contains("top-secret"), "{app_debug}");
+}
+
+#[tokio::test]
+async fn a_token_response_above_the_limit_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "a".repeat(2 * 1024 * 1024),
+            "token_type": "bearer",
+        })))
+        .mount(&server)
+        .await;
+    match app(&server, "").exchange_code("code", None).await {
+        Err(OAuthError::ResponseTooLarge { limit }) => {
+            assert_eq!(limit, DEFAULT_MAX_TOKEN_RESPONSE_BYTES);
+            assert_eq!(limit, 1024 * 1024);
+        }
+        other => panic!("expected ResponseTooLarge, got {other:?}"),
+    }
+    let error = Error::from(app(&server, "").refresh("rt").await.unwrap_err());
+    assert!(matches!(error, Error::ResponseTooLarge { .. }), "{error:?}");
+    // The limit is a setting.
+    let tokens = app(&server, "")
+        .with_max_response_bytes(3 * 1024 * 1024)
+        .exchange_code("code", None)
+        .await
+        .unwrap();
+    assert_eq!(tokens.access_token.len(), 2 * 1024 * 1024);
+}
+
+fn tenant_def(server: &MockServer) -> connector_runtime::ConnectorDef {
+    let yaml = format!(
+        r#"
+name: tenant_oauth
+version: 1.0.0
+base_url: https://api.example.test
+connection_config:
+  tenant: {{ description: The directory id }}
+  region: {{ required: false, default: eu }}
+auth:
+  kind: oauth2
+  authorization_url: https://login.example.test/{{connection_config.tenant}}/{{connection_config.region}}/authorize
+  token_url: {}/{{connection_config.tenant}}/token
+endpoints:
+  me: {{ method: GET, path: /me }}
+"#,
+        server.uri()
+    );
+    (*common::def(&yaml)).clone()
+}
+
+fn tenant_app(def: &connector_runtime::ConnectorDef, tenant: Option<&str>) -> OAuthApp {
+    OAuthApp::for_connector(def, "id", "secret")
+        .unwrap()
+        .with_redirect_url("https://connector.example.test/oauth/callback")
+        .with_connection_config(tenant.map(|tenant| ("tenant".to_owned(), tenant.to_owned())))
+}
+
+#[tokio::test]
+async fn connection_config_fills_the_oauth_urls() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/acme/token"))
+        .respond_with(token_response())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/override/acme/token"))
+        .respond_with(token_response())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let def = tenant_def(&server);
+    let app = tenant_app(&def, Some("acme"));
+    let request = app.authorization_request(None).unwrap();
+    let url = url::Url::parse(&request.url).unwrap();
+    // The region's declared default fills its placeholder.
+    assert_eq!(url.path(), "/acme/eu/authorize");
+    app.exchange_code("code", None).await.unwrap();
+
+    // Overrides may hold placeholders too.
+    let app = app
+        .with_authorization_url("https://login.example.test/{connection_config.tenant}/auth")
+        .with_token_url(format!(
+            "{}/override/{{connection_config.tenant}}/token",
+            server.uri()
+        ));
+    let request = app.authorization_request(None).unwrap();
+    assert_eq!(url::Url::parse(&request.url).unwrap().path(), "/acme/auth");
+    app.exchange_code("code", None).await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_or_missing_connection_config_in_oauth_urls_is_refused() {
+    let server = MockServer::start().await;
+    let def = tenant_def(&server);
+    for tenant in [Some("evil.com/"), Some(".."), Some("."), Some("a@b"), None] {
+        let app = tenant_app(&def, tenant);
+        let error = app.authorization_request(None).unwrap_err();
+        assert!(
+            matches!(&error, OAuthError::Config(message) if message.contains("`tenant`")),
+            "{tenant:?}: {error:?}"
+        );
+        let error = app.exchange_code("code", None).await.unwrap_err();
+        assert!(
+            matches!(error, OAuthError::Config(_)),
+            "{tenant:?}: {error:?}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }

@@ -247,6 +247,12 @@ async fn bad_inputs_are_rejected_before_sending() {
             "cannot go in an HTTP header",
         ),
         ("get_file", json!({"name": ".."}), "`.` or `..`"),
+        // Tab, CR and LF vanish in the URL parser; other controls may be decoded upstream.
+        ("get_file", json!({"name": ".\t."}), "control characters"),
+        ("get_file", json!({"name": "..\n"}), "control characters"),
+        ("get_file", json!({"name": "a%0Ab"}), "control characters"),
+        ("get_file", json!({"name": "a\u{7f}"}), "control characters"),
+        ("get_file", json!({"name": "%2E%2e"}), "`.` or `..`"),
         ("get_file", json!({"name": ""}), "cannot be empty"),
         ("create", json!({"tags": []}), "needs parameter `title`"),
     ];
@@ -321,6 +327,29 @@ async fn connection_config_fills_the_base_url() {
         .with_connection_config([("subdomain".to_owned(), "evil.test/".to_owned())]);
     let error = hostile.base_url(None).unwrap_err();
     assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_dot_segment_in_connection_config_is_refused() {
+    let server = server_ok().await;
+    for value in [".", ".."] {
+        // `{connection_config.version}` is a path segment of the base URL.
+        let client = RawClient::new(common::def(TENANT_YAML), Auth::None)
+            .with_base_url(format!(
+                "{}/api/{{connection_config.version}}",
+                server.uri()
+            ))
+            .with_connection_config([
+                ("subdomain".to_owned(), "acme".to_owned()),
+                ("version".to_owned(), value.to_owned()),
+            ]);
+        let error = client.execute("me", object(json!({}))).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput(m) if m.contains("`version`")),
+            "{value}: {error:?}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 const ENDPOINT_BASE_YAML: &str = r#"

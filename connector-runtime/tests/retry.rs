@@ -1,13 +1,17 @@
-//! Retries: 429 always, 5xx and connection errors for idempotent endpoints, Retry-After
-//! honoured and bounded, attempts bounded.
+//! Retries: 429 always, 5xx and failures before a response for idempotent endpoints,
+//! Retry-After honoured and bounded, attempts bounded.
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{client, object};
 use connector_runtime::{Auth, Error, RawClient};
 use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -219,4 +223,54 @@ async fn connection_errors_end_as_transport_errors() {
         .with_base_url(format!("http://127.0.0.1:{port}"));
     let error = client.execute("list", object(json!({}))).await.unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
+}
+
+/// A server that resets the first connection once it has read the request, and answers 200 on
+/// the later ones; it counts the connections it accepts.
+async fn reset_then_ok() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+            tokio::spawn(async move {
+                let mut request = [0; 4096];
+                let _ = socket.read(&mut request).await;
+                if first {
+                    // SO_LINGER 0: closing sends a reset.
+                    socket.set_zero_linger().unwrap();
+                    drop(socket);
+                } else {
+                    let answer =
+                        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), accepted)
+}
+
+#[tokio::test]
+async fn a_reset_before_the_response_is_retried_when_idempotent() {
+    let (url, accepted) = reset_then_ok().await;
+    let client = RawClient::new(common::def(YAML), Auth::None).with_base_url(url);
+    let response = client.execute("list", object(json!({}))).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_reset_before_the_response_is_not_retried_for_a_post() {
+    let (url, accepted) = reset_then_ok().await;
+    let client = RawClient::new(common::def(YAML), Auth::None).with_base_url(url);
+    let error = client
+        .execute("create", object(json!({})))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
 }

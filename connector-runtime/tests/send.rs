@@ -43,7 +43,8 @@ async fn passes_through_with_the_credential() {
     );
     headers.insert("accept", HeaderValue::from_static("text/plain"));
     headers.insert("connection", HeaderValue::from_static("x-custom"));
-    headers.insert("x-custom", HeaderValue::from_static("kept"));
+    headers.insert("x-custom", HeaderValue::from_static("dropped"));
+    headers.insert("x-other", HeaderValue::from_static("kept"));
     let response = client
         .send(RawRequest {
             method: Method::POST,
@@ -55,7 +56,9 @@ async fn passes_through_with_the_credential() {
         .await
         .unwrap();
     let sent = &server.received_requests().await.unwrap()[0];
-    assert_eq!(sent.headers["x-custom"], "kept");
+    assert_eq!(sent.headers["x-other"], "kept");
+    // `x-custom` was named by the caller's `Connection` header: it stays on the caller's hop.
+    assert!(sent.headers.get("x-custom").is_none(), "{:?}", sent.headers);
     assert_ne!(
         sent.headers.get("connection").map(|v| v.as_bytes()),
         Some(&b"x-custom"[..])
@@ -102,6 +105,16 @@ async fn paths_that_leave_the_host_are_rejected() {
         "/x@evil.test",
         "relative",
         "/a\\b",
+        // The URL parser drops tab, CR and LF: these would climb above the base path.
+        "/.\t./.\t./steal",
+        "/..\n/x",
+        "/a/..\r",
+        "/a/%0A/b",
+        "/a/%7f",
+        "/a/\u{0}",
+        // It also trims the spaces that end a URL.
+        "/a/.. ",
+        "/a/%2E%2e/b",
     ] {
         let request = RawRequest {
             method: Method::GET,
@@ -137,4 +150,53 @@ async fn an_api_key_in_the_query_replaces_the_callers() {
     client.send(request).await.unwrap();
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests[0].url.query(), Some("a=1&key=ours"));
+}
+
+#[tokio::test]
+async fn headers_named_by_connection_stay_on_their_hop_both_ways() {
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("connection", "X-Internal")
+                .insert_header("x-internal", "1")
+                .insert_header("set-cookie", "session=provider")
+                .insert_header("x-visible", "yes")
+                .set_body_string("ok"),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(YAML, Auth::bearer("t"), &server);
+    let request = || {
+        let mut headers = HeaderMap::new();
+        headers.insert("connection", HeaderValue::from_static("X-Secret"));
+        headers.insert("x-secret", HeaderValue::from_static("1"));
+        RawRequest {
+            method: Method::GET,
+            path: "/x".into(),
+            headers,
+            ..RawRequest::default()
+        }
+    };
+    let check = |headers: &HeaderMap| {
+        assert_eq!(
+            headers.get("x-visible").map(|v| v.as_bytes()),
+            Some(&b"yes"[..]),
+            "{headers:?}"
+        );
+        for dropped in ["connection", "x-internal", "set-cookie"] {
+            assert!(headers.get(dropped).is_none(), "{dropped}: {headers:?}");
+        }
+    };
+
+    let whole = client.send(request()).await.unwrap();
+    check(&whole.headers);
+    let streamed = client.send_streaming(request(), None).await.unwrap();
+    check(streamed.headers());
+    assert_eq!(streamed.text().await.unwrap(), "ok");
+
+    for sent in server.received_requests().await.unwrap() {
+        assert!(sent.headers.get("x-secret").is_none(), "{:?}", sent.headers);
+    }
 }
