@@ -47,9 +47,9 @@ fn main() {
                 let url = fresh_postgres_database(&admin).await;
                 run("PostgreSQL, 2 processes", &url, 2, calls, rounds).await;
             }
-            None => println!(
-                "PostgreSQL, 2 processes: skipped (set BENCH_DATABASE_URL=postgres://…)"
-            ),
+            None => {
+                println!("PostgreSQL, 2 processes: skipped (set BENCH_DATABASE_URL=postgres://…)")
+            }
         }
     });
 }
@@ -98,7 +98,11 @@ async fn run(label: &str, database_url: &str, processes: usize, calls: usize, ro
             .send()
             .await
             .unwrap();
-        assert!(created.status().is_success(), "{}", created.text().await.unwrap());
+        assert!(
+            created.status().is_success(),
+            "{}",
+            created.text().await.unwrap()
+        );
         let before = token_count(&provider).await;
         let requests = (0..calls).map(|i| {
             let url = format!(

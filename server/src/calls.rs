@@ -7,10 +7,9 @@ use connector_defs::RateLimitScope;
 use connector_runtime::{Error, RawClient};
 
 use crate::error::{ApiError, ApiResult};
-use crate::refresh::connection_config;
 use crate::registry::Entry;
 use crate::state::AppState;
-use crate::store::Loaded;
+use crate::store::{Loaded, config_pairs};
 
 /// What a call answered, as far as deciding on a refresh goes.
 pub trait Answer {
@@ -101,8 +100,8 @@ where
 pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> ApiResult<RawClient> {
     let mut client = RawClient::new(entry.def.clone(), loaded.secret.auth())
         .with_http(state.http.clone())
-        .with_connection_config(connection_config(&loaded.connection));
-    // MERGE: .with_max_response_bytes(state.settings.max_provider_body_bytes)
+        .with_connection_config(config_pairs(&loaded.connection.connection_config))
+        .with_max_response_bytes(state.settings.max_provider_body_bytes);
     if let Some(base_url) = state
         .integrations
         .get(&entry.def.name)

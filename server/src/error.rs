@@ -5,6 +5,7 @@
 //! statuses are listed once (`ActionStatus::ALL`). This module decides what status and code
 //! each domain error (store, integrations, refresh, runtime) gets.
 
+use connector_runtime::oauth::OAuthError;
 use connector_runtime::openapi::{ActionError, ActionStatus};
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
@@ -39,7 +40,9 @@ impl From<IntegrationError> for ApiError {
                 ApiError::bad_request("integration_missing", error.to_string())
             }
             IntegrationError::Invalid(message) => ApiError::bad_request("not_oauth2", message),
-            // MERGE: IntegrationError::TokenRequest(OAuthError::ResponseTooLarge { .. }) => ApiError::bad_gateway("response_too_large", error.to_string()),
+            IntegrationError::TokenRequest(OAuthError::ResponseTooLarge { .. }) => {
+                ApiError::bad_gateway("response_too_large", error.to_string())
+            }
             IntegrationError::TokenRequest(_) => {
                 ApiError::bad_gateway("token_request_failed", error.to_string())
             }

@@ -93,6 +93,8 @@ pub struct Integrations {
     /// For token requests: redirects are not followed, and a request may take
     /// [`TOKEN_TIMEOUT`].
     token_http: reqwest::Client,
+    /// The largest token endpoint answer read.
+    max_token_response_bytes: usize,
 }
 
 /// Binds a sealed client secret to its integration.
@@ -107,6 +109,7 @@ impl Integrations {
         ttl: Duration,
         redirect_url: String,
         token_http: reqwest::Client,
+        max_token_response_bytes: usize,
     ) -> Integrations {
         Integrations {
             db,
@@ -114,6 +117,7 @@ impl Integrations {
             cache: TtlCache::new(ttl),
             redirect_url,
             token_http,
+            max_token_response_bytes,
         }
     }
 
@@ -203,23 +207,27 @@ impl Integrations {
 
     /// The OAuth app of a connector, with its overrides, the redirect URI and the token
     /// client.
+    /// `connection_config` fills the `{connection_config.NAME}` placeholders of its URLs.
     pub async fn oauth_app(
         &self,
         entry: &Entry,
+        connection_config: impl IntoIterator<Item = (String, String)>,
     ) -> Result<(OAuthApp, Arc<Integration>), IntegrationError> {
         let name = &entry.def.name;
         let integration = self
             .get(name)
             .await?
             .ok_or_else(|| IntegrationError::Missing(name.clone()))?;
-        let mut app = OAuthApp::new(
-            &entry.def.auth,
+        let mut app = OAuthApp::for_connector(
+            &entry.def,
             &integration.client_id,
             &integration.client_secret,
         )
         .map_err(|error| IntegrationError::Invalid(error.to_string()))?
         .with_redirect_url(self.redirect_url.clone())
-        .with_http(self.token_http.clone());
+        .with_http(self.token_http.clone())
+        .with_max_response_bytes(self.max_token_response_bytes)
+        .with_connection_config(connection_config);
         if let Some(url) = &integration.authorization_url {
             app = app.with_authorization_url(url);
         }
@@ -240,8 +248,7 @@ impl Integrations {
         scopes: &[String],
         config: &std::collections::BTreeMap<String, String>,
     ) -> Result<TokenSet, IntegrationError> {
-        let (app, _) = self.oauth_app(entry).await?;
-        let _ = config; // MERGE: let app = app.with_connection_config(config.clone());
+        let (app, _) = self.oauth_app(entry, config.clone()).await?;
         app.client_credentials((!scopes.is_empty()).then_some(scopes))
             .await
             .map_err(IntegrationError::TokenRequest)

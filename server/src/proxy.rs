@@ -2,7 +2,8 @@
 //! base URL, bodies streamed both ways.
 //!
 //! The runtime's `send_streaming` pins the host, drops the caller's `Authorization` and the
-//! hop-by-hop headers, injects the credential and retries. A request body whose length is
+//! hop-by-hop headers (both ways, with those a `Connection` header names) and the provider's
+//! `Set-Cookie`, injects the credential and retries. A request body whose length is
 //! known and at most `max_buffered_proxy_body` is buffered, so it can be retried and resent
 //! after a token refresh; a larger or chunked one streams through in a single attempt.
 
@@ -17,18 +18,6 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 use crate::calls;
 use crate::error::ApiError;
 use crate::state::SharedState;
-
-/// Response headers that describe one hop, not the message.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
 
 #[handler]
 pub async fn proxy(
@@ -99,10 +88,9 @@ async fn forward(
     let mut response = Response::builder().status(
         StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
     );
+    // The runtime already dropped the hop-by-hop headers and the provider's cookies.
     for (name, value) in upstream.headers() {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            response = response.header(name.clone(), value.clone());
-        }
+        response = response.header(name.clone(), value.clone());
     }
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);
     Ok(response.body(Body::from_bytes_stream(stream)))

@@ -31,7 +31,7 @@ use serde_json::json;
 use crate::crypto::random_token;
 use crate::integrations::{Integrations, TOKEN_TIMEOUT};
 use crate::registry::Registry;
-use crate::store::{Loaded, Secret, Store, StoreError, status};
+use crate::store::{Loaded, Secret, Store, StoreError, config_pairs, status};
 
 /// How long a refresh lease lasts: longer than any token request may take.
 pub const LEASE: Duration = Duration::from_secs(2 * TOKEN_TIMEOUT.as_secs());
@@ -239,10 +239,9 @@ impl Refresher {
             Err(error) => {
                 let recorded = match &error {
                     OAuthError::InvalidGrant { .. } => Some(status::NEEDS_REAUTH),
-                    OAuthError::Provider { .. } | OAuthError::InvalidResponse(_) => {
-                        Some(status::ERROR)
-                    }
-                    // MERGE: | OAuthError::ResponseTooLarge { .. }
+                    OAuthError::Provider { .. }
+                    | OAuthError::InvalidResponse(_)
+                    | OAuthError::ResponseTooLarge { .. } => Some(status::ERROR),
                     _ => None,
                 };
                 match recorded {
@@ -264,7 +263,9 @@ impl Refresher {
                         reason: Some(error.to_string()),
                     },
                     OAuthError::Config(message) => RefreshError::Integration(message),
-                    // MERGE: OAuthError::ResponseTooLarge { .. } => RefreshError::TooLarge(error.to_string()),
+                    OAuthError::ResponseTooLarge { .. } => {
+                        RefreshError::TooLarge(error.to_string())
+                    }
                     other => RefreshError::TokenEndpoint(other.to_string()),
                 })
             }
@@ -279,10 +280,9 @@ impl Refresher {
         })?;
         let (app, _) = self
             .integrations
-            .oauth_app(entry)
+            .oauth_app(entry, config_pairs(&current.connection.connection_config))
             .await
             .map_err(|error| OAuthError::Config(error.to_string()))?;
-        // MERGE: let app = app.with_connection_config(connection_config(&current.connection));
         match (&current.secret, entry.def.auth.kind) {
             (_, AuthKind::Oauth2ClientCredentials) => {
                 let scopes: Vec<String> =
@@ -302,26 +302,6 @@ impl Refresher {
             }),
         }
     }
-}
-
-/// A connection's `connection_config` as the runtime takes it.
-pub fn connection_config(
-    connection: &crate::db::entities::connection::Model,
-) -> Vec<(String, String)> {
-    connection
-        .connection_config
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(key, value)| {
-            (
-                key.clone(),
-                value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned),
-            )
-        })
-        .collect()
 }
 
 /// `NeedsReauth` for a connection that cannot be used until the user authorizes again.

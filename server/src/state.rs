@@ -32,6 +32,11 @@ pub struct Settings {
     pub max_buffered_proxy_body: usize,
     /// How long an authorization may take (`state` lifetime).
     pub oauth_session_ttl: Duration,
+    /// Largest provider answer read whole (typed actions, the request envelope); above it,
+    /// 502 `response_too_large`. The streamed proxy has no such limit.
+    pub max_provider_body_bytes: usize,
+    /// Largest token endpoint answer read.
+    pub max_token_response_bytes: usize,
 }
 
 impl Default for Settings {
@@ -43,6 +48,8 @@ impl Default for Settings {
             max_body_bytes: 2 * 1024 * 1024,
             max_buffered_proxy_body: 256 * 1024,
             oauth_session_ttl: Duration::from_secs(600),
+            max_provider_body_bytes: connector_runtime::DEFAULT_MAX_RESPONSE_BYTES,
+            max_token_response_bytes: connector_runtime::oauth::DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
         }
     }
 }
@@ -97,6 +104,7 @@ impl AppState {
                 settings.public_url.trim_end_matches('/')
             ),
             client(Some(TOKEN_TIMEOUT)),
+            settings.max_token_response_bytes,
         ));
         let refresher = Arc::new(Refresher::new(
             store.clone(),

@@ -16,7 +16,7 @@ use connector_runtime::Auth;
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait, UpdateMany,
 };
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +123,21 @@ impl Loaded {
             .min(lifetime / 2);
         expires_at - margin <= now
     }
+}
+
+/// A stored `connection_config` (a JSON object) as the runtime takes it: name, value pairs.
+pub fn config_pairs(config: &serde_json::Value) -> Vec<(String, String)> {
+    config
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| {
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            (key.clone(), value)
+        })
+        .collect()
 }
 
 /// Which connections `list` answers, in id order.
@@ -300,15 +315,7 @@ impl Store {
     /// Gives a lease back without writing anything else (the token request failed in
     /// transit: nothing changed at the provider that we know of).
     pub async fn release_lease(&self, id: &str, owner: &str) -> StoreResult<()> {
-        credential::Entity::update_many()
-            .col_expr(
-                credential::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                credential::Column::LeaseExpiresMs,
-                Expr::value(Option::<i64>::None),
-            )
+        without_lease(credential::Entity::update_many())
             .filter(credential::Column::ConnectionId.eq(id))
             .filter(credential::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
@@ -326,7 +333,7 @@ impl Store {
         expected: i64,
     ) -> StoreResult<bool> {
         let txn = self.db.begin().await?;
-        let written = credential::Entity::update_many()
+        let written = without_lease(credential::Entity::update_many())
             .col_expr(
                 credential::Column::Sealed,
                 Expr::value(self.seal(&row.id, secret)),
@@ -337,14 +344,6 @@ impl Store {
                 Expr::col(credential::Column::Version).add(1),
             )
             .col_expr(credential::Column::UpdatedAt, Expr::value(row.updated_at))
-            .col_expr(
-                credential::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                credential::Column::LeaseExpiresMs,
-                Expr::value(Option::<i64>::None),
-            )
             .filter(credential::Column::ConnectionId.eq(row.id.clone()))
             .filter(credential::Column::Version.eq(expected))
             .exec(&txn)
@@ -370,15 +369,7 @@ impl Store {
         owner: &str,
     ) -> StoreResult<bool> {
         let txn = self.db.begin().await?;
-        let held = credential::Entity::update_many()
-            .col_expr(
-                credential::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                credential::Column::LeaseExpiresMs,
-                Expr::value(Option::<i64>::None),
-            )
+        let held = without_lease(credential::Entity::update_many())
             .filter(credential::Column::ConnectionId.eq(row.id.clone()))
             .filter(credential::Column::Version.eq(expected))
             .filter(credential::Column::LeaseOwner.eq(owner))
@@ -448,6 +439,19 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// An update of credentials that also releases their lease.
+fn without_lease(update: UpdateMany<credential::Entity>) -> UpdateMany<credential::Entity> {
+    update
+        .col_expr(
+            credential::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            credential::Column::LeaseExpiresMs,
+            Expr::value(Option::<i64>::None),
+        )
 }
 
 /// Writes every column of a connection row (status, expiry, scopes…).

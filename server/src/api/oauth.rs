@@ -19,7 +19,7 @@ use crate::crypto::hash_secret_key;
 use crate::db::entities::{connection, oauth_session};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
-use crate::store::{Secret, StoreError, status};
+use crate::store::{Secret, StoreError, config_pairs, status};
 
 #[derive(Debug, Clone, Object)]
 pub struct AuthorizeRequest {
@@ -110,8 +110,7 @@ impl OAuthApi {
         if let Some(url) = &input.redirect_url {
             check_url("redirect_url", url)?;
         }
-        let (app, _) = state.integrations.oauth_app(entry).await?;
-        // MERGE: let app = app.with_connection_config(config.clone());
+        let (app, _) = state.integrations.oauth_app(entry, config.clone()).await?;
         let request = app
             .authorization_request(input.scopes.as_deref())
             .map_err(|error| ApiError::bad_request("integration_invalid", error.to_string()))?;
@@ -210,10 +209,9 @@ async fn complete(
         .map_err(|_| "the connector is no longer loaded".to_owned())?;
     let (app, integration) = state
         .integrations
-        .oauth_app(entry)
+        .oauth_app(entry, config_pairs(&session.connection_config))
         .await
         .map_err(|error| ApiError::from(error).message().to_owned())?;
-    // MERGE: let app = app.with_connection_config(connection_config of the session);
     let verifier = match &session.pkce_verifier {
         Some(sealed) => Some(
             state

@@ -303,3 +303,71 @@ async fn authorize_refuses_what_it_cannot_do() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");
 }
+
+/// Item 7: `{connection_config.x}` placeholders in the authorization and token URLs are filled
+/// with the connection's values (a tenant), with the same checks as base URLs.
+#[tokio::test]
+async fn connection_config_placeholders_fill_the_oauth_urls() {
+    let mock = MockServer::start().await;
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        defs.path().join("tenanted.yaml"),
+        "name: tenanted\nversion: 1.0.0\nbase_url: https://api.example.com/{connection_config.tenant}\n\
+         auth:\n  kind: oauth2\n  authorization_url: https://login.example.com/{connection_config.tenant}/oauth2/authorize\n  token_url: https://login.example.com/{connection_config.tenant}/oauth2/token\n\
+         connection_config:\n  tenant: { required: true, description: the directory (tenant) id }\n\
+         endpoints:\n  me: { method: GET, path: /me }\n",
+    )
+    .unwrap();
+    let server = TestServer::start_with(Options {
+        defs_dir: Some(defs.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = server
+        .put(
+            "/v1/integrations/tenanted",
+            json!({
+                "client_id": "client-1",
+                "client_secret": "secret-1",
+                "token_url": format!("{}/{{connection_config.tenant}}/oauth2/token", mock.uri()),
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Mock::given(method("POST"))
+        .and(path("/contoso/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(token_response("at", Some("rt"))))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "tenanted", "connection_id": "t-1", "connection_config": { "tenant": "contoso" } }),
+    )
+    .await;
+    let url = started["authorization_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://login.example.com/contoso/oauth2/authorize?"),
+        "{url}"
+    );
+    let response = callback(
+        &server,
+        &[("code", "c"), ("state", started["state"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, connection) = server.get("/v1/connections/t-1").await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    assert_eq!(connection["status"], "active");
+
+    // A value that would change the host or climb the path is refused before any request.
+    for tenant in ["evil.example/", "..", "a@b"] {
+        let (status, body) = server
+            .post(
+                "/v1/oauth/authorize",
+                json!({ "connector": "tenanted", "connection_config": { "tenant": tenant } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{tenant}: {body}");
+    }
+}

@@ -109,6 +109,10 @@ async fn paths_that_leave_the_provider_host_are_rejected() {
         "/v1/proxy/p-1/a%5cevil",
         "/v1/proxy/p-1/a/..%2f..%2fx",
         "/v1/proxy/p-1/%40evil.example",
+        // Control characters, which a URL parser strips before resolving dot segments.
+        "/v1/proxy/p-1/.%09./.%09./steal",
+        "/v1/proxy/p-1/..%0A/x",
+        "/v1/proxy/p-1/a%0d%0aX-Injected:%201",
     ] {
         assert_eq!(raw_status(&server, target).await, 400, "{target}");
     }
@@ -260,4 +264,89 @@ async fn a_known_connection_is_served_from_the_cache() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Headers named by `Connection` are hop-by-hop in both directions, and the provider's cookies
+/// are the server's business, not the caller's.
+#[tokio::test]
+async fn connection_named_headers_and_provider_cookies_are_dropped() {
+    let mock = MockServer::start().await;
+    let server = server_with_connection(&mock).await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels"))
+        .and(Without(&["x-secret"]))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("set-cookie", "session=provider-secret; HttpOnly")
+                .insert_header("connection", "x-internal")
+                .insert_header("x-internal", "upstream-only")
+                .insert_header("x-kept", "yes")
+                .set_body_json(json!({ "labels": [] })),
+        )
+        .expect(2)
+        .mount(&mock)
+        .await;
+    let response = server
+        .request(Method::GET, "/v1/proxy/p-1/users/me/labels")
+        .header("connection", "x-secret")
+        .header("x-secret", "caller-only")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-kept"], "yes");
+    for name in ["set-cookie", "x-internal"] {
+        assert!(!response.headers().contains_key(name), "{name} came back");
+    }
+    // The request envelope drops them too.
+    let (status, body) = server
+        .post(
+            "/v1/connections/p-1/request",
+            json!({ "method": "GET", "path": "/users/me/labels", "headers": { "connection": "x-secret", "x-secret": "1" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["headers"]["x-kept"], "yes");
+    assert!(body["headers"].get("set-cookie").is_none(), "{body}");
+    assert!(body["headers"].get("x-internal").is_none(), "{body}");
+}
+
+/// The streamed proxy has no size limit (bodies pass in constant memory), while the same
+/// answer read whole through the envelope is over the limit.
+#[tokio::test]
+async fn the_envelope_caps_provider_bodies_and_the_proxy_streams_them() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start_with(crate::common::Options {
+        settings: connector_server::state::Settings {
+            max_provider_body_bytes: 1024 * 1024,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens("p-1", "access-1", Some("rt"), in_an_hour())
+        .await;
+    let large: Vec<u8> = (0..3 * 1024 * 1024).map(|i| (i % 239) as u8).collect();
+    Mock::given(method("GET"))
+        .and(path("/large"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(large.clone()))
+        .mount(&mock)
+        .await;
+    let (status, body) = server
+        .post(
+            "/v1/connections/p-1/request",
+            json!({ "method": "GET", "path": "/large" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(error_code(&body), "response_too_large");
+    let response = server
+        .request(Method::GET, "/v1/proxy/p-1/large")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().len(), large.len());
 }

@@ -373,3 +373,32 @@ async fn database_routes_answer_while_many_token_requests_hang() {
         assert_eq!(call.await.unwrap(), StatusCode::OK);
     }
 }
+
+/// Item 6: a token endpoint's answer is read up to 1 MiB; a larger one is a 502
+/// `response_too_large`, and nothing of it is stored.
+#[tokio::test]
+async fn an_oversized_token_answer_is_refused_and_nothing_is_stored() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens("r-big", "old", Some("rt"), expired())
+        .await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": huge, "token_type": "Bearer", "expires_in": 3600
+        })))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let (status, body) = server
+        .post("/v1/connections/r-big/refresh", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(error_code(&body), "response_too_large");
+    let stored = server.state.store.read("r-big").await.unwrap();
+    assert_eq!(stored.version, 1, "nothing was written over the old tokens");
+    assert_eq!(stored.connection.status, "error");
+}
