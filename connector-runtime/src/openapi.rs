@@ -83,39 +83,49 @@ impl ActionStatus {
     ];
 
     pub fn status_code(self) -> StatusCode {
-        match self {
-            ActionStatus::BadRequest => StatusCode::BAD_REQUEST,
-            ActionStatus::Unauthorized => StatusCode::UNAUTHORIZED,
-            ActionStatus::NotFound => StatusCode::NOT_FOUND,
-            ActionStatus::Conflict => StatusCode::CONFLICT,
-            ActionStatus::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ActionStatus::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ActionStatus::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ActionStatus::BadGateway => StatusCode::BAD_GATEWAY,
-            ActionStatus::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
-        }
+        self.documented().0
     }
 
-    /// What the status means, for the document.
-    fn description(self) -> &'static str {
+    /// The HTTP status and what it means, for the document; one match, so that the compiler
+    /// checks every status has both.
+    fn documented(self) -> (StatusCode, &'static str) {
         match self {
-            ActionStatus::BadRequest => {
-                "The request is malformed or its values are invalid (`invalid_input` names the field)."
-            }
-            ActionStatus::Unauthorized => "The secret key is missing or wrong.",
-            ActionStatus::NotFound => "No such resource (connector, connection, integration).",
-            ActionStatus::Conflict => {
-                "The resource exists already, or is not in a state that allows the call (`needs_reauth`, another connector's connection)."
-            }
-            ActionStatus::PayloadTooLarge => "The body is larger than the server accepts.",
-            ActionStatus::TooManyRequests => "The provider kept answering 429.",
-            ActionStatus::Internal => {
-                "The server failed (its database, its configuration); the details are in its log."
-            }
-            ActionStatus::BadGateway => {
-                "The provider failed or answered an error (its status and body are in `details`), or an answer the server does not accept (too large, not matching the schema)."
-            }
-            ActionStatus::GatewayTimeout => "The provider did not answer in time.",
+            ActionStatus::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "The request is malformed or its values are invalid (`invalid_input` names the field).",
+            ),
+            ActionStatus::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "The secret key is missing or wrong.",
+            ),
+            ActionStatus::NotFound => (
+                StatusCode::NOT_FOUND,
+                "No such resource (connector, connection, integration).",
+            ),
+            ActionStatus::Conflict => (
+                StatusCode::CONFLICT,
+                "The resource exists already, or is not in a state that allows the call (`needs_reauth`, another connector's connection).",
+            ),
+            ActionStatus::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The body is larger than the server accepts.",
+            ),
+            ActionStatus::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "The provider kept answering 429.",
+            ),
+            ActionStatus::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The server failed (its database, its configuration); the details are in its log.",
+            ),
+            ActionStatus::BadGateway => (
+                StatusCode::BAD_GATEWAY,
+                "The provider failed or answered an error (its status and body are in `details`), or an answer the server does not accept (too large, not matching the schema).",
+            ),
+            ActionStatus::GatewayTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "The provider did not answer in time.",
+            ),
         }
     }
 }
@@ -200,7 +210,7 @@ impl ApiResponse for ActionError {
             responses: ActionStatus::ALL
                 .iter()
                 .map(|status| MetaResponse {
-                    description: status.description(),
+                    description: status.documented().1,
                     status: Some(status.status_code().as_u16()),
                     status_range: None,
                     content: <Json<ErrorBody> as ResponseContent>::media_types(),
