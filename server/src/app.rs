@@ -11,6 +11,7 @@ use poem::{
 
 use crate::api;
 use crate::error::{ApiError, render_any_error};
+use crate::listen::ServeLimits;
 use crate::proxy;
 use crate::state::AppState;
 
@@ -118,7 +119,9 @@ async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response>
     Ok(response)
 }
 
-/// 413 for a body over the limit, whether it announces its length or comes chunked.
+/// 413 for a body over the limit: at once when its Content-Length says so (hyper holds a body
+/// to its Content-Length), else (HTTP/1.1 chunked, HTTP/2 without the header) read up to one
+/// byte past the limit and stopped there.
 struct BodyLimit(usize);
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -156,23 +159,18 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         match length {
             Some(length) if length > self.limit => return Ok(too_large()),
             Some(_) => {}
-            None if request
-                .headers()
-                .contains_key(poem::http::header::TRANSFER_ENCODING) =>
-            {
-                // Chunked: read at most one byte past the limit to know.
+            None => {
                 use futures_util::TryStreamExt as _;
                 let mut stream = request.take_body().into_bytes_stream();
                 let mut buffer = Vec::new();
                 while let Some(chunk) = stream.try_next().await.map_err(poem::error::BadRequest)? {
-                    buffer.extend_from_slice(&chunk);
-                    if buffer.len() > self.limit {
+                    if buffer.len() + chunk.len() > self.limit {
                         return Ok(too_large());
                     }
+                    buffer.extend_from_slice(&chunk);
                 }
                 request.set_body(buffer);
             }
-            None => {}
         }
         Ok(self.inner.call(request).await?.into_response())
     }
@@ -246,15 +244,12 @@ pub fn offline_document() -> serde_json::Value {
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            routes(state),
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
-        .await
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    crate::listen::serve(routes(state), listener, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod listen;
 pub mod proxy;
 pub mod registry;
 pub mod start;
