@@ -86,7 +86,11 @@ async fn run(requests: usize, concurrency: usize) {
         limits: Default::default(),
     };
     let started = start(&config).await.expect("the server starts");
-    tokio::spawn(connector_server::app::serve(started.state, listener, Default::default()));
+    tokio::spawn(connector_server::app::serve(
+        started.state,
+        listener,
+        Default::default(),
+    ));
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)

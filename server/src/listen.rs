@@ -123,11 +123,11 @@ async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
         mut stopping,
         _permit,
     } = connection;
-    let in_flight = Arc::new(watch::Sender::new(0usize));
-    let mut in_flight_rx = in_flight.subscribe();
+    let activity = Arc::new(watch::Sender::new(Activity::default()));
+    let mut activity_rx = activity.subscribe();
     let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
         let endpoint = endpoint.clone();
-        let request_in_flight = RequestInFlight::start(&in_flight);
+        let request_in_flight = RequestInFlight::start(&activity);
         async move {
             let request = poem::Request::from((
                 request,
@@ -161,7 +161,7 @@ async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
     tokio::pin!(served);
     tokio::select! {
         _ = served.as_mut() => return,
-        () = quiet(&mut in_flight_rx, &limits) => {
+        () = quiet(&mut activity_rx, &limits) => {
             tracing::debug!(%remote, "closing an idle connection");
         }
         _ = stopping.wait_for(|stopping| *stopping) => {}
@@ -170,36 +170,49 @@ async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, served).await;
 }
 
+/// What a connection is doing: its requests in flight, and how many it has had.
+#[derive(Default)]
+struct Activity {
+    in_flight: usize,
+    requests: u64,
+}
+
 /// Resolves once the connection has had no request in flight for the idle timeout; before its
 /// first request, for the header-read timeout (the time a client has to send one).
-async fn quiet(in_flight: &mut watch::Receiver<usize>, limits: &ServeLimits) {
-    let mut allowed = limits.header_read_timeout;
+async fn quiet(activity: &mut watch::Receiver<Activity>, limits: &ServeLimits) {
     loop {
-        if in_flight.wait_for(|count| *count == 0).await.is_err() {
-            return;
-        }
-        if tokio::time::timeout(allowed, in_flight.changed())
+        let requests = match activity.wait_for(|now| now.in_flight == 0).await {
+            Ok(now) => now.requests,
+            Err(_) => return,
+        };
+        let allowed = match requests {
+            0 => limits.header_read_timeout,
+            _ => limits.idle_timeout,
+        };
+        if tokio::time::timeout(allowed, activity.changed())
             .await
             .is_err()
         {
             return;
         }
-        allowed = limits.idle_timeout;
     }
 }
 
 /// Counts a request as in flight while it lives.
-struct RequestInFlight(Arc<watch::Sender<usize>>);
+struct RequestInFlight(Arc<watch::Sender<Activity>>);
 
 impl RequestInFlight {
-    fn start(count: &Arc<watch::Sender<usize>>) -> RequestInFlight {
-        count.send_modify(|count| *count += 1);
-        RequestInFlight(count.clone())
+    fn start(activity: &Arc<watch::Sender<Activity>>) -> RequestInFlight {
+        activity.send_modify(|now| {
+            now.in_flight += 1;
+            now.requests += 1;
+        });
+        RequestInFlight(activity.clone())
     }
 }
 
 impl Drop for RequestInFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|count| *count -= 1);
+        self.0.send_modify(|now| now.in_flight -= 1);
     }
 }

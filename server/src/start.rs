@@ -271,7 +271,10 @@ mod tests {
             let key = generate_secret_key();
             assert_eq!(check_secret_key(&key), Ok(()), "{key}");
         }
-        assert_eq!(check_secret_key("sk_test_0123456789abcdef0123456789"), Ok(()));
+        assert_eq!(
+            check_secret_key("sk_test_0123456789abcdef0123456789"),
+            Ok(())
+        );
         for weak in ["a", "sk_short", &"a".repeat(64), &"abcdefg".repeat(8)] {
             let error = check_secret_key(weak).unwrap_err();
             assert!(error.contains("CONNECTOR_SECRET_KEY"), "{error}");

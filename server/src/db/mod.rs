@@ -65,7 +65,10 @@ mod tests {
     fn finds_the_sqlite_file_to_create() {
         let cases = [
             ("sqlite://data/c.db?mode=rwc", Some("data/c.db")),
-            ("sqlite:///tmp/c.db?cache=shared&mode=rwc", Some("/tmp/c.db")),
+            (
+                "sqlite:///tmp/c.db?cache=shared&mode=rwc",
+                Some("/tmp/c.db"),
+            ),
             ("sqlite:c.db?mode=rwc", Some("c.db")),
             ("sqlite://c.db", None),
             ("sqlite::memory:", None),
