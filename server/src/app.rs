@@ -42,12 +42,17 @@ fn complete(generated: &str) -> serde_json::Value {
     spec
 }
 
-/// poem-openapi answers 415 when a body comes without `Content-Type: application/json`.
+/// poem-openapi answers 415 when a body comes without `Content-Type: application/json`; typed
+/// actions read their body themselves and answer 400 instead.
 fn document_unsupported_media_type(spec: &mut serde_json::Value) {
     let Some(paths) = spec["paths"].as_object_mut() else {
         return;
     };
-    for operation in paths.values_mut().filter_map(|item| item.as_object_mut()) {
+    let checked = paths
+        .iter_mut()
+        .filter(|(path, _)| !path.starts_with("/v1/actions/"))
+        .filter_map(|(_, item)| item.as_object_mut());
+    for operation in checked {
         for operation in operation.values_mut() {
             if operation.get("requestBody").is_some() {
                 operation["responses"]["415"] = serde_json::json!({

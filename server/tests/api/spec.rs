@@ -136,9 +136,15 @@ async fn the_document_has_the_415_answers_and_links() {
         ("/v1/connections", reqwest::Method::POST),
         ("/v1/integrations/gmail", reqwest::Method::PUT),
         ("/v1/oauth/authorize", reqwest::Method::POST),
+        ("/v1/connections/{id}/request", reqwest::Method::POST),
     ] {
-        let (status, body) = send(server.request(method.clone(), path).body("{}")).await;
-        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}: {body}");
+        let called = path.replace("{id}", "some-id");
+        let (status, body) = send(server.request(method.clone(), &called).body("{}")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{called}: {body}"
+        );
         let documented = path.replace("gmail", "{connector}");
         let operation = &spec["paths"][&documented][method.as_str().to_lowercase()];
         assert_eq!(
@@ -147,6 +153,16 @@ async fn the_document_has_the_415_answers_and_links() {
             "{documented}"
         );
     }
+    // Typed actions answer 400 instead, and say so.
+    let (status, _) = send(
+        server
+            .request(reqwest::Method::POST, "/v1/actions/gmail/get_profile")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let action = &spec["paths"]["/v1/actions/gmail/get_profile"]["post"]["responses"];
+    assert!(action.get("415").is_none());
     let created = &spec["paths"]["/v1/connections"]["post"]["responses"]["201"]["links"];
     for operation in [
         "get_connection",
