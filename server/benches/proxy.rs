@@ -83,9 +83,14 @@ async fn run(requests: usize, concurrency: usize) {
             public_url: server_url.clone(),
             ..Settings::default()
         },
+        limits: Default::default(),
     };
     let started = start(&config).await.expect("the server starts");
-    tokio::spawn(connector_server::app::serve(started.state, listener));
+    tokio::spawn(connector_server::app::serve(
+        started.state,
+        listener,
+        Default::default(),
+    ));
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)

@@ -13,18 +13,21 @@ use connector_runtime::openapi::ActionStatus;
 
 use crate::api;
 use crate::error::{ApiError, render_any_error};
+use crate::listen::ServeLimits;
 use crate::proxy;
 use crate::state::AppState;
 
 /// The OpenAPI document the server serves: what poem-openapi generates from the types, plus
-/// the proxy route, which poem-openapi cannot express. Operations marked `x-internal` are
-/// documented for people and skipped by openapi-generator.
+/// what it cannot express: the proxy route, the 415 of operations that take a body, and links
+/// from the operations that create things to those that use their ids (for stateful
+/// clients and fuzzers). Operations marked `x-internal` are documented for people and skipped
+/// by openapi-generator.
 pub fn document(state: Arc<AppState>) -> serde_json::Value {
     let service = api::service(state);
-    with_proxy(&service.spec())
+    complete(&service.spec())
 }
 
-fn with_proxy(generated: &str) -> serde_json::Value {
+fn complete(generated: &str) -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(generated).expect("poem-openapi writes JSON");
     spec["paths"]["/v1/proxy/{connection_id}/{path}"] = proxy::path_item();
@@ -36,7 +39,95 @@ fn with_proxy(generated: &str) -> serde_json::Value {
             "description": "Authenticated passthrough to the provider's API."
         }));
     }
+    document_unsupported_media_type(&mut spec);
+    add_links(&mut spec);
     spec
+}
+
+/// poem-openapi answers 415 when a body comes without `Content-Type: application/json`; typed
+/// actions read their body themselves and answer 400 instead.
+fn document_unsupported_media_type(spec: &mut serde_json::Value) {
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    let checked = paths
+        .iter_mut()
+        .filter(|(path, _)| !path.starts_with("/v1/actions/"))
+        .filter_map(|(_, item)| item.as_object_mut());
+    for operation in checked {
+        for operation in operation.values_mut() {
+            if operation.get("requestBody").is_some() {
+                operation["responses"]["415"] = serde_json::json!({
+                    "description": "The body is not sent as `Content-Type: application/json`.",
+                    "content": { "application/json; charset=utf-8": {
+                        "schema": { "$ref": "#/components/schemas/ErrorBody" }
+                    } }
+                });
+            }
+        }
+    }
+}
+
+/// From an operation's answer to the operations under a path prefix that take the id it
+/// made: (path, method, status, target prefix, target parameter, runtime expression).
+const LINKS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    (
+        "/v1/connections",
+        "post",
+        "201",
+        "/v1/connections/{id}",
+        "id",
+        "$response.body#/id",
+    ),
+    (
+        "/v1/connections",
+        "post",
+        "201",
+        "/v1/proxy/{connection_id}/",
+        "connection_id",
+        "$response.body#/id",
+    ),
+    (
+        "/v1/integrations/{connector}",
+        "put",
+        "200",
+        "/v1/integrations/{connector}",
+        "connector",
+        "$request.path.connector",
+    ),
+    (
+        "/v1/integrations/{connector}",
+        "put",
+        "200",
+        "/v1/connectors/{name}",
+        "name",
+        "$request.path.connector",
+    ),
+];
+
+fn add_links(spec: &mut serde_json::Value) {
+    for &(path, method, status, prefix, parameter, expression) in LINKS {
+        let targets: Vec<(String, serde_json::Value)> = spec["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(target, _)| target.starts_with(prefix))
+            .flat_map(|(_, item)| item.as_object().into_iter().flatten())
+            .filter(|(target_method, _)| !(prefix == path && *target_method == method))
+            .filter_map(|(_, operation)| operation["operationId"].as_str())
+            .map(|id| {
+                let link = serde_json::json!({
+                    "operationId": id,
+                    "parameters": { parameter: expression },
+                });
+                (id.to_owned(), link)
+            })
+            .collect();
+        let response = &mut spec["paths"][path][method]["responses"][status];
+        for (id, link) in targets {
+            response["links"][id] = link;
+        }
+    }
 }
 
 /// The spec as the server serves it at /openapi.json (and as `connector openapi` prints it).
@@ -54,7 +145,7 @@ pub fn spec_yaml(spec: &serde_json::Value) -> String {
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let service = api::service(state.clone());
     let generated = service.spec();
-    let spec = with_proxy(&generated);
+    let spec = complete(&generated);
     let json = spec_json(&spec);
     let yaml = spec_yaml(&spec);
     let swagger = service.swagger_ui_html().replacen(&generated, &json, 1);
@@ -120,7 +211,9 @@ async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response>
     Ok(response)
 }
 
-/// 413 for a body over the limit, whether it announces its length or comes chunked.
+/// 413 for a body over the limit: at once when its Content-Length says so (hyper holds a body
+/// to its Content-Length), else (HTTP/1.1 chunked, HTTP/2 without the header) read up to one
+/// byte past the limit and stopped there.
 struct BodyLimit(usize);
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -158,23 +251,18 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
         match length {
             Some(length) if length > self.limit => return Ok(too_large()),
             Some(_) => {}
-            None if request
-                .headers()
-                .contains_key(poem::http::header::TRANSFER_ENCODING) =>
-            {
-                // Chunked: read at most one byte past the limit to know.
+            None => {
                 use futures_util::TryStreamExt as _;
                 let mut stream = request.take_body().into_bytes_stream();
                 let mut buffer = Vec::new();
                 while let Some(chunk) = stream.try_next().await.map_err(poem::error::BadRequest)? {
-                    buffer.extend_from_slice(&chunk);
-                    if buffer.len() > self.limit {
+                    if buffer.len() + chunk.len() > self.limit {
                         return Ok(too_large());
                     }
+                    buffer.extend_from_slice(&chunk);
                 }
                 request.set_body(buffer);
             }
-            None => {}
         }
         Ok(self.inner.call(request).await?.into_response())
     }
@@ -248,15 +336,12 @@ pub fn offline_document() -> serde_json::Value {
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener)?;
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            routes(state),
-            shutdown_signal(),
-            Some(std::time::Duration::from_secs(10)),
-        )
-        .await
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    limits: ServeLimits,
+) -> std::io::Result<()> {
+    crate::listen::serve(routes(state), listener, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod integrations;
+pub mod listen;
 pub mod proxy;
 pub mod refresh;
 pub mod registry;

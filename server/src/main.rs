@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use connector_server::listen::ServeLimits;
 use connector_server::state::Settings;
 use connector_server::{Config, app};
 use tracing_subscriber::EnvFilter;
@@ -92,6 +93,42 @@ struct ServerArgs {
         global = true
     )]
     cache_ttl_secs: u64,
+    /// Seconds a client has to send a request's headers (also ends an idle HTTP/1.1 connection).
+    #[arg(
+        long,
+        env = "CONNECTOR_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    header_read_timeout_secs: u64,
+    /// Seconds a connection with no request in flight stays open.
+    #[arg(
+        long,
+        env = "CONNECTOR_IDLE_TIMEOUT_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    idle_timeout_secs: u64,
+    /// Seconds of silence before an HTTP/2 connection is pinged, and for the answer.
+    #[arg(
+        long,
+        env = "CONNECTOR_KEEP_ALIVE_SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    keep_alive_secs: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(
+        long,
+        env = "CONNECTOR_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    max_connections: u32,
 }
 
 impl ServerArgs {
@@ -111,13 +148,21 @@ impl ServerArgs {
             encryption_key: self.encryption_key.clone().filter(|key| !key.is_empty()),
             defs_dir: self.defs_dir.clone(),
             settings,
+            limits: ServeLimits {
+                header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+                idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+                keep_alive: Duration::from_secs(self.keep_alive_secs),
+                max_connections: self.max_connections as usize,
+            },
         }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Colours for a person at a terminal; a log file or collector gets plain text.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
@@ -177,7 +222,7 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
         "  OAuth redirect URI to register with providers: {}",
         started.state.redirect_url()
     );
-    connector_server::app::serve(started.state, listener)
+    connector_server::app::serve(started.state, listener, config.limits.clone())
         .await
         .map_err(|error| format!("server error: {error}"))
 }

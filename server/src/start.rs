@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTra
 
 use crate::crypto::{Cipher, hash_secret_key, random_token};
 use crate::db::entities::{api_key, connector};
+use crate::listen::ServeLimits;
 use crate::registry::Registry;
 use crate::state::{AppState, Settings};
 
@@ -27,6 +28,7 @@ pub struct Config {
     pub encryption_key: Option<String>,
     pub defs_dir: Option<PathBuf>,
     pub settings: Settings,
+    pub limits: ServeLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +75,9 @@ impl Config {
 /// Connects, migrates, loads keys and definitions.
 pub async fn start(config: &Config) -> Result<Started, String> {
     let mut notices = Vec::new();
+    if let Some(key) = &config.secret_key {
+        check_secret_key(key)?;
+    }
     let registry = Registry::load(config.defs_dir.as_deref())?;
     let url = config.database_url();
     if url.starts_with("sqlite:") {
@@ -122,7 +127,7 @@ pub async fn start(config: &Config) -> Result<Started, String> {
     {
         let file = config.data_dir.join("secret-key");
         create_private_dir(&config.data_dir)?;
-        let (key, _) = read_or_create(&file, || format!("sk_{}", random_token(24)))?;
+        let (key, _) = read_or_create(&file, generate_secret_key)?;
         store_key(&state, &key, "generated").await?;
         notices.push(format!(
             "Made a secret key for the API in {}: send it as `Authorization: Bearer $(cat {})` (or set CONNECTOR_SECRET_KEY to choose your own).",
@@ -167,6 +172,27 @@ pub async fn start(config: &Config) -> Result<Started, String> {
         state: Arc::new(state),
         notices,
     })
+}
+
+/// Shortest CONNECTOR_SECRET_KEY accepted, and how many different characters it needs: a key
+/// is stored as a plain SHA-256 hash, which only a long random key makes safe.
+const SECRET_KEY_MIN_CHARS: usize = 32;
+const SECRET_KEY_MIN_DISTINCT: usize = 8;
+
+fn generate_secret_key() -> String {
+    format!("sk_{}", random_token(24))
+}
+
+/// Refuses a guessable CONNECTOR_SECRET_KEY (short, or a few characters repeated).
+fn check_secret_key(key: &str) -> Result<(), String> {
+    let distinct: std::collections::HashSet<char> = key.chars().collect();
+    if key.chars().count() < SECRET_KEY_MIN_CHARS || distinct.len() < SECRET_KEY_MIN_DISTINCT {
+        return Err(format!(
+            "CONNECTOR_SECRET_KEY is too weak: use at least {SECRET_KEY_MIN_CHARS} characters, \
+             {SECRET_KEY_MIN_DISTINCT} of them different, such as `sk_$(openssl rand -hex 24)`"
+        ));
+    }
+    Ok(())
 }
 
 /// Makes `key` the only stored API key; answers how many others it removed.
@@ -232,5 +258,26 @@ fn read_or_create(file: &Path, make: impl FnOnce() -> String) -> Result<(String,
             Ok((value, true))
         }
         Err(error) => Err(format!("cannot read {}: {error}", file.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strong_keys_pass_and_guessable_ones_do_not() {
+        for _ in 0..100 {
+            let key = generate_secret_key();
+            assert_eq!(check_secret_key(&key), Ok(()), "{key}");
+        }
+        assert_eq!(
+            check_secret_key("sk_test_0123456789abcdef0123456789"),
+            Ok(())
+        );
+        for weak in ["a", "sk_short", &"a".repeat(64), &"abcdefg".repeat(8)] {
+            let error = check_secret_key(weak).unwrap_err();
+            assert!(error.contains("CONNECTOR_SECRET_KEY"), "{error}");
+        }
     }
 }

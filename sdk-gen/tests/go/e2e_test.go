@@ -26,7 +26,7 @@ import (
 )
 
 const (
-	secretKey = "sk_sdk_e2e_go_0123456789abcdef"
+	secretKey = "sk_sdk_e2e_go_0123456789abcdef0123"
 	apiKey    = "acme-key-go"
 )
 

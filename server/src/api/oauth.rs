@@ -157,44 +157,70 @@ impl OAuthApi {
         state: Query<Option<String>>,
         error: Query<Option<String>>,
         error_description: Query<Option<String>>,
-    ) -> CallbackResponse {
-        let app = &self.0;
-        let Some(state_value) = state.0.filter(|state| !state.is_empty()) else {
-            return page_failed("The request has no state.");
-        };
-        // Taking the session deletes it, so a state works once; a second use finds nothing.
-        let state_hash = hash_secret_key(&state_value);
-        let session = match app.sessions.take(&state_hash).await {
-            Ok(Some(session)) => session,
-            Ok(None) => {
-                return page_failed(
-                    "This authorization link is unknown or was already used. Start again.",
-                );
-            }
-            Err(_) => return page_failed("The server failed; see its log."),
-        };
-        if session.expires_at < Utc::now() {
-            return finish(
-                &session,
-                Err("the authorization expired; start again".into()),
-            );
-        }
-        if let Some(error) = error.0 {
-            let description = error_description
-                .0
-                .map(|text| format!(": {text}"))
-                .unwrap_or_default();
-            return finish(
-                &session,
-                Err(format!("the provider answered `{error}`{description}")),
-            );
-        }
-        let Some(code) = code.0 else {
-            return finish(&session, Err("the provider sent no code".into()));
-        };
-        let result = complete(app, &session, &state_value, &code).await;
-        finish(&session, result)
+    ) -> poem_openapi::payload::Response<CallbackResponse> {
+        let outcome = callback_outcome(&self.0, code, state, error, error_description).await;
+        with_page_headers(outcome)
     }
+}
+
+/// The URL carries the code and state: the page is not cached, framed or referred to, and
+/// runs nothing.
+fn with_page_headers(
+    outcome: CallbackResponse,
+) -> poem_openapi::payload::Response<CallbackResponse> {
+    poem_openapi::payload::Response::new(outcome)
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        )
+        .header("X-Frame-Options", "DENY")
+        .header("Cache-Control", "no-store")
+        .header("Referrer-Policy", "no-referrer")
+        .header("X-Content-Type-Options", "nosniff")
+}
+
+async fn callback_outcome(
+    app: &crate::state::AppState,
+    code: Query<Option<String>>,
+    state: Query<Option<String>>,
+    error: Query<Option<String>>,
+    error_description: Query<Option<String>>,
+) -> CallbackResponse {
+    let Some(state_value) = state.0.filter(|state| !state.is_empty()) else {
+        return page_failed("The request has no state.");
+    };
+    // Taking the session deletes it, so a state works once; a second use finds nothing.
+    let state_hash = hash_secret_key(&state_value);
+    let session = match app.sessions.take(&state_hash).await {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            return page_failed(
+                "This authorization link is unknown or was already used. Start again.",
+            );
+        }
+        Err(_) => return page_failed("The server failed; see its log."),
+    };
+    if session.expires_at < Utc::now() {
+        return finish(
+            &session,
+            Err("the authorization expired; start again".into()),
+        );
+    }
+    if let Some(error) = error.0 {
+        let description = error_description
+            .0
+            .map(|text| format!(": {text}"))
+            .unwrap_or_default();
+        return finish(
+            &session,
+            Err(format!("the provider answered `{error}`{description}")),
+        );
+    }
+    let Some(code) = code.0 else {
+        return finish(&session, Err("the provider sent no code".into()));
+    };
+    let result = complete(app, &session, &state_value, &code).await;
+    finish(&session, result)
 }
 
 /// Exchanges the code and stores the connection; the error is for the user's eyes.

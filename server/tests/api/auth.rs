@@ -85,10 +85,14 @@ async fn a_changed_secret_key_revokes_the_one_before() {
     let generated = std::fs::read_to_string(data.path().join("secret-key")).unwrap();
     assert!(first.state.accepts_key(generated.trim()));
 
-    let second = connector_server::start(&config(Some("sk_chosen_one")))
+    let second = connector_server::start(&config(Some("sk_chosen_one_0123456789abcdefghijk")))
         .await
         .unwrap();
-    assert!(second.state.accepts_key("sk_chosen_one"));
+    assert!(
+        second
+            .state
+            .accepts_key("sk_chosen_one_0123456789abcdefghijk")
+    );
     assert!(
         !second.state.accepts_key(generated.trim()),
         "the generated key is revoked"
@@ -102,15 +106,21 @@ async fn a_changed_secret_key_revokes_the_one_before() {
         second.notices
     );
 
-    let third = connector_server::start(&config(Some("sk_chosen_two")))
+    let third = connector_server::start(&config(Some("sk_chosen_two_0123456789abcdefghijk")))
         .await
         .unwrap();
     assert!(
-        !third.state.accepts_key("sk_chosen_one"),
+        !third
+            .state
+            .accepts_key("sk_chosen_one_0123456789abcdefghijk"),
         "the previous key is revoked"
     );
     // A start without the variable keeps what is stored and generates nothing.
     let fourth = connector_server::start(&config(None)).await.unwrap();
-    assert!(fourth.state.accepts_key("sk_chosen_two"));
+    assert!(
+        fourth
+            .state
+            .accepts_key("sk_chosen_two_0123456789abcdefghijk")
+    );
     assert!(!fourth.state.accepts_key(generated.trim()));
 }

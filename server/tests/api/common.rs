@@ -54,10 +54,15 @@ impl TestServer {
                 public_url: url.clone(),
                 ..options.settings
             },
+            limits: Default::default(),
         };
         let started = start(&config).await.expect("the server starts");
         let state = started.state.clone();
-        tokio::spawn(connector_server::app::serve(started.state, listener));
+        tokio::spawn(connector_server::app::serve(
+            started.state,
+            listener,
+            Default::default(),
+        ));
         TestServer {
             url,
             state,

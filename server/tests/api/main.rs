@@ -12,3 +12,4 @@ mod proxy;
 mod refresh;
 mod spec;
 mod two_processes;
+mod wire;

@@ -371,3 +371,42 @@ async fn connection_config_placeholders_fill_the_oauth_urls() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{tenant}: {body}");
     }
 }
+
+/// The callback URL carries the code and state: whatever it answers is not cached, framed,
+/// or referred to.
+fn assert_page_headers(response: &reqwest::Response) {
+    let headers = response.headers();
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn every_callback_outcome_sends_the_page_headers() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+
+    let unknown = callback(&server, &[("code", "c"), ("state", "unknown")]).await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    assert_page_headers(&unknown);
+
+    let (started, _) = authorize(
+        &server,
+        json!({ "connector": "gmail", "redirect_url": "https://app.example.com/done" }),
+    )
+    .await;
+    let state = started["state"].as_str().unwrap();
+    let redirect = callback(&server, &[("state", state), ("error", "access_denied")]).await;
+    assert_eq!(location(&redirect)["status"], "error");
+    assert_page_headers(&redirect);
+
+    let (started, _) = authorize(&server, json!({ "connector": "gmail" })).await;
+    let state = started["state"].as_str().unwrap();
+    let page = callback(&server, &[("state", state), ("error", "access_denied")]).await;
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert_page_headers(&page);
+}

@@ -126,3 +126,87 @@ async fn the_document_describes_the_api() {
         "Swagger UI shows the served document"
     );
 }
+
+#[tokio::test]
+async fn the_document_has_the_415_answers_and_links() {
+    let server = TestServer::start().await;
+    let (_, spec) = send(server.http.get(format!("{}/openapi.json", server.url))).await;
+    // What the server answers to a body without a Content-Type, the document says.
+    for (path, method) in [
+        ("/v1/connections", reqwest::Method::POST),
+        ("/v1/integrations/gmail", reqwest::Method::PUT),
+        ("/v1/oauth/authorize", reqwest::Method::POST),
+        ("/v1/connections/{id}/request", reqwest::Method::POST),
+    ] {
+        let called = path.replace("{id}", "some-id");
+        let (status, body) = send(server.request(method.clone(), &called).body("{}")).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{called}: {body}"
+        );
+        let documented = path.replace("gmail", "{connector}");
+        let operation = &spec["paths"][&documented][method.as_str().to_lowercase()];
+        assert_eq!(
+            operation["responses"]["415"]["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody",
+            "{documented}"
+        );
+    }
+    // Typed actions answer 400 instead, and say so.
+    let (status, _) = send(
+        server
+            .request(reqwest::Method::POST, "/v1/actions/gmail/get_profile")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let action = &spec["paths"]["/v1/actions/gmail/get_profile"]["post"]["responses"];
+    assert!(action.get("415").is_none());
+    let created = &spec["paths"]["/v1/connections"]["post"]["responses"]["201"]["links"];
+    for operation in [
+        "get_connection",
+        "delete_connection",
+        "get_connection_token",
+        "refresh_connection",
+        "connection_request",
+        "proxy_get",
+    ] {
+        assert_eq!(created[operation]["operationId"], operation, "{created}");
+    }
+    assert_eq!(
+        created["get_connection"]["parameters"]["id"],
+        "$response.body#/id"
+    );
+    assert_eq!(
+        created["proxy_get"]["parameters"]["connection_id"],
+        "$response.body#/id"
+    );
+    let integrated =
+        &spec["paths"]["/v1/integrations/{connector}"]["put"]["responses"]["200"]["links"];
+    assert_eq!(
+        integrated["get_integration"]["parameters"]["connector"],
+        "$request.path.connector"
+    );
+    assert_eq!(
+        integrated["get_connector"]["parameters"]["name"],
+        "$request.path.connector"
+    );
+    assert!(integrated.get("put_integration").is_none());
+    // Every link names an operation of the document.
+    let ids: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    for links in [created, integrated] {
+        for link in links.as_object().unwrap().values() {
+            assert!(
+                ids.contains(&link["operationId"].as_str().unwrap()),
+                "{link}"
+            );
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The listener: HTTP/1.1 and cleartext HTTP/2 connections, with a bound on how many are open
+//! and on how long a client may take to send a request or keep a connection idle.
+//!
+//! poem's `Server` reaches neither hyper's header-read timeout nor a bound on connections, so
+//! this serves poem's endpoint with hyper directly, as `Server` does.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt as _;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Addr, Endpoint, IntoResponse};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+/// How long requests in flight may take to finish once the server is asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Limits on connections and on the time clients take (CONNECTOR_HEADER_READ_TIMEOUT_SECS,
+/// CONNECTOR_IDLE_TIMEOUT_SECS, CONNECTOR_KEEP_ALIVE_SECS, CONNECTOR_MAX_CONNECTIONS).
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// How long a client has to send a request's headers, counted from when the connection
+    /// opens or its previous response was sent: a connection that sends part of a request,
+    /// and an idle HTTP/1.1 keep-alive connection, close after this.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (both protocols).
+    pub idle_timeout: Duration,
+    /// HTTP/2: a connection silent this long is sent a PING, and closed when the answer does
+    /// not come within this again.
+    pub keep_alive: Duration,
+    /// Connections open at once; further ones wait in the listen backlog until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Serves `endpoint` on `listener` until `stop` resolves, then lets requests in flight finish
+/// (for at most 10 seconds).
+pub async fn serve<E>(
+    endpoint: E,
+    listener: TcpListener,
+    limits: ServeLimits,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    E: Endpoint + 'static,
+{
+    let endpoint = Arc::new(endpoint);
+    let local = listener.local_addr()?;
+    let max_connections = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let (stopping, stopping_rx) = watch::channel(false);
+    tokio::pin!(stop);
+    loop {
+        // Taking a permit before accepting leaves the connections over the bound in the
+        // kernel's backlog: they are served, in order, as others close.
+        let permit = tokio::select! {
+            () = &mut stop => break,
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore stays open"),
+        };
+        let (stream, remote) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(Connection {
+            endpoint: endpoint.clone(),
+            stream,
+            local,
+            remote,
+            limits: limits.clone(),
+            stopping: stopping_rx.clone(),
+            _permit: permit,
+        }));
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    // Every open connection holds a permit: when all are back, all connections are closed.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await;
+    Ok(())
+}
+
+struct Connection<E> {
+    endpoint: Arc<E>,
+    stream: TcpStream,
+    local: SocketAddr,
+    remote: SocketAddr,
+    limits: ServeLimits,
+    stopping: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+}
+
+async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
+    let Connection {
+        endpoint,
+        stream,
+        local,
+        remote,
+        limits,
+        mut stopping,
+        _permit,
+    } = connection;
+    let activity = Arc::new(watch::Sender::new(Activity::default()));
+    let mut activity_rx = activity.subscribe();
+    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+        let endpoint = endpoint.clone();
+        let request_in_flight = RequestInFlight::start(&activity);
+        async move {
+            let request = poem::Request::from((
+                request,
+                LocalAddr(Addr::SocketAddr(local)),
+                RemoteAddr(Addr::SocketAddr(remote)),
+                poem::http::uri::Scheme::HTTP,
+            ));
+            let response = endpoint.get_response(request).await.into_response();
+            // The request is in flight until its response body is sent (or dropped).
+            let response = hyper::Response::from(response).map(|body| {
+                body.map_frame(move |frame| {
+                    let _ = &request_in_flight;
+                    frame
+                })
+            });
+            Ok::<_, Infallible>(response)
+        }
+    });
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.keep_alive)
+        .keep_alive_timeout(limits.keep_alive);
+    let served = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        () = quiet(&mut activity_rx, &limits) => {
+            tracing::debug!(%remote, "closing an idle connection");
+        }
+        _ = stopping.wait_for(|stopping| *stopping) => {}
+    }
+    served.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, served).await;
+}
+
+/// What a connection is doing: its requests in flight, and how many it has had.
+#[derive(Default)]
+struct Activity {
+    in_flight: usize,
+    requests: u64,
+}
+
+/// Resolves once the connection has had no request in flight for the idle timeout; before its
+/// first request, for the header-read timeout (the time a client has to send one).
+async fn quiet(activity: &mut watch::Receiver<Activity>, limits: &ServeLimits) {
+    loop {
+        let requests = match activity.wait_for(|now| now.in_flight == 0).await {
+            Ok(now) => now.requests,
+            Err(_) => return,
+        };
+        let allowed = match requests {
+            0 => limits.header_read_timeout,
+            _ => limits.idle_timeout,
+        };
+        if tokio::time::timeout(allowed, activity.changed())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Counts a request as in flight while it lives.
+struct RequestInFlight(Arc<watch::Sender<Activity>>);
+
+impl RequestInFlight {
+    fn start(activity: &Arc<watch::Sender<Activity>>) -> RequestInFlight {
+        activity.send_modify(|now| {
+            now.in_flight += 1;
+            now.requests += 1;
+        });
+        RequestInFlight(activity.clone())
+    }
+}
+
+impl Drop for RequestInFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|now| now.in_flight -= 1);
+    }
+}
