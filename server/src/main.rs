@@ -129,6 +129,33 @@ struct ServerArgs {
         global = true
     )]
     max_connections: u32,
+    /// Largest provider answer read whole, in bytes (typed actions, the request envelope);
+    /// above it, 502 `response_too_large`. The streamed proxy has no such limit.
+    #[arg(
+        long,
+        env = "CONNECTOR_MAX_PROVIDER_BODY_BYTES",
+        default_value_t = connector_runtime::DEFAULT_MAX_RESPONSE_BYTES,
+        value_parser = parse_byte_count,
+        global = true
+    )]
+    max_provider_body_bytes: usize,
+    /// Largest token endpoint answer read, in bytes.
+    #[arg(
+        long,
+        env = "CONNECTOR_MAX_TOKEN_RESPONSE_BYTES",
+        default_value_t = connector_runtime::oauth::DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
+        value_parser = parse_byte_count,
+        global = true
+    )]
+    max_token_response_bytes: usize,
+}
+
+/// A size of at least one byte.
+fn parse_byte_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(bytes) if bytes >= 1 => Ok(bytes),
+        _ => Err(format!("`{text}` is not a number of bytes (1 or more)")),
+    }
 }
 
 impl ServerArgs {
@@ -139,6 +166,8 @@ impl ServerArgs {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", self.bind)),
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
+            max_provider_body_bytes: self.max_provider_body_bytes,
+            max_token_response_bytes: self.max_token_response_bytes,
             ..Settings::default()
         };
         Config {
