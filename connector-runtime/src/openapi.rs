@@ -19,6 +19,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{ConnectorDef, Error, RawResponse};
 
+mod strict_json;
+pub use strict_json::{InvalidField, StrictJson};
+
 /// The server's secret key, sent as `Authorization: Bearer <secret key>` on every `/v1` route.
 ///
 /// Generated actions take it so that the document marks them as secured; checking the key
@@ -183,12 +186,15 @@ pub enum ActionResponse<T: ToJSON + ParseFromJSON> {
 }
 
 fn bad_request<T: ToJSON + ParseFromJSON>(error: poem::Error) -> ActionResponse<T> {
-    ActionError::new(
-        ActionStatus::BadRequest,
-        "invalid_request",
-        error.to_string(),
-    )
-    .into()
+    match error.downcast_ref::<InvalidField>() {
+        Some(invalid) => ActionError::from(invalid).into(),
+        None => ActionError::new(
+            ActionStatus::BadRequest,
+            "invalid_request",
+            error.to_string(),
+        )
+        .into(),
+    }
 }
 
 impl<T: ToJSON + ParseFromJSON> From<ActionError> for ActionResponse<T> {
