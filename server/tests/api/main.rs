@@ -11,4 +11,5 @@ mod oauth_flow;
 mod proxy;
 mod refresh;
 mod spec;
+mod strict_input;
 mod two_processes;
