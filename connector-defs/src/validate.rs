@@ -376,9 +376,7 @@ impl Checker<'_> {
                             "default {default} of `{param_name}` is not one of its enum values"
                         ),
                     );
-                } else if bounds_valid
-                    && let Err(problem) = param.bounds().check(default)
-                {
+                } else if bounds_valid && let Err(problem) = param.bounds().check(default) {
                     self.at_value(
                         &default_path,
                         format!("default {default} of `{param_name}` {problem}"),
@@ -540,7 +538,9 @@ impl Checker<'_> {
             } else if ty == ParamType::Integer && !(value.is_i64() || value.is_u64()) {
                 self.at_value(
                     &field_path,
-                    format!("{field} {value} of integer parameter `{param_name}` is not an integer"),
+                    format!(
+                        "{field} {value} of integer parameter `{param_name}` is not an integer"
+                    ),
                 );
             }
         }

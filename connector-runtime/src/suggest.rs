@@ -2,7 +2,10 @@
 
 /// The known name closest to `unknown`, when one is close enough to be a likely typo
 /// (`maxResult` → `maxResults`, `conection_id` → `connection_id`). Case is ignored.
-pub(crate) fn closest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    unknown: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     // Below this similarity (0 to 1) two names are different words, not a typo.
     const LIKELY_TYPO: f64 = 0.7;
     let unknown = unknown.to_lowercase();
@@ -27,7 +30,10 @@ mod tests {
         assert_eq!(closest("conection_id", known), Some("connection_id"));
         assert_eq!(closest("Scopes", known), Some("scopes"));
         assert_eq!(closest("credential", known), Some("credentials"));
-        assert_eq!(closest("maxResult", ["maxResults", "pageToken"]), Some("maxResults"));
+        assert_eq!(
+            closest("maxResult", ["maxResults", "pageToken"]),
+            Some("maxResults")
+        );
         assert_eq!(closest("colour", known), None);
         assert_eq!(closest("x", known), None);
     }

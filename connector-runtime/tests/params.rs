@@ -346,7 +346,9 @@ async fn an_unknown_parameter_suggests_the_closest_name() {
         .await
         .unwrap_err();
     assert!(
-        error.to_string().ends_with("has no parameter `zzz` (it has: maxResults, ratio, q, format, page)"),
+        error
+            .to_string()
+            .ends_with("has no parameter `zzz` (it has: maxResults, ratio, q, format, page)"),
         "{error}"
     );
 }

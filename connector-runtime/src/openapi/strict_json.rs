@@ -177,9 +177,7 @@ fn check(
                     format!("{path}.{key}")
                 };
                 match properties.iter().find(|(name, _)| name == key) {
-                    Some((_, field_schema)) => {
-                        check(registry, field_schema, field_value, &field)?
-                    }
+                    Some((_, field_schema)) => check(registry, field_schema, field_value, &field)?,
                     None if open => {}
                     None => return Err(unknown_field(field, key, &properties)),
                 }

@@ -207,7 +207,11 @@ impl ConnectionsApi {
         method = "post",
         operation_id = "create_connection"
     )]
-    async fn create(&self, _key: SecretKey, input: StrictJson<CreateConnection>) -> ApiResult<Created> {
+    async fn create(
+        &self,
+        _key: SecretKey,
+        input: StrictJson<CreateConnection>,
+    ) -> ApiResult<Created> {
         let state = &self.0;
         let StrictJson(input) = input;
         let entry = state.connector(&input.connector)?;

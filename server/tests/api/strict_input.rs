@@ -187,8 +187,14 @@ async fn values_outside_their_bounds_are_refused_before_the_provider() {
     let mock = untouchable_provider().await;
     let server = gmail_server(&mock).await;
     for (input, field) in [
-        (json!({ "connection_id": "a-1", "maxResults": -5 }), "maxResults"),
-        (json!({ "connection_id": "a-1", "maxResults": 501 }), "maxResults"),
+        (
+            json!({ "connection_id": "a-1", "maxResults": -5 }),
+            "maxResults",
+        ),
+        (
+            json!({ "connection_id": "a-1", "maxResults": 501 }),
+            "maxResults",
+        ),
     ] {
         let answer = server
             .post("/v1/actions/gmail/list_messages", input.clone())
