@@ -5,6 +5,7 @@
 //! with the line and column it concerns. The `connector!` macro and the server's run-time
 //! loader both go through [`parse`], so they accept exactly the same definitions.
 
+mod bounds;
 mod error;
 pub mod model;
 pub mod naming;
@@ -13,6 +14,7 @@ mod validate;
 
 use std::path::Path;
 
+pub use bounds::Bounds;
 pub use error::{DefinitionError, Diagnostic};
 pub use model::*;
 pub use source_map::Position;

@@ -12,7 +12,9 @@
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Number, Value};
+
+use crate::bounds::Bounds;
 
 /// One third-party API: its auth, base URL and endpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -337,6 +339,22 @@ pub struct Param {
     pub default: Option<Value>,
     #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<Value>>,
+    /// integer, number: the smallest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<Number>,
+    /// integer, number: the largest value allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<Number>,
+    /// string: the fewest characters allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    /// string: the most characters allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// string: a regular expression (Rust `regex` syntax) the value must match; unanchored,
+    /// so write `^…$` to constrain the whole value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Element schema of an `array` parameter (default string).
@@ -366,6 +384,19 @@ impl Param {
             enum_values: self.enum_values.clone(),
             format: None,
             nullable: false,
+        }
+    }
+
+    /// The values the parameter allows besides its type: `enum`, `minimum`, `maximum`,
+    /// `min_length`, `max_length`, `pattern`.
+    pub fn bounds(&self) -> Bounds<'_> {
+        Bounds {
+            minimum: self.minimum.as_ref().and_then(Number::as_f64),
+            maximum: self.maximum.as_ref().and_then(Number::as_f64),
+            min_length: self.min_length,
+            max_length: self.max_length,
+            pattern: self.pattern.as_deref(),
+            allowed: self.enum_values.as_deref(),
         }
     }
 

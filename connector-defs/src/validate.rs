@@ -354,6 +354,7 @@ impl Checker<'_> {
                 _ => {}
             }
             self.schema_shape(&param_path, &param.schema(), param.ty);
+            let bounds_valid = self.bounds(&param_path, param_name, param);
             if let Some(default) = &param.default {
                 let default_path = [&param_path[..], &["default"]].concat();
                 if !param.ty.accepts(default) {
@@ -374,6 +375,11 @@ impl Checker<'_> {
                         format!(
                             "default {default} of `{param_name}` is not one of its enum values"
                         ),
+                    );
+                } else if bounds_valid && let Err(problem) = param.bounds().check(default) {
+                    self.at_value(
+                        &default_path,
+                        format!("default {default} of `{param_name}` {problem}"),
                     );
                 }
             }
@@ -510,6 +516,78 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// `minimum`, `maximum`, `min_length`, `max_length` and `pattern`: each fits the type and
+    /// the pairs are in order. Whether the bounds can check a default.
+    fn bounds(&mut self, path: &[&str], param_name: &str, param: &Param) -> bool {
+        let before = self.diagnostics.len();
+        let ty = param.ty;
+        let numeric = matches!(ty, ParamType::Integer | ParamType::Number);
+        for (field, value) in [("minimum", &param.minimum), ("maximum", &param.maximum)] {
+            let Some(value) = value else { continue };
+            let field_path = [path, &[field]].concat();
+            if !numeric {
+                self.at_key(
+                    &field_path,
+                    format!(
+                        "`{field}` applies to integer and number parameters, not to `{}`",
+                        ty.as_str()
+                    ),
+                );
+            } else if ty == ParamType::Integer && !(value.is_i64() || value.is_u64()) {
+                self.at_value(
+                    &field_path,
+                    format!(
+                        "{field} {value} of integer parameter `{param_name}` is not an integer"
+                    ),
+                );
+            }
+        }
+        for (field, present) in [
+            ("min_length", param.min_length.is_some()),
+            ("max_length", param.max_length.is_some()),
+            ("pattern", param.pattern.is_some()),
+        ] {
+            if present && ty != ParamType::String {
+                self.at_key(
+                    &[path, &[field]].concat(),
+                    format!(
+                        "`{field}` applies to string parameters, not to `{}`",
+                        ty.as_str()
+                    ),
+                );
+            }
+        }
+        let range = param.bounds();
+        let pairs = [
+            ("minimum", "maximum", range.minimum, range.maximum),
+            (
+                "min_length",
+                "max_length",
+                range.min_length.map(|n| n as f64),
+                range.max_length.map(|n| n as f64),
+            ),
+        ];
+        for (low_field, high_field, low, high) in pairs {
+            if let (Some(low), Some(high)) = (low, high)
+                && low > high
+            {
+                self.at_value(
+                    &[path, &[low_field]].concat(),
+                    format!("{low_field} {low} is larger than {high_field} {high}"),
+                )
+                .help = Some(format!(
+                    "no value of `{param_name}` could be sent; swap them or fix one"
+                ));
+            }
+        }
+        if let Some(pattern) = &param.pattern
+            && let Err(message) = crate::bounds::compile(pattern)
+        {
+            self.at_value(&[path, &["pattern"]].concat(), message);
+        }
+        self.diagnostics.len() == before
     }
 
     fn pagination(&mut self, name: &str, endpoint: &Endpoint, pagination: &PaginationDef) {

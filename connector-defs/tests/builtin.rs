@@ -250,3 +250,39 @@ fn dropbox_uploads_go_to_the_content_host() {
     assert!(def.endpoints["get_current_account"].params.is_empty());
     assert!(def.endpoints["list_folder_continue"].params["cursor"].is_required());
 }
+
+#[test]
+fn documented_bounds_are_declared() {
+    let gmail = builtin("gmail.yaml");
+    for endpoint in ["list_messages", "list_threads"] {
+        let max_results = gmail.endpoints[endpoint].params["maxResults"].bounds();
+        assert_eq!(
+            (max_results.minimum, max_results.maximum),
+            (Some(1.0), Some(500.0)),
+            "{endpoint}"
+        );
+    }
+    let format = &gmail.endpoints["get_message"].params["format"];
+    assert_eq!(format.enum_values.as_ref().map(Vec::len), Some(4));
+
+    let dropbox = builtin("dropbox.yaml");
+    let limit = dropbox.endpoints["list_folder"].params["limit"].bounds();
+    assert_eq!((limit.minimum, limit.maximum), (Some(1.0), Some(2000.0)));
+    let list_path = dropbox.endpoints["list_folder"].params["path"].bounds();
+    for accepted in ["", "/Documents", "/a\nb", "id:abc123", "ns:42/x"] {
+        assert_eq!(list_path.check(&accepted.into()), Ok(()), "{accepted:?}");
+    }
+    assert!(list_path.check(&"Documents".into()).is_err());
+    let metadata_path = dropbox.endpoints["get_metadata"].params["path"].bounds();
+    assert_eq!(metadata_path.check(&"rev:a1c10ce0dd78".into()), Ok(()));
+    assert!(metadata_path.check(&"rev:xyz".into()).is_err());
+
+    let onedrive = builtin("onedrive.yaml");
+    for endpoint in ["list_root_children", "list_children", "search"] {
+        assert_eq!(
+            onedrive.endpoints[endpoint].params["$top"].bounds().minimum,
+            Some(1.0),
+            "{endpoint}"
+        );
+    }
+}

@@ -22,6 +22,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{ConnectorDef, Error, RawResponse};
 
+mod strict_json;
+pub use strict_json::{InvalidField, StrictJson};
+
 /// The server's secret key, sent as `Authorization: Bearer <secret key>` on every `/v1` route.
 ///
 /// Generated actions take it so that the document marks them as secured; checking the key
@@ -198,9 +201,14 @@ impl ActionError {
         )
     }
 
-    /// A request poem-openapi could not parse (not JSON, a wrong type…).
+    /// A request poem-openapi could not parse: `invalid_input` naming the field for an
+    /// unknown field or a value out of bounds ([`StrictJson`]), else `invalid_request` (not
+    /// JSON, a wrong type…).
     pub fn from_parse_error(error: &poem::Error) -> ActionError {
-        ActionError::bad_request("invalid_request", error.to_string())
+        match error.downcast_ref::<InvalidField>() {
+            Some(invalid) => ActionError::from(invalid),
+            None => ActionError::bad_request("invalid_request", error.to_string()),
+        }
     }
 }
 

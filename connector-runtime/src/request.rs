@@ -43,14 +43,14 @@ fn resolve_params<'a>(
 ) -> Result<Vec<(&'a str, &'a connector_defs::Param, &'a Value)>, Error> {
     if let Some(unknown) = input.keys().find(|key| !endpoint.params.contains_key(*key)) {
         let known: Vec<&str> = endpoint.params.keys().map(String::as_str).collect();
+        let hint = match crate::suggest::closest(unknown, known.iter().copied()) {
+            Some(suggestion) => format!("; did you mean `{suggestion}`?"),
+            None if known.is_empty() => " (it has none)".to_owned(),
+            None => format!(" (it has: {})", known.join(", ")),
+        };
         return Err(Error::InvalidInput(format!(
-            "endpoint `{name}` of connector `{}` has no parameter `{unknown}` (it has: {})",
+            "endpoint `{name}` of connector `{}` has no parameter `{unknown}`{hint}",
             def.name,
-            if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            }
         )));
     }
     let mut values = Vec::with_capacity(endpoint.params.len());
@@ -74,6 +74,11 @@ fn resolve_params<'a>(
                 "parameter `{param_name}` of endpoint `{name}` must be of type {}, got {}",
                 param.ty.as_str(),
                 json_type(value)
+            )));
+        }
+        if let Err(problem) = param.bounds().check(value) {
+            return Err(Error::InvalidInput(format!(
+                "parameter `{param_name}` of endpoint `{name}` {problem}"
             )));
         }
         values.push((param_name.as_str(), param, value));

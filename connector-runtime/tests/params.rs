@@ -67,6 +67,15 @@ endpoints:
     path: /ping
     params:
       note: { in: body, type: string }
+  list:
+    method: GET
+    path: /list
+    params:
+      maxResults: { in: query, type: integer, minimum: 1, maximum: 500 }
+      ratio: { in: query, type: number, minimum: 0.5, maximum: 1 }
+      q: { in: query, type: string, min_length: 2, max_length: 5, pattern: "^[a-z]+$" }
+      format: { in: query, type: string, enum: [full, raw] }
+      page: { in: query, type: integer, enum: [1, 2] }
 "#;
 
 async fn server_ok() -> MockServer {
@@ -270,6 +279,84 @@ async fn bad_inputs_are_rejected_before_sending() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bounds_are_checked_before_sending() {
+    let server = server_ok().await;
+    let client = client(YAML, Auth::None, &server);
+    let cases = [
+        (
+            json!({"maxResults": -5}),
+            "parameter `maxResults` of endpoint `list` must be at least 1, got -5",
+        ),
+        (
+            json!({"maxResults": 501}),
+            "parameter `maxResults` of endpoint `list` must be at most 500, got 501",
+        ),
+        (
+            json!({"ratio": 0.25}),
+            "parameter `ratio` of endpoint `list` must be at least 0.5, got 0.25",
+        ),
+        (
+            json!({"q": "a"}),
+            "parameter `q` of endpoint `list` must have at least 2 characters, got 1",
+        ),
+        (
+            json!({"q": "abcdef"}),
+            "parameter `q` of endpoint `list` must have at most 5 characters, got 6",
+        ),
+        (
+            json!({"q": "ABC"}),
+            "parameter `q` of endpoint `list` must match the pattern `^[a-z]+$`",
+        ),
+        (
+            json!({"format": "ful"}),
+            r#"parameter `format` of endpoint `list` must be one of "full", "raw", got "ful""#,
+        ),
+        (
+            json!({"page": 3}),
+            "parameter `page` of endpoint `list` must be one of 1, 2, got 3",
+        ),
+    ];
+    for (input, expected) in cases {
+        match client.execute("list", object(input.clone())).await {
+            Err(Error::InvalidInput(message)) => assert_eq!(message, expected, "{input}"),
+            other => panic!("{input}: expected InvalidInput, got {other:?}"),
+        }
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let within = json!({"maxResults": 500, "ratio": 1, "q": "abc", "format": "raw", "page": 2});
+    client.execute("list", object(within)).await.unwrap();
+    assert_eq!(
+        only_request(&server).await.url.query(),
+        Some("maxResults=500&ratio=1&q=abc&format=raw&page=2")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_parameter_suggests_the_closest_name() {
+    let server = server_ok().await;
+    let client = client(YAML, Auth::None, &server);
+    let error = client
+        .execute("list", object(json!({"maxResult": 5})))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid input: endpoint `list` of connector `params_test` has no parameter `maxResult`; did you mean `maxResults`?"
+    );
+    let error = client
+        .execute("list", object(json!({"zzz": 5})))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("has no parameter `zzz` (it has: maxResults, ratio, q, format, page)"),
+        "{error}"
+    );
 }
 
 const TENANT_YAML: &str = r#"

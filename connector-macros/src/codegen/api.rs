@@ -46,9 +46,9 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
             async fn #method(
                 &self,
                 _secret_key: ::connector_runtime::openapi::SecretKey,
-                input: poem_openapi::payload::Json<#input>,
+                input: ::connector_runtime::openapi::StrictJson<#input>,
             ) -> ::connector_runtime::openapi::ActionResponse<#response> {
-                let poem_openapi::payload::Json(input) = input;
+                let ::connector_runtime::openapi::StrictJson(input) = input;
                 self.actions
                     .run(DEFINITION.shared(), #name, &input.connection_id, &input.request)
                     .await

@@ -27,6 +27,9 @@ struct Field {
     ty: TokenStream,
     description: Option<String>,
     presence: Presence,
+    /// The parameter's bounds as poem-openapi validators (`minimum(value = 1.0), …`), so the
+    /// OpenAPI document declares them; empty when it has none.
+    validators: TokenStream,
 }
 
 enum Presence {
@@ -110,6 +113,7 @@ impl TypeSpace {
             ty,
             description: param.description.clone(),
             presence,
+            validators: validators(param),
         }
     }
 
@@ -155,6 +159,7 @@ impl TypeSpace {
                             } else {
                                 Presence::Optional
                             },
+                            validators: TokenStream::new(),
                         }
                     })
                     .collect();
@@ -213,9 +218,11 @@ impl TypeSpace {
                     )
                 }
             };
+            let validators = &field.validators;
+            let validators = (!validators.is_empty()).then(|| quote!(, validator(#validators)));
             let oai = self
                 .openapi
-                .then(|| quote!(#[oai(rename = #wire_name #oai_extra)]));
+                .then(|| quote!(#[oai(rename = #wire_name #oai_extra #validators)]));
             field_tokens.push(quote! {
                 #doc
                 #[serde(rename = #wire_name #serde_extra)]
@@ -328,6 +335,34 @@ impl TypeSpace {
         }
         name
     }
+}
+
+/// poem-openapi validators for a parameter's `minimum`, `maximum`, `min_length`, `max_length`
+/// and `pattern`. (An `enum` of strings is a Rust enum already; poem-openapi has no validator for
+/// other enums, which the runtime checks.)
+fn validators(param: &Param) -> TokenStream {
+    let bounds = param.bounds();
+    let mut validators = Vec::new();
+    if let Some(minimum) = bounds.minimum {
+        let minimum = proc_macro2::Literal::f64_unsuffixed(minimum);
+        validators.push(quote!(minimum(value = #minimum)));
+    }
+    if let Some(maximum) = bounds.maximum {
+        let maximum = proc_macro2::Literal::f64_unsuffixed(maximum);
+        validators.push(quote!(maximum(value = #maximum)));
+    }
+    if let Some(min_length) = bounds.min_length {
+        let min_length = proc_macro2::Literal::u64_unsuffixed(min_length);
+        validators.push(quote!(min_length = #min_length));
+    }
+    if let Some(max_length) = bounds.max_length {
+        let max_length = proc_macro2::Literal::u64_unsuffixed(max_length);
+        validators.push(quote!(max_length = #max_length));
+    }
+    if let Some(pattern) = bounds.pattern {
+        validators.push(quote!(pattern = #pattern));
+    }
+    quote!(#(#validators),*)
 }
 
 /// Response schemas that become a struct rather than an alias.

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector_defs::AuthKind;
 use connector_runtime::ConnectorDef;
-use connector_runtime::openapi::SecretKey;
+use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -151,9 +151,13 @@ impl ConnectionsApi {
         method = "post",
         operation_id = "create_connection"
     )]
-    async fn create(&self, _key: SecretKey, input: Json<CreateConnection>) -> ApiResult<Created> {
+    async fn create(
+        &self,
+        _key: SecretKey,
+        input: StrictJson<CreateConnection>,
+    ) -> ApiResult<Created> {
         let state = &self.0;
-        let Json(input) = input;
+        let StrictJson(input) = input;
         let entry = state.connector(&input.connector)?;
         let id = match &input.connection_id {
             Some(id) => check_connection_id(id)?.to_owned(),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use connector_runtime::RawRequest;
-use connector_runtime::openapi::SecretKey;
+use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -80,9 +80,9 @@ impl EnvelopeApi {
         &self,
         _key: SecretKey,
         id: Path<String>,
-        input: Json<EnvelopeRequest>,
+        input: StrictJson<EnvelopeRequest>,
     ) -> ApiResult<Json<EnvelopeResponse>> {
-        let Json(input) = input;
+        let StrictJson(input) = input;
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in input.headers.iter().flatten() {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {

@@ -1,7 +1,7 @@
 //! `PUT|GET|DELETE /v1/integrations/{connector}`: a connector's OAuth app and overrides.
 
 use chrono::{DateTime, Utc};
-use connector_runtime::openapi::SecretKey;
+use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -85,11 +85,11 @@ impl IntegrationsApi {
         &self,
         _key: SecretKey,
         connector: Path<String>,
-        input: Json<IntegrationInput>,
+        input: StrictJson<IntegrationInput>,
     ) -> ApiResult<Json<Integration>> {
         let state = &self.0;
         let entry = state.connector(&connector)?;
-        let Json(input) = input;
+        let StrictJson(input) = input;
         let client_id = input.client_id.clone().unwrap_or_default();
         if entry.def.auth.kind.is_oauth2() && client_id.trim().is_empty() {
             return Err(ApiError::bad_request(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use connector_defs::AuthKind;
-use connector_runtime::openapi::SecretKey;
+use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -74,10 +74,10 @@ impl OAuthApi {
     async fn authorize(
         &self,
         _key: SecretKey,
-        input: Json<AuthorizeRequest>,
+        input: StrictJson<AuthorizeRequest>,
     ) -> ApiResult<Json<AuthorizeResponse>> {
         let state = &self.0;
-        let Json(input) = input;
+        let StrictJson(input) = input;
         let entry = state.connector(&input.connector)?;
         if entry.def.auth.kind != AuthKind::Oauth2 {
             return Err(ApiError::bad_request(

@@ -11,5 +11,6 @@ mod oauth_flow;
 mod proxy;
 mod refresh;
 mod spec;
+mod strict_input;
 mod two_processes;
 mod wire;

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/bad_pattern.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/bounds_out_of_order.yaml");
+
+fn main() {}
