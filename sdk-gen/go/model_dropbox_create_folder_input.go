@@ -24,7 +24,7 @@ type DropboxCreateFolderInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// The path of the new folder, such as `/Projects/2024`.
-	Path string `json:"path"`
+	Path string `json:"path" validate:"regexp=^(/(.|[\\r\\n])*|ns:[0-9]+(/.*)?)$"`
 	// On a conflict, pick a free name instead of failing (default false).
 	Autorename *bool `json:"autorename,omitempty"`
 }

@@ -24,9 +24,9 @@ type DropboxDeleteInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// The path (or `id:`) to delete.
-	Path string `json:"path"`
+	Path string `json:"path" validate:"regexp=^(/(.|[\\r\\n])*|ns:[0-9]+(/.*)?|id:.*)$"`
 	// Delete a file only if its current revision is this one.
-	ParentRev *string `json:"parent_rev,omitempty"`
+	ParentRev *string `json:"parent_rev,omitempty" validate:"regexp=^[0-9a-f]+$"`
 }
 
 type _DropboxDeleteInput DropboxDeleteInput

@@ -24,7 +24,7 @@ type DropboxGetMetadataInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// A path such as `/Documents/report.pdf`, an id such as `id:abc123`, or a revision such as `rev:a1c10ce0dd78`.
-	Path string `json:"path"`
+	Path string `json:"path" validate:"regexp=^(/(.|[\\r\\n])*|id:.*|rev:[0-9a-f]{9\\,}|ns:[0-9]+(/.*)?)$"`
 	// Return the metadata of a deleted entry instead of a not_found error (default false).
 	IncludeDeleted *bool `json:"include_deleted,omitempty"`
 	IncludeHasExplicitSharedMembers *bool `json:"include_has_explicit_shared_members,omitempty"`

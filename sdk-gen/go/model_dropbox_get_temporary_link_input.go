@@ -24,7 +24,7 @@ type DropboxGetTemporaryLinkInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// The file, by path or `id:`.
-	Path string `json:"path"`
+	Path string `json:"path" validate:"regexp=^(/(.|[\\r\\n])*|id:.*|rev:[0-9a-f]{9\\,}|ns:[0-9]+(/.*)?)$"`
 }
 
 type _DropboxGetTemporaryLinkInput DropboxGetTemporaryLinkInput

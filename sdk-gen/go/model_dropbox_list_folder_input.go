@@ -24,7 +24,7 @@ type DropboxListFolderInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// The folder, such as `/Documents` or `id:abc123`; empty for the root folder.
-	Path *string `json:"path,omitempty"`
+	Path *string `json:"path,omitempty" validate:"regexp=^((/(.|[\\r\\n])*)?|id:.*|ns:[0-9]+(/.*)?)$"`
 	// Also list the content of every subfolder (default false).
 	Recursive *bool `json:"recursive,omitempty"`
 	// Include deleted files and folders (default false).

@@ -24,9 +24,9 @@ type DropboxMoveEntryInput struct {
 	// The connection whose credentials the call uses.
 	ConnectionId string `json:"connection_id"`
 	// The current path (or `id:`).
-	FromPath string `json:"from_path"`
+	FromPath string `json:"from_path" validate:"regexp=^(/(.|[\\r\\n])*|ns:[0-9]+(/.*)?|id:.*)$"`
 	// The new path.
-	ToPath string `json:"to_path"`
+	ToPath string `json:"to_path" validate:"regexp=^(/(.|[\\r\\n])*|ns:[0-9]+(/.*)?|id:.*)$"`
 	// On a conflict, pick a free name instead of failing (default false).
 	Autorename *bool `json:"autorename,omitempty"`
 	// Allow moves that change the content's owner (default false).

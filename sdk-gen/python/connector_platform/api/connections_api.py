@@ -110,6 +110,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -189,6 +190,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -268,6 +270,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -419,6 +422,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -494,6 +498,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -569,6 +574,7 @@ class ConnectionsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,

@@ -674,6 +674,7 @@ class IntegrationsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -753,6 +754,7 @@ class IntegrationsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -832,6 +834,7 @@ class IntegrationsApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,

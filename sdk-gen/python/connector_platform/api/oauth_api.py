@@ -99,6 +99,7 @@ class OauthApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -174,6 +175,7 @@ class OauthApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -249,6 +251,7 @@ class OauthApi:
             '500': "ErrorBody",
             '502': "ErrorBody",
             '504': "ErrorBody",
+            '415': "ErrorBody",
         }
         response_data = self.api_client.call_api(
             *_param,

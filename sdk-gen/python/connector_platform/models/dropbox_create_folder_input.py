@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,9 +29,16 @@ class DropboxCreateFolderInput(BaseModel):
     Body of `POST /v1/actions/dropbox/create_folder`: the connection and the inputs of `create_folder`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    path: StrictStr = Field(description="The path of the new folder, such as `/Projects/2024`.")
+    path: Annotated[str, Field(strict=True)] = Field(description="The path of the new folder, such as `/Projects/2024`.")
     autorename: Optional[StrictBool] = Field(default=None, description="On a conflict, pick a free name instead of failing (default false).")
     __properties: ClassVar[List[str]] = ["connection_id", "path", "autorename"]
+
+    @field_validator('path', mode="before")
+    def path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?)$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,9 +29,26 @@ class DropboxDeleteInput(BaseModel):
     Body of `POST /v1/actions/dropbox/delete`: the connection and the inputs of `delete`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    path: StrictStr = Field(description="The path (or `id:`) to delete.")
-    parent_rev: Optional[StrictStr] = Field(default=None, description="Delete a file only if its current revision is this one.")
+    path: Annotated[str, Field(strict=True)] = Field(description="The path (or `id:`) to delete.")
+    parent_rev: Optional[Annotated[str, Field(min_length=9, strict=True)]] = Field(default=None, description="Delete a file only if its current revision is this one.")
     __properties: ClassVar[List[str]] = ["connection_id", "path", "parent_rev"]
+
+    @field_validator('path', mode="before")
+    def path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$/")
+        return value
+
+    @field_validator('parent_rev', mode="before")
+    def parent_rev_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if value is None:
+            return value
+
+        if isinstance(value, str) and not re.match(r"^[0-9a-f]+$", value):
+            raise ValueError(r"must validate the regular expression /^[0-9a-f]+$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,10 +29,17 @@ class DropboxGetMetadataInput(BaseModel):
     Body of `POST /v1/actions/dropbox/get_metadata`: the connection and the inputs of `get_metadata`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    path: StrictStr = Field(description="A path such as `/Documents/report.pdf`, an id such as `id:abc123`, or a revision such as `rev:a1c10ce0dd78`.")
+    path: Annotated[str, Field(strict=True)] = Field(description="A path such as `/Documents/report.pdf`, an id such as `id:abc123`, or a revision such as `rev:a1c10ce0dd78`.")
     include_deleted: Optional[StrictBool] = Field(default=None, description="Return the metadata of a deleted entry instead of a not_found error (default false).")
     include_has_explicit_shared_members: Optional[StrictBool] = None
     __properties: ClassVar[List[str]] = ["connection_id", "path", "include_deleted", "include_has_explicit_shared_members"]
+
+    @field_validator('path', mode="before")
+    def path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|id:.*|rev:[0-9a-f]{9,}|ns:[0-9]+(\/.*)?)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|id:.*|rev:[0-9a-f]{9,}|ns:[0-9]+(\/.*)?)$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

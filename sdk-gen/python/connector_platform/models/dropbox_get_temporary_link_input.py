@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,8 +29,15 @@ class DropboxGetTemporaryLinkInput(BaseModel):
     Body of `POST /v1/actions/dropbox/get_temporary_link`: the connection and the inputs of `get_temporary_link`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    path: StrictStr = Field(description="The file, by path or `id:`.")
+    path: Annotated[str, Field(strict=True)] = Field(description="The file, by path or `id:`.")
     __properties: ClassVar[List[str]] = ["connection_id", "path"]
+
+    @field_validator('path', mode="before")
+    def path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|id:.*|rev:[0-9a-f]{9,}|ns:[0-9]+(\/.*)?)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|id:.*|rev:[0-9a-f]{9,}|ns:[0-9]+(\/.*)?)$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,15 +29,25 @@ class DropboxListFolderInput(BaseModel):
     Body of `POST /v1/actions/dropbox/list_folder`: the connection and the inputs of `list_folder`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    path: Optional[StrictStr] = Field(default='', description="The folder, such as `/Documents` or `id:abc123`; empty for the root folder.")
+    path: Optional[Annotated[str, Field(strict=True)]] = Field(default='', description="The folder, such as `/Documents` or `id:abc123`; empty for the root folder.")
     recursive: Optional[StrictBool] = Field(default=None, description="Also list the content of every subfolder (default false).")
     include_deleted: Optional[StrictBool] = Field(default=None, description="Include deleted files and folders (default false).")
     include_media_info: Optional[StrictBool] = Field(default=None, description="Deprecated by Dropbox; has no effect.")
     include_has_explicit_shared_members: Optional[StrictBool] = None
     include_mounted_folders: Optional[StrictBool] = Field(default=None, description="Include mounted folders such as team folders (default true).")
     include_non_downloadable_files: Optional[StrictBool] = Field(default=None, description="Include files that cannot be downloaded, such as Google Docs (default true).")
-    limit: Optional[StrictInt] = Field(default=None, description="An approximate maximum number of entries per call (1 to 2000); not a guarantee.")
+    limit: Optional[Annotated[int, Field(le=2000, strict=True, ge=1)]] = Field(default=None, description="An approximate maximum number of entries per call (1 to 2000); not a guarantee.")
     __properties: ClassVar[List[str]] = ["connection_id", "path", "recursive", "include_deleted", "include_media_info", "include_has_explicit_shared_members", "include_mounted_folders", "include_non_downloadable_files", "limit"]
+
+    @field_validator('path', mode="before")
+    def path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if value is None:
+            return value
+
+        if isinstance(value, str) and not re.match(r"^((\/(.|[\r\n])*)?|id:.*|ns:[0-9]+(\/.*)?)$", value):
+            raise ValueError(r"must validate the regular expression /^((\/(.|[\r\n])*)?|id:.*|ns:[0-9]+(\/.*)?)$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,11 +29,25 @@ class DropboxMoveEntryInput(BaseModel):
     Body of `POST /v1/actions/dropbox/move_entry`: the connection and the inputs of `move_entry`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    from_path: StrictStr = Field(description="The current path (or `id:`).")
-    to_path: StrictStr = Field(description="The new path.")
+    from_path: Annotated[str, Field(strict=True)] = Field(description="The current path (or `id:`).")
+    to_path: Annotated[str, Field(strict=True)] = Field(description="The new path.")
     autorename: Optional[StrictBool] = Field(default=None, description="On a conflict, pick a free name instead of failing (default false).")
     allow_ownership_transfer: Optional[StrictBool] = Field(default=None, description="Allow moves that change the content's owner (default false).")
     __properties: ClassVar[List[str]] = ["connection_id", "from_path", "to_path", "autorename", "allow_ownership_transfer"]
+
+    @field_validator('from_path', mode="before")
+    def from_path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$/")
+        return value
+
+    @field_validator('to_path', mode="before")
+    def to_path_validate_regular_expression(cls, value):
+        """Validates the regular expression"""
+        if isinstance(value, str) and not re.match(r"^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$", value):
+            raise ValueError(r"must validate the regular expression /^(\/(.|[\r\n])*|ns:[0-9]+(\/.*)?|id:.*)$/")
+        return value
 
     model_config = ConfigDict(
         validate_by_name=True,

@@ -19,6 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +29,7 @@ class DropboxSearchContinueInput(BaseModel):
     Body of `POST /v1/actions/dropbox/search_continue`: the connection and the inputs of `search_continue`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    cursor: StrictStr = Field(description="The `cursor` of the previous search result.")
+    cursor: Annotated[str, Field(min_length=1, strict=True)] = Field(description="The `cursor` of the previous search result.")
     __properties: ClassVar[List[str]] = ["connection_id", "cursor"]
 
     model_config = ConfigDict(

@@ -19,6 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from connector_platform.models.dropbox_search_options import DropboxSearchOptions
 from typing import Optional, Set
 from typing_extensions import Self
@@ -29,7 +30,7 @@ class DropboxSearchInput(BaseModel):
     Body of `POST /v1/actions/dropbox/search`: the connection and the inputs of `search`.
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
-    query: StrictStr = Field(description="The text to search for.")
+    query: Annotated[str, Field(strict=True, max_length=1000)] = Field(description="The text to search for.")
     options: Optional[DropboxSearchOptions] = Field(default=None, description="Where and how to search.")
     __properties: ClassVar[List[str]] = ["connection_id", "query", "options"]
 

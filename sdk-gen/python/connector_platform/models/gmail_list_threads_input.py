@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -29,7 +30,7 @@ class GmailListThreadsInput(BaseModel):
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
     user_id: Optional[StrictStr] = Field(default='me', description="The user's email address, or `me`.", alias="userId")
-    max_results: Optional[StrictInt] = Field(default=None, description="Maximum number of threads per page (default 100, at most 500).", alias="maxResults")
+    max_results: Optional[Annotated[int, Field(le=500, strict=True, ge=1)]] = Field(default=None, description="Maximum number of threads per page (default 100, at most 500).", alias="maxResults")
     q: Optional[StrictStr] = Field(default=None, description="A Gmail search query, such as `from:someone@example.com is:unread`.")
     page_token: Optional[StrictStr] = Field(default=None, description="The `nextPageToken` of the previous page.", alias="pageToken")
     label_ids: Optional[List[StrictStr]] = Field(default=None, description="Only return threads with all of these label ids.", alias="labelIds")

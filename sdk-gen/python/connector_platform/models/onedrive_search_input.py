@@ -17,8 +17,9 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from typing_extensions import Annotated
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -29,7 +30,7 @@ class OnedriveSearchInput(BaseModel):
     """ # noqa: E501
     connection_id: StrictStr = Field(description="The connection whose credentials the call uses.")
     q: StrictStr = Field(description="The search text. A `'` in it must be doubled (`''`), as OData string literals require.")
-    top: Optional[StrictInt] = Field(default=None, description="Maximum number of items per page.", alias="$top")
+    top: Optional[Annotated[int, Field(strict=True, ge=1)]] = Field(default=None, description="Maximum number of items per page.", alias="$top")
     select: Optional[StrictStr] = Field(default=None, description="Comma-separated properties to return.", alias="$select")
     __properties: ClassVar[List[str]] = ["connection_id", "q", "$top", "$select"]
 
