@@ -12,6 +12,20 @@ fn profile() -> serde_json::Value {
     json!({ "emailAddress": "a@example.com", "messagesTotal": 3, "threadsTotal": 2, "historyId": "9" })
 }
 
+/// The provider's profile route, expecting `times` calls made with `access_token`.
+async fn serve_profile(mock: &MockServer, access_token: &str, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/users/me/profile"))
+        .and(header(
+            "authorization",
+            format!("Bearer {access_token}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
+        .expect(times)
+        .mount(mock)
+        .await;
+}
+
 #[tokio::test]
 async fn an_expired_token_is_refreshed_before_use_and_a_rotated_refresh_token_is_kept() {
     let mock = MockServer::start().await;
@@ -88,13 +102,7 @@ async fn twenty_concurrent_calls_on_an_expired_token_make_one_token_request() {
         .expect(1)
         .mount(&mock)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/me/profile"))
-        .and(header("authorization", "Bearer new"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
-        .expect(20)
-        .mount(&mock)
-        .await;
+    serve_profile(&mock, "new", 20).await;
     let calls = (0..20).map(|_| {
         let request = server.request(reqwest::Method::GET, "/v1/proxy/r-3/users/me/profile");
         async move { request.send().await.unwrap().status() }
@@ -126,13 +134,7 @@ async fn an_upstream_401_refreshes_once_and_retries() {
         .expect(1)
         .mount(&mock)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/me/profile"))
-        .and(header("authorization", "Bearer renewed"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
-        .expect(1)
-        .mount(&mock)
-        .await;
+    serve_profile(&mock, "renewed", 1).await;
     let (status, body) = server
         .post(
             "/v1/actions/gmail/get_profile",
@@ -230,13 +232,7 @@ async fn a_refresh_outlives_an_http2_client_that_disconnects() {
         .expect(0)
         .mount(&mock)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/me/profile"))
-        .and(header("authorization", "Bearer new"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
-        .expect(1)
-        .mount(&mock)
-        .await;
+    serve_profile(&mock, "new", 1).await;
 
     let h2 = reqwest::Client::builder()
         .http2_prior_knowledge()
@@ -303,13 +299,7 @@ async fn a_short_lived_token_is_not_refreshed_on_every_call() {
         .expect(0)
         .mount(&mock)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/users/me/profile"))
-        .and(header("authorization", "Bearer short"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(profile()))
-        .expect(5)
-        .mount(&mock)
-        .await;
+    serve_profile(&mock, "short", 5).await;
     for _ in 0..5 {
         let response = server
             .request(reqwest::Method::GET, "/v1/proxy/r-short/users/me/profile")
