@@ -156,6 +156,46 @@ impl TestServer {
     }
 }
 
+/// The `connector` binary serving the same database as a [`TestServer`] (a second process).
+pub struct ServerProcess {
+    _child: tokio::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    pub async fn spawn(server: &TestServer) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_connector"))
+            .arg("serve")
+            .env("CONNECTOR_BIND", &bind)
+            .env("DATABASE_URL", &server.database_url)
+            .env("CONNECTOR_ENCRYPTION_KEY", &server.encryption_key)
+            .env("CONNECTOR_SECRET_KEY", SECRET_KEY)
+            .env("CONNECTOR_CACHE_TTL_SECS", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the connector binary starts");
+        let url = format!("http://{bind}");
+        for _ in 0..200 {
+            if reqwest::get(format!("{url}/healthz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return ServerProcess { _child: child, url };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the connector process did not start");
+    }
+}
+
 pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("the server answers");
     let status = response.status();

@@ -6,7 +6,9 @@ use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{TestServer, error_code, expired, in_an_hour, token_response};
+use crate::common::{
+    SECRET_KEY, ServerProcess, TestServer, error_code, expired, in_an_hour, token_response,
+};
 
 fn profile() -> serde_json::Value {
     json!({ "emailAddress": "a@example.com", "messagesTotal": 3, "threadsTotal": 2, "historyId": "9" })
@@ -203,8 +205,8 @@ async fn refresh_needs_an_oauth_connection() {
     assert_eq!(error_code(&body), "connection_not_found");
 }
 
-/// Item 1 of the hardening issue: an HTTP/2 client that gives up while the server refreshes
-/// must not cancel the refresh between the provider's rotation and the store.
+/// Item 1 of the hardening issue: an HTTP/2 client that gives up while the `connector`
+/// binary refreshes must not cancel the refresh between the provider's rotation and the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_outlives_an_http2_client_that_disconnects() {
     let mock = MockServer::start().await;
@@ -213,34 +215,17 @@ async fn a_refresh_outlives_an_http2_client_that_disconnects() {
     server
         .import_tokens("r-h2", "old", Some("rt-1"), expired())
         .await;
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .and(body_string_contains("refresh_token=rt-1"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(token_response("new", Some("rt-2")))
-                .set_delay(std::time::Duration::from_millis(600)),
-        )
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&mock)
-        .await;
-    // A rotating provider refuses a refresh token it already exchanged.
-    Mock::given(method("POST"))
-        .and(path("/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_grant" })))
-        .expect(0)
-        .mount(&mock)
-        .await;
+    rotating_token_endpoint(&mock, std::time::Duration::from_millis(600)).await;
     serve_profile(&mock, "new", 1).await;
+    let process = ServerProcess::spawn(&server).await;
 
     let h2 = reqwest::Client::builder()
         .http2_prior_knowledge()
         .build()
         .unwrap();
     let call = h2
-        .get(format!("{}/v1/proxy/r-h2/users/me/profile", server.url))
-        .bearer_auth(crate::common::SECRET_KEY)
+        .get(format!("{}/v1/proxy/r-h2/users/me/profile", process.url))
+        .bearer_auth(SECRET_KEY)
         .send();
     // The client gives up (its stream is reset) while the token request is in flight.
     assert!(
@@ -251,30 +236,69 @@ async fn a_refresh_outlives_an_http2_client_that_disconnects() {
     drop(h2);
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
 
-    let stored = server.state.store.read("r-h2").await.unwrap();
-    assert_eq!(stored.connection.status, "active");
-    match &stored.secret {
-        connector_server::store::Secret::Oauth2 {
-            access_token,
-            refresh_token,
-            ..
-        } => {
-            assert_eq!(access_token, "new");
-            assert_eq!(refresh_token.as_deref(), Some("rt-2"));
-        }
-        other => panic!("not OAuth tokens: {other:?}"),
-    }
-    assert_eq!(
-        server.state.refresher.in_flight(),
-        0,
-        "a finished refresh leaves nothing behind"
-    );
-    let response = server
-        .request(reqwest::Method::GET, "/v1/proxy/r-h2/users/me/profile")
+    // The rotated tokens were stored: the next call uses them without another token request.
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/proxy/r-h2/users/me/profile", process.url))
+        .bearer_auth(SECRET_KEY)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    let stored = server.state.store.read("r-h2").await.unwrap();
+    assert_eq!(stored.connection.status, "active");
+    match &stored.secret {
+        connector_server::store::Secret::Oauth2 { refresh_token, .. } => {
+            assert_eq!(refresh_token.as_deref(), Some("rt-2"));
+        }
+        other => panic!("not OAuth tokens: {other:?}"),
+    }
+}
+
+/// A refresh whose only caller was cancelled still completes, and leaves no entry behind
+/// (refresh-lock entries leaked when a refresh was cancelled).
+#[tokio::test]
+async fn a_cancelled_caller_leaves_no_refresh_behind() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens("r-cancel", "old", Some("rt-1"), expired())
+        .await;
+    rotating_token_endpoint(&mock, std::time::Duration::from_millis(300)).await;
+    let refresher = server.state.refresher.clone();
+    let caller = tokio::spawn(async move { refresher.refresh("r-cancel", None).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(server.state.refresher.in_flight(), 1);
+    caller.abort();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(server.state.refresher.in_flight(), 0);
+    assert_eq!(
+        server.state.store.read("r-cancel").await.unwrap().version,
+        2
+    );
+}
+
+/// A token endpoint that rotates `rt-1` once, after `delay`, and refuses any later exchange
+/// as a rotating provider refuses a refresh token it already took.
+async fn rotating_token_endpoint(mock: &MockServer, delay: std::time::Duration) {
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("refresh_token=rt-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(token_response("new", Some("rt-2")))
+                .set_delay(delay),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(mock)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({ "error": "invalid_grant" })))
+        .expect(0)
+        .mount(mock)
+        .await;
 }
 
 /// Item 8: a token that lives 2 minutes is not refreshed on every call under the 5-minute
