@@ -104,6 +104,7 @@ async fn run(label: &str, database_url: &str, processes: usize, calls: usize, ro
             created.text().await.unwrap()
         );
         let before = token_count(&provider).await;
+        let first = waits.len();
         let requests = (0..calls).map(|i| {
             let url = format!(
                 "{}/v1/proxy/{id}/users/me/profile",
@@ -121,6 +122,15 @@ async fn run(label: &str, database_url: &str, processes: usize, calls: usize, ro
             waits.push(wait);
         }
         token_requests.push(token_count(&provider).await - before);
+        let mut round_waits = waits[first..].to_vec();
+        round_waits.sort();
+        println!(
+            "  {label}, round {}: {} token request(s), wait p50 {:.0?} p99 {:.0?}",
+            round + 1,
+            token_requests[round],
+            round_waits[round_waits.len() / 2],
+            round_waits[(round_waits.len() - 1) * 99 / 100],
+        );
     }
     waits.sort();
     let percentile = |p: f64| waits[((waits.len() - 1) as f64 * p) as usize];
