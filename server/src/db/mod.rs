@@ -19,6 +19,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite:") {
         // One writer at a time: a small pool avoids lock contention between connections.
         options.max_connections(4);
+        // Write-ahead logging: readers do not block the writer nor it them, which matters when
+        // many requests read while a refresh writes, and when several processes share the
+        // file. Without it a write waits, in SQLite's busy-handler steps, for readers to finish.
+        // `synchronous` stays FULL: a committed rotated refresh token survives a power loss.
+        options.map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        });
     } else {
         options.max_connections(16);
     }
