@@ -137,7 +137,8 @@ impl ActionStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionError {
     pub status: ActionStatus,
-    pub body: ErrorBody,
+    /// Boxed: errors travel in every `Result` of the server, and the body is large.
+    pub body: Box<ErrorBody>,
 }
 
 impl ActionError {
@@ -148,13 +149,13 @@ impl ActionError {
     ) -> ActionError {
         ActionError {
             status,
-            body: ErrorBody {
+            body: Box::new(ErrorBody {
                 error: ErrorDetail {
                     code: code.into(),
                     message: message.into(),
                     details: None,
                 },
-            },
+            }),
         }
     }
 
@@ -235,7 +236,7 @@ impl ApiResponse for ActionError {
 
 impl IntoResponse for ActionError {
     fn into_response(self) -> Response {
-        Json(self.body)
+        Json(*self.body)
             .into_response()
             .with_status(self.status.status_code())
             .into_response()

@@ -54,7 +54,7 @@ impl poem::error::ResponseError for InvalidField {
     }
 
     fn as_response(&self) -> Response {
-        let mut response = Json(ActionError::from(self).body).into_response();
+        let mut response = Json(*ActionError::from(self).body).into_response();
         response.set_status(self.status());
         response
     }
