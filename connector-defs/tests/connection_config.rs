@@ -89,14 +89,21 @@ fn a_config_pattern_must_compile() {
 #[test]
 fn a_config_example_and_default_must_match_the_pattern() {
     assert_eq!(
-        parse(&format!("{SUBDOMAIN}    pattern: '[a-z]+'\n    example: Acme\n")).unwrap_err(),
-        ["mini.yaml:8:14: example of connection_config `subdomain` must match the pattern `[a-z]+`, got `Acme`"]
+        parse(&format!(
+            "{SUBDOMAIN}    pattern: '[a-z]+'\n    example: Acme\n"
+        ))
+        .unwrap_err(),
+        [
+            "mini.yaml:8:14: example of connection_config `subdomain` must match the pattern `[a-z]+`, got `Acme`"
+        ]
     );
     assert_eq!(
         parse(&format!(
             "{SUBDOMAIN}    required: false\n    pattern: '[a-z]+'\n    default: www1\n"
         ))
         .unwrap_err(),
-        ["mini.yaml:9:14: default of connection_config `subdomain` must match the pattern `[a-z]+`, got `www1`"]
+        [
+            "mini.yaml:9:14: default of connection_config `subdomain` must match the pattern `[a-z]+`, got `www1`"
+        ]
     );
 }
