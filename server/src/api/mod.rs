@@ -115,10 +115,9 @@ pub fn check_connection_config(
     for (name, field) in &def.connection_config {
         if let Some(value) = config.get(name) {
             field.check(value).map_err(|reason| {
-                ApiError::bad_request(
-                    "invalid_input",
-                    format!("connection_config.{name} {reason}"),
-                )
+                let field = format!("connection_config.{name}");
+                ApiError::bad_request("invalid_input", format!("{field} {reason}"))
+                    .with_details(serde_json::json!({ "field": field }))
             })?;
             continue;
         }

@@ -494,6 +494,10 @@ async fn a_connection_config_value_off_its_pattern_is_refused_and_nothing_is_sto
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{subdomain}: {body}");
         assert_eq!(error_code(&body), "invalid_input");
+        assert_eq!(
+            body["error"]["details"]["field"],
+            "connection_config.subdomain"
+        );
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("connection_config.subdomain")

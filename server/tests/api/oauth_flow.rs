@@ -446,6 +446,10 @@ async fn an_authorization_with_a_connection_config_off_its_pattern_is_refused() 
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{subdomain}: {body}");
         assert_eq!(error_code(&body), "invalid_input");
+        assert_eq!(
+            body["error"]["details"]["field"],
+            "connection_config.subdomain"
+        );
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
             message.contains("connection_config.subdomain") && message.contains("`[a-z0-9-]+`"),
