@@ -81,6 +81,13 @@ pub fn compile(pattern: &str) -> Result<regex::Regex, String> {
     })
 }
 
+/// A `pattern` that must match a whole value: `^(?:pattern)$`. The pattern is compiled alone
+/// first, so that text such as `a)|(b` cannot escape the group and the error names it as written.
+pub fn compile_anchored(pattern: &str) -> Result<regex::Regex, String> {
+    compile(pattern)?;
+    compile(&format!("^(?:{pattern})$"))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -139,6 +146,19 @@ mod tests {
         assert_eq!(
             compile("(a").unwrap_err(),
             "pattern `(a` is not a valid regular expression: unclosed group"
+        );
+    }
+
+    #[test]
+    fn an_anchored_pattern_matches_whole_values_only() {
+        let subdomain = compile_anchored("[a-z]+|[0-9]+").unwrap();
+        assert!(subdomain.is_match("acme"));
+        assert!(subdomain.is_match("42"));
+        assert!(!subdomain.is_match("acme.evil.example"));
+        assert!(!subdomain.is_match("42x"));
+        assert_eq!(
+            compile_anchored("a)|(b").unwrap_err(),
+            "pattern `a)|(b` is not a valid regular expression: unopened group"
         );
     }
 }

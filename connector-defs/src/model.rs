@@ -53,7 +53,9 @@ pub struct ConnectorDef {
     /// Per-request timeout in milliseconds (default 30000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
-    /// The operations, by name (`[a-z][a-z0-9_]*`). Each becomes a client method.
+    /// The operations, by name (`[a-z][a-z0-9_]*`). Each becomes a client method and a typed
+    /// action. Without any, the connector is proxy-only: OAuth, connections and the proxy.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, Endpoint>,
 }
 
@@ -61,6 +63,7 @@ pub struct ConnectorDef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigField {
+    /// What the setting is and where a user finds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Whether a connection must provide it (default true).
@@ -68,6 +71,30 @@ pub struct ConfigField {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// A regular expression (Rust `regex` syntax) the whole value must match; anchored, unlike
+    /// a parameter's `pattern`, since a setting is spliced into URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// A value of the right shape, shown to users (`acme` for a subdomain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+}
+
+impl ConfigField {
+    /// `Err` says why `value` is not allowed, as the end of a sentence naming the setting:
+    /// "must match the pattern `^[a-z]+$`, got `Acme`". A pattern that does not compile (only
+    /// in an unvalidated definition) is reported the same way.
+    pub fn check(&self, value: &str) -> Result<(), String> {
+        let Some(pattern) = &self.pattern else {
+            return Ok(());
+        };
+        let regex = crate::bounds::compile_anchored(pattern)?;
+        if regex.is_match(value) {
+            Ok(())
+        } else {
+            Err(format!("must match the pattern `{pattern}`, got `{value}`"))
+        }
+    }
 }
 
 /// How an API authenticates. Which other fields are allowed depends on `kind`.

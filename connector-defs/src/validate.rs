@@ -84,6 +84,7 @@ impl Checker<'_> {
                 )
                 .help = Some("remove `default`, or set `required: false`".into());
             }
+            self.config_pattern(name, field);
         }
         for name in def.headers.keys() {
             self.header_name(&["headers", name], name);
@@ -125,9 +126,6 @@ impl Checker<'_> {
         if def.timeout_ms == Some(0) {
             self.at_value(&["timeout_ms"], "timeout_ms must be at least 1");
         }
-        if def.endpoints.is_empty() {
-            self.at_value(&["endpoints"], "a connector needs at least one endpoint");
-        }
         let mut type_names: HashMap<String, &str> = HashMap::new();
         for (name, endpoint) in &def.endpoints {
             if !naming::is_snake_identifier(name) || naming::is_keyword(name) {
@@ -141,6 +139,27 @@ impl Checker<'_> {
                 .help = Some("rename one of them".into());
             }
             self.endpoint(def, name, endpoint);
+        }
+    }
+
+    /// A connection_config `pattern` compiles, and the `default` and `example` match it.
+    fn config_pattern(&mut self, name: &str, field: &ConfigField) {
+        let Some(pattern) = &field.pattern else {
+            return;
+        };
+        if let Err(message) = crate::bounds::compile_anchored(pattern) {
+            self.at_value(&["connection_config", name, "pattern"], message);
+            return;
+        }
+        for (key, value) in [("default", &field.default), ("example", &field.example)] {
+            if let Some(value) = value
+                && let Err(reason) = field.check(value)
+            {
+                self.at_value(
+                    &["connection_config", name, key],
+                    format!("{key} of connection_config `{name}` {reason}"),
+                );
+            }
         }
     }
 

@@ -23,9 +23,11 @@ fn committed_schema_is_current() {
 fn schema_describes_the_format() {
     let schema = connector_defs::json_schema();
     let required = schema["required"].as_array().unwrap();
-    for field in ["name", "version", "base_url", "auth", "endpoints"] {
+    for field in ["name", "version", "base_url", "auth"] {
         assert!(required.iter().any(|r| r == field), "{field} is required");
     }
+    // Format 1.1: a definition without endpoints is proxy-only.
+    assert!(!required.iter().any(|r| r == "endpoints"));
     assert_eq!(schema["additionalProperties"], false);
     let defs = schema["$defs"].as_object().unwrap();
     assert!(defs.contains_key("Endpoint") && defs.contains_key("AuthDef"));

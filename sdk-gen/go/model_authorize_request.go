@@ -27,6 +27,7 @@ type AuthorizeRequest struct {
 	EndUserId *string `json:"end_user_id,omitempty"`
 	// Replaces the integration's (or the definition's) scopes.
 	Scopes []string `json:"scopes,omitempty"`
+	// Values of the connector's `connection_config` fields; each must match the field's `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.
 	ConnectionConfig *map[string]string `json:"connection_config,omitempty"`
 	// Where the callback sends the user afterwards, with `connection_id` and `status` (`active` or `error`, then with `error`) in the query; without it the callback shows a small page.
 	RedirectUrl *string `json:"redirect_url,omitempty"`

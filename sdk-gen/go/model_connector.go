@@ -37,6 +37,9 @@ type Connector struct {
 	Source string `json:"source"`
 	// SHA-256 of the definition's YAML.
 	ContentHash string `json:"content_hash"`
+	// The per-connection settings, by name.
+	ConnectionConfig map[string]ConnectionConfigField `json:"connection_config"`
+	// Empty for a proxy-only definition.
 	Endpoints []EndpointInfo `json:"endpoints"`
 }
 
@@ -46,7 +49,7 @@ type _Connector Connector
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, scopes []string, typed bool, source string, contentHash string, endpoints []EndpointInfo) *Connector {
+func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, scopes []string, typed bool, source string, contentHash string, connectionConfig map[string]ConnectionConfigField, endpoints []EndpointInfo) *Connector {
 	this := Connector{}
 	this.Name = name
 	this.DisplayName = displayName
@@ -57,6 +60,7 @@ func NewConnector(name string, displayName string, version string, baseUrl strin
 	this.Typed = typed
 	this.Source = source
 	this.ContentHash = contentHash
+	this.ConnectionConfig = connectionConfig
 	this.Endpoints = endpoints
 	return &this
 }
@@ -349,6 +353,30 @@ func (o *Connector) SetContentHash(v string) {
 	o.ContentHash = v
 }
 
+// GetConnectionConfig returns the ConnectionConfig field value
+func (o *Connector) GetConnectionConfig() map[string]ConnectionConfigField {
+	if o == nil {
+		var ret map[string]ConnectionConfigField
+		return ret
+	}
+
+	return o.ConnectionConfig
+}
+
+// GetConnectionConfigOk returns a tuple with the ConnectionConfig field value
+// and a boolean to check if the value has been set.
+func (o *Connector) GetConnectionConfigOk() (*map[string]ConnectionConfigField, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.ConnectionConfig, true
+}
+
+// SetConnectionConfig sets field value
+func (o *Connector) SetConnectionConfig(v map[string]ConnectionConfigField) {
+	o.ConnectionConfig = v
+}
+
 // GetEndpoints returns the Endpoints field value
 func (o *Connector) GetEndpoints() []EndpointInfo {
 	if o == nil {
@@ -398,6 +426,7 @@ func (o Connector) ToMap() (map[string]interface{}, error) {
 	toSerialize["typed"] = o.Typed
 	toSerialize["source"] = o.Source
 	toSerialize["content_hash"] = o.ContentHash
+	toSerialize["connection_config"] = o.ConnectionConfig
 	toSerialize["endpoints"] = o.Endpoints
 	return toSerialize, nil
 }
@@ -416,6 +445,7 @@ func (o *Connector) UnmarshalJSON(data []byte) (err error) {
 		"typed",
 		"source",
 		"content_hash",
+		"connection_config",
 		"endpoints",
 	}
 

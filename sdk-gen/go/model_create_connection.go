@@ -27,7 +27,7 @@ type CreateConnection struct {
 	// Your id for the end user who owns the account.
 	EndUserId *string `json:"end_user_id,omitempty"`
 	Metadata map[string]interface{} `json:"metadata,omitempty"`
-	// Values of the connector's `connection_config` fields.
+	// Values of the connector's `connection_config` fields; each must match the field's `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.
 	ConnectionConfig *map[string]string `json:"connection_config,omitempty"`
 	// Granted scopes of imported tokens; scopes asked for with client credentials.
 	Scopes []string `json:"scopes,omitempty"`

@@ -1,7 +1,8 @@
 //! The poem-openapi `Api`: `POST /v1/actions/{connector}/{endpoint}` for every endpoint, whose
 //! body is `connection_id` plus the endpoint's inputs and whose 200 is the typed output.
 //! Running the call (finding the connection, its credential) is the server's business,
-//! reached through `connector_runtime::openapi::Actions`.
+//! reached through `connector_runtime::openapi::Actions`. A definition without endpoints gets
+//! an `Api` without operations, which mounts and adds nothing to the document.
 
 use connector_defs::{ConnectorDef, naming};
 use proc_macro2::TokenStream;
@@ -18,9 +19,13 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         None => format!("Typed actions of the {display_name} connector."),
     });
     let tag_path = format!("ApiTag::{tag_variant}");
-    let api_doc = super::doc(&format!(
-        "The typed actions of {display_name}: `POST /v1/actions/{connector}/{{endpoint}}`."
-    ));
+    let api_doc = super::doc(&if endpoints.is_empty() {
+        format!(
+            "{display_name} has no endpoints, so this `Api` has no operations: mounting it adds nothing."
+        )
+    } else {
+        format!("The typed actions of {display_name}: `POST /v1/actions/{connector}/{{endpoint}}`.")
+    });
 
     let mut operations = Vec::new();
     let mut inputs = Vec::new();
@@ -67,17 +72,26 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         });
     }
 
-    quote! {
-        #[derive(poem_openapi::Tags)]
-        enum ApiTag {
-            #tag_doc
-            #[oai(rename = #connector)]
-            #tag_variant,
+    // Operations name the tag and read `actions`; without any, both would draw dead-code
+    // warnings in the user's crate.
+    let unused = operations.is_empty().then(|| quote!(#[allow(dead_code)]));
+    let tag = (!operations.is_empty()).then(|| {
+        quote! {
+            #[derive(poem_openapi::Tags)]
+            enum ApiTag {
+                #tag_doc
+                #[oai(rename = #connector)]
+                #tag_variant,
+            }
         }
+    });
+    quote! {
+        #tag
 
         #api_doc
         #[derive(::std::clone::Clone)]
         pub struct Api {
+            #unused
             actions: ::connector_runtime::openapi::Actions,
         }
 

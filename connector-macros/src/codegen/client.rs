@@ -9,9 +9,13 @@ use super::EndpointTypes;
 
 pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> TokenStream {
     let display_name = def.display_name.as_deref().unwrap_or(&def.name);
-    let client_doc = super::doc(&format!(
-        "A client for {display_name}: one method per endpoint of the definition."
-    ));
+    let client_doc = super::doc(&if endpoints.is_empty() {
+        format!(
+            "A client for {display_name}, whose definition has no endpoints: send requests with `raw().send(…)`."
+        )
+    } else {
+        format!("A client for {display_name}: one method per endpoint of the definition.")
+    });
     let methods = endpoints.iter().map(|endpoint| {
         let name = endpoint.name;
         let method = format_ident!("{}", name);

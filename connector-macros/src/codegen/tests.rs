@@ -34,6 +34,28 @@ fn dropbox() {
     insta::assert_snapshot!(expand_builtin("dropbox.yaml"));
 }
 
+/// Format 1.1: a definition without endpoints is still a module, with a Client and an Api
+/// that have no endpoint methods and no operations.
+#[test]
+fn proxy_only() {
+    let yaml = "name: proxy_only
+version: 1.0.0
+base_url: https://{connection_config.subdomain}.example.com/api
+auth: { kind: api_key, in: header, name: X-Api-Key }
+connection_config:
+  subdomain: { pattern: '[a-z0-9-]+', example: acme }
+";
+    let def =
+        connector_defs::parse(yaml, "proxy_only.yaml").unwrap_or_else(|error| panic!("{error}"));
+    let source = Source {
+        written: "proxy_only.yaml",
+        absolute: "/proxy_only.yaml",
+    };
+    let tokens = generate(&def, &source, Options { openapi: true });
+    let file = syn::parse2(tokens).expect("the expansion is a Rust file");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}
+
 #[test]
 fn without_openapi_there_is_no_api() {
     let (_, yaml) = connector_defs::BUILTIN[0];

@@ -39,6 +39,7 @@ __all__ = [
     "AuthorizeRequest",
     "AuthorizeResponse",
     "Connection",
+    "ConnectionConfigField",
     "ConnectionList",
     "ConnectionStatus",
     "Connector",
@@ -341,6 +342,7 @@ from connector_platform.models.auth_kind import AuthKind as AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest as AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse as AuthorizeResponse
 from connector_platform.models.connection import Connection as Connection
+from connector_platform.models.connection_config_field import ConnectionConfigField as ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList as ConnectionList
 from connector_platform.models.connection_status import ConnectionStatus as ConnectionStatus
 from connector_platform.models.connector import Connector as Connector

@@ -99,7 +99,8 @@ pub struct CreateConnection {
     /// Your id for the end user who owns the account.
     pub end_user_id: Option<String>,
     pub metadata: Option<BTreeMap<String, Value>>,
-    /// Values of the connector's `connection_config` fields.
+    /// Values of the connector's `connection_config` fields; each must match the field's
+    /// `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.
     pub connection_config: Option<BTreeMap<String, String>>,
     /// Granted scopes of imported tokens; scopes asked for with client credentials.
     pub scopes: Option<Vec<String>>,

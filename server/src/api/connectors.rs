@@ -1,5 +1,7 @@
 //! `GET /v1/connectors`, `GET /v1/connectors/{name}`: the registry.
 
+use std::collections::BTreeMap;
+
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
@@ -49,6 +51,37 @@ pub struct EndpointInfo {
     pub paginated: bool,
 }
 
+/// A per-connection setting: a connection or an authorization passes it in
+/// `connection_config`, and the definition splices it into URLs.
+#[derive(Debug, Clone, Object)]
+pub struct ConnectionConfigField {
+    /// Whether a connection must provide it (else `default` applies, if any).
+    pub required: bool,
+    /// A regular expression the whole value must match; a value that does not is a 400.
+    #[oai(skip_serializing_if_is_none)]
+    pub pattern: Option<String>,
+    /// A value of the right shape.
+    #[oai(skip_serializing_if_is_none)]
+    pub example: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
+    /// The value used when a connection leaves the setting out.
+    #[oai(skip_serializing_if_is_none)]
+    pub default: Option<String>,
+}
+
+impl From<&connector_defs::ConfigField> for ConnectionConfigField {
+    fn from(field: &connector_defs::ConfigField) -> ConnectionConfigField {
+        ConnectionConfigField {
+            required: field.required,
+            pattern: field.pattern.clone(),
+            example: field.example.clone(),
+            description: field.description.clone(),
+            default: field.default.clone(),
+        }
+    }
+}
+
 /// A connector definition the server has loaded.
 #[derive(Debug, Clone, Object)]
 pub struct Connector {
@@ -71,6 +104,9 @@ pub struct Connector {
     pub source: String,
     /// SHA-256 of the definition's YAML.
     pub content_hash: String,
+    /// The per-connection settings, by name.
+    pub connection_config: BTreeMap<String, ConnectionConfigField>,
+    /// Empty for a proxy-only definition.
     pub endpoints: Vec<EndpointInfo>,
 }
 
@@ -89,6 +125,11 @@ impl From<&Entry> for Connector {
             typed: entry.typed,
             source: entry.source.clone(),
             content_hash: entry.content_hash.clone(),
+            connection_config: def
+                .connection_config
+                .iter()
+                .map(|(name, field)| (name.clone(), field.into()))
+                .collect(),
             endpoints: def
                 .endpoints
                 .iter()

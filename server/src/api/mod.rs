@@ -92,7 +92,8 @@ pub fn check_connection_id(id: &str) -> ApiResult<&str> {
     }
 }
 
-/// Checks connection_config against the definition's fields and fills in defaults.
+/// Checks connection_config against the definition's fields (known names, required ones,
+/// each value against its `pattern`) and fills in defaults.
 pub fn check_connection_config(
     def: &ConnectorDef,
     mut config: BTreeMap<String, String>,
@@ -112,7 +113,12 @@ pub fn check_connection_config(
         ));
     }
     for (name, field) in &def.connection_config {
-        if config.contains_key(name) {
+        if let Some(value) = config.get(name) {
+            field.check(value).map_err(|reason| {
+                let field = format!("connection_config.{name}");
+                ApiError::bad_request("invalid_input", format!("{field} {reason}"))
+                    .with_details(serde_json::json!({ "field": field }))
+            })?;
             continue;
         }
         match &field.default {

@@ -30,6 +30,8 @@ pub struct AuthorizeRequest {
     pub end_user_id: Option<String>,
     /// Replaces the integration's (or the definition's) scopes.
     pub scopes: Option<Vec<String>>,
+    /// Values of the connector's `connection_config` fields; each must match the field's
+    /// `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.
     pub connection_config: Option<BTreeMap<String, String>>,
     /// Where the callback sends the user afterwards, with `connection_id` and `status`
     /// (`active` or `error`, then with `error`) in the query; without it the callback shows

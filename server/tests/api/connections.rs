@@ -429,3 +429,87 @@ async fn a_provider_that_hangs_is_a_504() {
     assert_eq!(error_code(&body), "upstream_timeout");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// Format 1.1: a run-time definition without endpoints (proxy-only) whose base URL takes a
+/// `subdomain` constrained by a pattern, served from `mock`.
+async fn server_with_proxy_only_def(mock: &MockServer) -> (TestServer, tempfile::TempDir) {
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        defs.path().join("acme_proxy.yaml"),
+        format!(
+            "name: acme_proxy\nversion: 1.0.0\nbase_url: {}/{{connection_config.subdomain}}/api\n\
+             auth: {{ kind: api_key, in: header, name: X-Api-Key }}\n\
+             connection_config:\n  subdomain:\n    pattern: '[a-z][a-z0-9-]*'\n    example: acme\n    description: the account's name\n",
+            mock.uri()
+        ),
+    )
+    .unwrap();
+    let server = TestServer::start_with(Options {
+        defs_dir: Some(defs.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    (server, defs)
+}
+
+#[tokio::test]
+async fn a_run_time_definition_without_endpoints_is_listed_and_proxied() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_proxy_only_def(&mock).await;
+    let (status, connector) = server.get("/v1/connectors/acme_proxy").await;
+    assert_eq!(status, StatusCode::OK, "{connector}");
+    assert_eq!(connector["endpoints"], json!([]));
+    assert_eq!(connector["typed"], false);
+    assert_eq!(
+        connector["connection_config"],
+        json!({ "subdomain": { "required": true, "pattern": "[a-z][a-z0-9-]*", "example": "acme", "description": "the account's name" } })
+    );
+
+    Mock::given(path("/acme/api/tickets"))
+        .and(header("x-api-key", "key-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("tickets"))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    create(
+        &server,
+        json!({ "connector": "acme_proxy", "connection_id": "p", "connection_config": { "subdomain": "acme" }, "credentials": { "api_key": "key-1" } }),
+    )
+    .await;
+    let (status, body) = send(server.request(Method::GET, "/v1/proxy/p/tickets")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "tickets");
+}
+
+#[tokio::test]
+async fn a_connection_config_value_off_its_pattern_is_refused_and_nothing_is_stored() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_proxy_only_def(&mock).await;
+    for subdomain in ["Acme", "acme/../other", "acme.evil.example", ""] {
+        let (status, body) = server
+            .post(
+                "/v1/connections",
+                json!({ "connector": "acme_proxy", "connection_id": "p", "connection_config": { "subdomain": subdomain }, "credentials": { "api_key": "key-1" } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{subdomain}: {body}");
+        assert_eq!(error_code(&body), "invalid_input");
+        assert_eq!(
+            body["error"]["details"]["field"],
+            "connection_config.subdomain"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("connection_config.subdomain")
+                && message.contains("`[a-z][a-z0-9-]*`"),
+            "{message}"
+        );
+    }
+    let (status, _) = server.get("/v1/connections/p").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let stored = connector_server::db::entities::connection::Entity::find()
+        .all(&server.state.db)
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+}

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use connector_server::state::Settings;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use wiremock::matchers::{body_string_contains, method, path};
@@ -409,4 +410,67 @@ async fn every_callback_outcome_sends_the_page_headers() {
     let page = callback(&server, &[("state", state), ("error", "access_denied")]).await;
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     assert_page_headers(&page);
+}
+
+/// Format 1.1: a `connection_config` value is checked against its `pattern` before an
+/// authorization starts; a mismatch is a 400 naming the field, and no session is stored.
+#[tokio::test]
+async fn an_authorization_with_a_connection_config_off_its_pattern_is_refused() {
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        defs.path().join("desk.yaml"),
+        "name: desk\nversion: 1.0.0\nbase_url: https://{connection_config.subdomain}.desk.example/api\n\
+         auth:\n  kind: oauth2\n  authorization_url: https://{connection_config.subdomain}.desk.example/oauth/authorize\n  token_url: https://{connection_config.subdomain}.desk.example/oauth/token\n\
+         connection_config:\n  subdomain: { pattern: '[a-z0-9-]+', example: acme }\n",
+    )
+    .unwrap();
+    let server = TestServer::start_with(Options {
+        defs_dir: Some(defs.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = server
+        .put(
+            "/v1/integrations/desk",
+            json!({ "client_id": "client-1", "client_secret": "secret-1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    for subdomain in ["evil.example/x", "Acme", ""] {
+        let (status, body) = server
+            .post(
+                "/v1/oauth/authorize",
+                json!({ "connector": "desk", "connection_config": { "subdomain": subdomain } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{subdomain}: {body}");
+        assert_eq!(error_code(&body), "invalid_input");
+        assert_eq!(
+            body["error"]["details"]["field"],
+            "connection_config.subdomain"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("connection_config.subdomain") && message.contains("`[a-z0-9-]+`"),
+            "{message}"
+        );
+    }
+    let sessions = connector_server::db::entities::oauth_session::Entity::find()
+        .all(&server.state.db)
+        .await
+        .unwrap();
+    assert!(sessions.is_empty(), "{sessions:?}");
+
+    let (_, query) = authorize(
+        &server,
+        json!({ "connector": "desk", "connection_config": { "subdomain": "acme-2" } }),
+    )
+    .await;
+    assert_eq!(query["client_id"], "client-1");
+    let sessions = connector_server::db::entities::oauth_session::Entity::find()
+        .all(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 1);
 }

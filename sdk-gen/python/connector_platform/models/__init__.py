@@ -18,6 +18,7 @@ from connector_platform.models.auth_kind import AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse
 from connector_platform.models.connection import Connection
+from connector_platform.models.connection_config_field import ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList
 from connector_platform.models.connection_status import ConnectionStatus
 from connector_platform.models.connector import Connector

@@ -31,7 +31,7 @@ class AuthorizeRequest(BaseModel):
     connection_id: Optional[StrictStr] = Field(default=None, description="The connection to create, or to re-authorize (one in `needs_reauth`); generated when absent.")
     end_user_id: Optional[StrictStr] = None
     scopes: Optional[List[StrictStr]] = Field(default=None, description="Replaces the integration's (or the definition's) scopes.")
-    connection_config: Optional[Dict[str, StrictStr]] = None
+    connection_config: Optional[Dict[str, StrictStr]] = Field(default=None, description="Values of the connector's `connection_config` fields; each must match the field's `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.")
     redirect_url: Optional[StrictStr] = Field(default=None, description="Where the callback sends the user afterwards, with `connection_id` and `status` (`active` or `error`, then with `error`) in the query; without it the callback shows a small page.")
     __properties: ClassVar[List[str]] = ["connector", "connection_id", "end_user_id", "scopes", "connection_config", "redirect_url"]
 

@@ -20,6 +20,7 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from connector_platform.models.auth_kind import AuthKind
+from connector_platform.models.connection_config_field import ConnectionConfigField
 from connector_platform.models.endpoint_info import EndpointInfo
 from typing import Optional, Set
 from typing_extensions import Self
@@ -40,8 +41,9 @@ class Connector(BaseModel):
     typed: StrictBool = Field(description="Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.")
     source: StrictStr = Field(description="`builtin`, or the file the definition was loaded from.")
     content_hash: StrictStr = Field(description="SHA-256 of the definition's YAML.")
-    endpoints: List[EndpointInfo]
-    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "scopes", "typed", "source", "content_hash", "endpoints"]
+    connection_config: Dict[str, ConnectionConfigField] = Field(description="The per-connection settings, by name.")
+    endpoints: List[EndpointInfo] = Field(description="Empty for a proxy-only definition.")
+    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "scopes", "typed", "source", "content_hash", "connection_config", "endpoints"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -82,6 +84,12 @@ class Connector(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # override the default output from pydantic by calling `to_dict()` of each value in connection_config (dict)
+        _field_dict = {}
+        if self.connection_config:
+            for _key_connection_config in self.connection_config:
+                _field_dict[_key_connection_config] = self.connection_config[_key_connection_config].to_dict() if self.connection_config[_key_connection_config] is not None else None
+            _dict['connection_config'] = _field_dict
         # override the default output from pydantic by calling `to_dict()` of each item in endpoints (list)
         _items = []
         if self.endpoints:
@@ -111,6 +119,12 @@ class Connector(BaseModel):
             "typed": obj.get("typed"),
             "source": obj.get("source"),
             "content_hash": obj.get("content_hash"),
+            "connection_config": dict(
+                (_k, ConnectionConfigField.from_dict(_v))
+                for _k, _v in obj["connection_config"].items()
+            )
+            if obj.get("connection_config") is not None
+            else None,
             "endpoints": [EndpointInfo.from_dict(_item) for _item in obj["endpoints"]] if obj.get("endpoints") is not None else None
         })
         return _obj

@@ -32,7 +32,7 @@ class CreateConnection(BaseModel):
     connection_id: Optional[StrictStr] = Field(default=None, description="Your id for the connection (letters, digits, `_`, `-`, `.`; at most 128); generated when absent. Unique across connectors.")
     end_user_id: Optional[StrictStr] = Field(default=None, description="Your id for the end user who owns the account.")
     metadata: Optional[Dict[str, Any]] = None
-    connection_config: Optional[Dict[str, StrictStr]] = Field(default=None, description="Values of the connector's `connection_config` fields.")
+    connection_config: Optional[Dict[str, StrictStr]] = Field(default=None, description="Values of the connector's `connection_config` fields; each must match the field's `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.")
     scopes: Optional[List[StrictStr]] = Field(default=None, description="Granted scopes of imported tokens; scopes asked for with client credentials.")
     credentials: Optional[Credentials] = None
     __properties: ClassVar[List[str]] = ["connector", "connection_id", "end_user_id", "metadata", "connection_config", "scopes", "credentials"]
