@@ -24,6 +24,11 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// The server suite's helpers (a fresh PostgreSQL database).
+#[path = "../tests/api/common.rs"]
+#[allow(dead_code)]
+mod common;
+
 const SECRET_KEY: &str = "sk_bench_refresh_0123456789abcdef0123456789";
 const TOKEN_DELAY: Duration = Duration::from_millis(200);
 
@@ -48,7 +53,7 @@ fn main() {
             .filter(|url| !url.is_empty());
         match postgres {
             Some(admin) => {
-                let url = fresh_postgres_database(&admin).await;
+                let url = common::fresh_postgres_database(&admin).await;
                 run("PostgreSQL, 2 processes", &url, 2, calls, rounds).await;
             }
             None => {
@@ -191,25 +196,4 @@ impl Process {
         }
         panic!("the connector process did not start");
     }
-}
-
-/// A database of its own on the PostgreSQL server of `admin_url`.
-async fn fresh_postgres_database(admin_url: &str) -> String {
-    use sea_orm::ConnectionTrait;
-    let name = format!(
-        "connector_bench_{}",
-        connector_server::crypto::random_token(9)
-            .to_lowercase()
-            .replace(['-', '_'], "x")
-    );
-    let admin = connector_server::db::connect(admin_url)
-        .await
-        .expect("the PostgreSQL URL connects");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("a bench database can be created");
-    let mut url = url::Url::parse(admin_url).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
 }

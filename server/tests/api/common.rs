@@ -229,7 +229,7 @@ pub fn token_response(access: &str, refresh: Option<&str>) -> Value {
 }
 
 /// Creates a database of its own on the PostgreSQL server of `admin_url`.
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     use sea_orm::ConnectionTrait;
     let name = format!(
         "connector_test_{}",
