@@ -123,6 +123,23 @@ pub struct AuthDef {
     /// oauth2, oauth2_client_credentials: how the client authenticates at the token URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_auth_method: Option<TokenAuthMethod>,
+    /// oauth2, oauth2_client_credentials: extra form parameters of the code exchange and of
+    /// the client-credentials grant (`audience`…).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub token_params: IndexMap<String, String>,
+    /// oauth2: extra form parameters of a refresh.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub refresh_params: IndexMap<String, String>,
+    /// oauth2, oauth2_client_credentials: where the access token sits in the token response
+    /// when not at the top (`authed_user.access_token`), as a dotted path; `refresh_token`,
+    /// `expires_in` and `token_type` are then read next to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_path: Option<String>,
+    /// oauth2: token-response fields (dotted paths, `instance_url`) stored into the
+    /// connection's `connection_config` under their last segment, which must be a declared
+    /// setting; a URL may start with such a setting (`{connection_config.instance_url}/api`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_from_token_response: Vec<String>,
     /// api_key: where the key goes.
     #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
     pub location: Option<KeyLocation>,
@@ -171,6 +188,8 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// client_id and client_secret as HTTP Basic credentials.
     ClientSecretBasic,
+    /// client_id in the form body, no secret (a public client).
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -207,6 +226,14 @@ impl AuthDef {
 
     pub fn scope_separator(&self) -> &str {
         self.scope_separator.as_deref().unwrap_or(" ")
+    }
+
+    /// The `connection_config` settings filled from the token response
+    /// (`keep_from_token_response`), with the dotted path each is read at.
+    pub fn kept_from_token_response(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.keep_from_token_response
+            .iter()
+            .map(|path| (path.rsplit('.').next().unwrap_or(path), path.as_str()))
     }
 }
 

@@ -175,6 +175,10 @@ impl Checker<'_> {
             };
             let placeholder = &rest[open + 1..open + close];
             match placeholder.strip_prefix("connection_config.") {
+                // A setting kept from the token response may be the whole origin.
+                Some(name) if url.starts_with('{') && concrete.is_empty() && is_kept(def, name) => {
+                    concrete.push_str("https://placeholder")
+                }
                 Some(name) if def.connection_config.contains_key(name) => {
                     concrete.push_str("placeholder")
                 }
@@ -236,7 +240,7 @@ impl Checker<'_> {
         let oauth2 = kind == AuthKind::Oauth2;
         let any_oauth2 = kind.is_oauth2();
         let api_key = kind == AuthKind::ApiKey;
-        let fields: [(&str, bool, bool, bool); 10] = [
+        let fields: [(&str, bool, bool, bool); 14] = [
             (
                 "authorization_url",
                 auth.authorization_url.is_some(),
@@ -267,6 +271,30 @@ impl Checker<'_> {
                 "token_auth_method",
                 auth.token_auth_method.is_some(),
                 any_oauth2,
+                false,
+            ),
+            (
+                "token_params",
+                !auth.token_params.is_empty(),
+                any_oauth2,
+                false,
+            ),
+            (
+                "refresh_params",
+                !auth.refresh_params.is_empty(),
+                oauth2,
+                false,
+            ),
+            (
+                "access_token_path",
+                auth.access_token_path.is_some(),
+                any_oauth2,
+                false,
+            ),
+            (
+                "keep_from_token_response",
+                !auth.keep_from_token_response.is_empty(),
+                oauth2,
                 false,
             ),
             ("in", auth.location.is_some(), api_key, api_key),
@@ -301,6 +329,47 @@ impl Checker<'_> {
         {
             self.header_name(&["auth", "name"], name);
         }
+        self.token_response_paths(def);
+    }
+
+    /// `access_token_path` and `keep_from_token_response`: dotted paths without empty
+    /// segments; each kept field lands in a declared connection_config setting.
+    fn token_response_paths(&mut self, def: &ConnectorDef) {
+        let auth = &def.auth;
+        if let Some(path) = &auth.access_token_path {
+            self.token_response_path(&["auth", "access_token_path"], path);
+        }
+        for (index, (name, path)) in auth.kept_from_token_response().enumerate() {
+            let at = ["auth", "keep_from_token_response", &index.to_string()];
+            if !self.token_response_path(&at, path) {
+                continue;
+            }
+            if !def.connection_config.contains_key(name) {
+                self.at_value(
+                    &at,
+                    format!("kept token-response field `{path}` names no connection_config setting `{name}`"),
+                )
+                .help = Some(format!(
+                    "declare it under `connection_config:` as `{name}: {{ description: … }}`"
+                ));
+            }
+        }
+    }
+
+    /// Reports a dotted path with an empty segment; answers whether it is well formed.
+    fn token_response_path(&mut self, at: &[&str], path: &str) -> bool {
+        if path.split('.').any(str::is_empty) {
+            self.at_value(
+                at,
+                format!("`{path}` is not a dotted path of token-response fields"),
+            )
+            .help = Some(
+                "write field names separated by single dots, such as `authed_user.access_token`"
+                    .into(),
+            );
+            return false;
+        }
+        true
     }
 
     fn endpoint(&mut self, def: &ConnectorDef, name: &str, endpoint: &Endpoint) {
@@ -744,4 +813,11 @@ fn placeholders(path: &str) -> Result<BTreeSet<&str>, String> {
         return Err(format!("unmatched `}}` in path `{path}`"));
     }
     Ok(found)
+}
+
+/// Whether a connection_config setting is filled from the token response.
+fn is_kept(def: &ConnectorDef, name: &str) -> bool {
+    def.auth
+        .kept_from_token_response()
+        .any(|(kept, _)| kept == name)
 }
