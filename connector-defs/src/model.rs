@@ -235,6 +235,12 @@ impl AuthDef {
             .iter()
             .map(|path| (path.rsplit('.').next().unwrap_or(path), path.as_str()))
     }
+
+    /// Whether the `connection_config` setting `name` is filled from the token response.
+    pub fn keeps_from_token_response(&self, name: &str) -> bool {
+        self.kept_from_token_response()
+            .any(|(kept, _)| kept == name)
+    }
 }
 
 /// Retry policy. Retries use exponential backoff with full jitter and honour `Retry-After`.

@@ -176,7 +176,11 @@ impl Checker<'_> {
             let placeholder = &rest[open + 1..open + close];
             match placeholder.strip_prefix("connection_config.") {
                 // A setting kept from the token response may be the whole origin.
-                Some(name) if url.starts_with('{') && concrete.is_empty() && is_kept(def, name) => {
+                Some(name)
+                    if url.starts_with('{')
+                        && concrete.is_empty()
+                        && def.auth.keeps_from_token_response(name) =>
+                {
                     concrete.push_str("https://placeholder")
                 }
                 Some(name) if def.connection_config.contains_key(name) => {
@@ -813,11 +817,4 @@ fn placeholders(path: &str) -> Result<BTreeSet<&str>, String> {
         return Err(format!("unmatched `}}` in path `{path}`"));
     }
     Ok(found)
-}
-
-/// Whether a connection_config setting is filled from the token response.
-fn is_kept(def: &ConnectorDef, name: &str) -> bool {
-    def.auth
-        .kept_from_token_response()
-        .any(|(kept, _)| kept == name)
 }

@@ -62,7 +62,9 @@ fn only_a_kept_setting_may_be_the_whole_origin() {
     // the scheme and host.
     assert_eq!(
         parse(SALESFORCE_LIKE).unwrap_err(),
-        ["mini.yaml:3:11: `{connection_config.instance_url}/services/data` is not a valid URL: relative URL without a base"]
+        [
+            "mini.yaml:3:11: `{connection_config.instance_url}/services/data` is not a valid URL: relative URL without a base"
+        ]
     );
     parse(&format!(
         "{SALESFORCE_LIKE}  keep_from_token_response: [instance_url]\n"

@@ -196,7 +196,12 @@ impl RawClient {
             (None, Some(base)) => base,
             (None, None) => self.def.base_url.as_str(),
         };
-        request::fill_url(template, &self.def.connection_config, &self.config)
+        request::fill_url(
+            template,
+            &self.def.connection_config,
+            &self.config,
+            |name| self.def.auth.keeps_from_token_response(name),
+        )
     }
 
     fn endpoint(&self, name: &str) -> Result<&Endpoint, Error> {

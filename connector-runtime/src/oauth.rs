@@ -15,7 +15,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -132,6 +132,10 @@ pub struct TokenSet {
     pub scopes: Option<Vec<String>>,
     /// Other fields of the token response (`id_token`, `instance_url`, …).
     pub extra: Map<String, Value>,
+    /// The values of the definition's `keep_from_token_response`, by `connection_config`
+    /// setting: what the connection's `connection_config` takes from this response. A field
+    /// the provider did not send (or sent as an object or array) is left out.
+    pub connection_config: BTreeMap<String, String>,
 }
 
 impl TokenSet {
@@ -160,6 +164,7 @@ impl fmt::Debug for TokenSet {
             .field("token_type", &self.token_type)
             .field("scopes", &self.scopes)
             .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .field("connection_config", &self.connection_config)
             .finish()
     }
 }
@@ -209,6 +214,12 @@ pub struct OAuthApp {
     pkce: bool,
     authorization_params: Vec<(String, String)>,
     token_auth_method: TokenAuthMethod,
+    token_params: Vec<(String, String)>,
+    refresh_params: Vec<(String, String)>,
+    /// Where the access token sits when not at the top of the token response.
+    access_token_path: Option<String>,
+    /// `connection_config` settings taken from the token response, with their dotted paths.
+    kept: Vec<(String, String)>,
     /// The definition's `connection_config` fields, for the defaults of URL placeholders.
     declared_config: IndexMap<String, ConfigField>,
     connection_config: HashMap<String, String>,
@@ -288,12 +299,15 @@ impl OAuthApp {
             scopes: def.scopes.clone(),
             scope_separator: def.scope_separator().to_owned(),
             pkce: def.pkce(),
-            authorization_params: def
-                .authorization_params
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            authorization_params: pairs(&def.authorization_params),
             token_auth_method: def.token_auth_method.unwrap_or_default(),
+            token_params: pairs(&def.token_params),
+            refresh_params: pairs(&def.refresh_params),
+            access_token_path: def.access_token_path.clone(),
+            kept: def
+                .kept_from_token_response()
+                .map(|(name, path)| (name.to_owned(), path.to_owned()))
+                .collect(),
             declared_config: IndexMap::new(),
             connection_config: HashMap::new(),
             http: default_http(),
@@ -365,10 +379,10 @@ impl OAuthApp {
             ClientId::new(self.client_id.clone()),
         )
         .set_auth_type(match self.token_auth_method {
-            TokenAuthMethod::ClientSecretPost => AuthType::RequestBody,
+            TokenAuthMethod::ClientSecretPost | TokenAuthMethod::None => AuthType::RequestBody,
             TokenAuthMethod::ClientSecretBasic => AuthType::BasicAuth,
         });
-        if !self.client_secret.is_empty() {
+        if !self.client_secret.is_empty() && self.token_auth_method != TokenAuthMethod::None {
             client = client.set_client_secret(ClientSecret::new(self.client_secret.clone()));
         }
         client
@@ -387,11 +401,16 @@ impl OAuthApp {
     /// One of the app's URLs with its placeholders filled.
     fn url(&self, url: Option<&String>, setting: &str) -> Result<String, OAuthError> {
         let url = url.ok_or_else(|| OAuthError::Config(format!("no {setting}")))?;
-        request::fill_url(url, &self.declared_config, &self.connection_config).map_err(|error| {
-            match error {
-                Error::InvalidInput(message) => OAuthError::Config(format!("{setting}: {message}")),
-                other => OAuthError::Config(other.to_string()),
-            }
+        let is_origin = |name: &str| self.kept.iter().any(|(kept, _)| kept == name);
+        request::fill_url(
+            url,
+            &self.declared_config,
+            &self.connection_config,
+            is_origin,
+        )
+        .map_err(|error| match error {
+            Error::InvalidInput(message) => OAuthError::Config(format!("{setting}: {message}")),
+            other => OAuthError::Config(other.to_string()),
         })
     }
 
@@ -478,6 +497,9 @@ impl OAuthApp {
         if let Some(verifier) = pkce_verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
         }
+        for (name, value) in &self.token_params {
+            request = request.add_extra_param(name.as_str(), value.as_str());
+        }
         let response = request
             .request_async(&self.token_http())
             .await
@@ -492,8 +514,11 @@ impl OAuthApp {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenSet, OAuthError> {
         let client = self.token_client()?;
         let token = RefreshToken::new(refresh_token.to_owned());
-        let response = client
-            .exchange_refresh_token(&token)
+        let mut request = client.exchange_refresh_token(&token);
+        for (name, value) in &self.refresh_params {
+            request = request.add_extra_param(name.as_str(), value.as_str());
+        }
+        let response = request
             .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
@@ -511,9 +536,13 @@ impl OAuthApp {
         scopes: Option<&[String]>,
     ) -> Result<TokenSet, OAuthError> {
         let client = self.token_client()?;
-        let response = client
+        let mut request = client
             .exchange_client_credentials()
-            .add_scopes(self.scope_list(scopes))
+            .add_scopes(self.scope_list(scopes));
+        for (name, value) in &self.token_params {
+            request = request.add_extra_param(name.as_str(), value.as_str());
+        }
+        let response = request
             .request_async(&self.token_http())
             .await
             .map_err(map_error)?;
@@ -524,6 +553,7 @@ impl OAuthApp {
         TokenHttp {
             http: self.http.clone(),
             limit: self.max_response_bytes,
+            access_token_path: self.access_token_path.clone(),
         }
     }
 
@@ -537,6 +567,7 @@ impl OAuthApp {
                 .map(str::to_owned)
                 .collect()
         });
+        let extra = &response.extra_fields().fields;
         TokenSet {
             access_token: response.access_token().secret().clone(),
             refresh_token: response.refresh_token().map(|token| token.secret().clone()),
@@ -545,9 +576,89 @@ impl OAuthApp {
                 .map(|lifetime| SystemTime::now() + lifetime),
             token_type: token_type(response.token_type()),
             scopes,
-            extra: response.extra_fields().fields.clone(),
+            extra: extra.clone(),
+            connection_config: self
+                .kept
+                .iter()
+                .filter_map(|(name, path)| {
+                    let value = match at_path(extra, path)? {
+                        Value::String(text) => text.clone(),
+                        Value::Number(number) => number.to_string(),
+                        Value::Bool(flag) => flag.to_string(),
+                        _ => return None,
+                    };
+                    Some((name.clone(), value))
+                })
+                .collect(),
         }
     }
+}
+
+fn pairs(params: &IndexMap<String, String>) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+/// The value at a dotted path of a JSON object.
+fn at_path<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> {
+    let (first, rest) = match path.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (path, None),
+    };
+    let value = object.get(first)?;
+    match rest {
+        None => Some(value),
+        Some(rest) => at_path(value.as_object()?, rest),
+    }
+}
+
+/// Moves the token fields found next to the access token at `path` (Slack's
+/// `authed_user.access_token`) to the top of a token response, where RFC 6749 has them; the
+/// other top-level fields stay. An answer with no token there but a top-level `error` (Slack
+/// answers 200 `{"ok": false, "error": …}`) is turned into an error response.
+fn lift_token(body: &[u8], path: &str) -> Result<Option<Vec<u8>>, TokenHttpError> {
+    let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(body) else {
+        return Err(TokenHttpError::NoToken(path.to_owned()));
+    };
+    let (parent, _) = path.rsplit_once('.').unwrap_or(("", path));
+    let nested = if parent.is_empty() {
+        Some(&top)
+    } else {
+        at_path(&top, parent).and_then(Value::as_object)
+    };
+    let token_name = path.rsplit('.').next().unwrap_or(path);
+    let Some(nested) = nested.filter(|nested| nested.get(token_name).is_some_and(Value::is_string))
+    else {
+        if top.get("error").is_some_and(Value::is_string) {
+            return Ok(None);
+        }
+        return Err(TokenHttpError::NoToken(path.to_owned()));
+    };
+    let lifted: Vec<(&str, Option<Value>)> = vec![
+        ("access_token", nested.get(token_name).cloned()),
+        ("refresh_token", nested.get("refresh_token").cloned()),
+        ("expires_in", nested.get("expires_in").cloned()),
+        (
+            "token_type",
+            Some(
+                nested
+                    .get("token_type")
+                    .cloned()
+                    .unwrap_or_else(|| "Bearer".into()),
+            ),
+        ),
+    ];
+    for (name, value) in lifted {
+        match value {
+            Some(value) => top.insert(name.to_owned(), value),
+            None => top.remove(name),
+        };
+    }
+    Ok(Some(
+        serde_json::to_vec(&top).expect("a JSON object serialises"),
+    ))
 }
 
 fn token_type(token_type: &BasicTokenType) -> String {
@@ -563,6 +674,7 @@ fn token_type(token_type: &BasicTokenType) -> String {
 struct TokenHttp {
     http: reqwest::Client,
     limit: usize,
+    access_token_path: Option<String>,
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenHttp {
@@ -575,13 +687,23 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
             let mut answer = HttpResponse::default();
             *answer.status_mut() = response.status();
             *answer.headers_mut() = response.headers().clone();
-            *answer.body_mut() = body::read_capped(response, self.limit)
-                .await
-                .map_err(|error| match error {
-                    ReadError::TooLarge => TokenHttpError::TooLarge { limit: self.limit },
-                    ReadError::Transport(error) => TokenHttpError::Reqwest(error),
-                })?
-                .into();
+            let body =
+                body::read_capped(response, self.limit)
+                    .await
+                    .map_err(|error| match error {
+                        ReadError::TooLarge => TokenHttpError::TooLarge { limit: self.limit },
+                        ReadError::Transport(error) => TokenHttpError::Reqwest(error),
+                    })?;
+            *answer.body_mut() = match &self.access_token_path {
+                Some(path) if answer.status().is_success() => match lift_token(&body, path)? {
+                    Some(lifted) => lifted,
+                    None => {
+                        *answer.status_mut() = oauth2::http::StatusCode::BAD_REQUEST;
+                        body.into()
+                    }
+                },
+                _ => body.into(),
+            };
             Ok(answer)
         })
     }
@@ -592,6 +714,8 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
 enum TokenHttpError {
     #[error("the answer is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    #[error("no access token at `{0}`")]
+    NoToken(String),
     #[error(transparent)]
     Reqwest(#[from] reqwest::Error),
 }
@@ -610,6 +734,9 @@ fn map_error(error: RequestTokenError<TokenHttpError, BasicErrorResponse>) -> OA
         }
         RequestTokenError::Request(TokenHttpError::TooLarge { limit }) => {
             OAuthError::ResponseTooLarge { limit }
+        }
+        RequestTokenError::Request(error @ TokenHttpError::NoToken(_)) => {
+            OAuthError::InvalidResponse(error.to_string())
         }
         RequestTokenError::Request(TokenHttpError::Reqwest(error)) => {
             if error.is_timeout() {

@@ -125,11 +125,13 @@ pub(crate) fn ascii_json(value: &Value) -> String {
 }
 
 /// Fills the `{connection_config.NAME}` placeholders of a URL template (a base URL, an OAuth
-/// URL) from `values`, else from the defaults `declared`.
+/// URL) from `values`, else from the defaults `declared`. A placeholder opening the template
+/// whose setting `is_origin` says comes from the token response is a whole origin.
 pub(crate) fn fill_url(
     template: &str,
     declared: &IndexMap<String, ConfigField>,
     values: &HashMap<String, String>,
+    is_origin: impl Fn(&str) -> bool,
 ) -> Result<String, Error> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -157,6 +159,11 @@ pub(crate) fn fill_url(
                 )));
             }
         };
+        if out.is_empty() && open == 0 && is_origin(name) {
+            out.push_str(&origin(name, value)?);
+            rest = &after[close + 1..];
+            continue;
+        }
         // Values land in host names and paths: only unreserved characters, so that a value
         // can never change the host (`evil.com/`, `@`, `:`…), and no dot segment, which the URL
         // parser would resolve.
@@ -179,6 +186,31 @@ pub(crate) fn fill_url(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// A setting that is a whole origin (Salesforce's `instance_url`): an absolute http or https
+/// URL with nothing but a scheme, a host and a port, written out as the parser reads it.
+fn origin(name: &str, value: &str) -> Result<String, Error> {
+    let invalid = || {
+        Error::InvalidInput(format!(
+            "connection_config `{name}` must be an http or https origin such as `https://host.example.com`, got `{}`",
+            value.escape_default()
+        ))
+    };
+    let url = Url::parse(value).map_err(|_| invalid())?;
+    let bare = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && !has_control(value);
+    if bare {
+        Ok(url.origin().ascii_serialization())
+    } else {
+        Err(invalid())
+    }
 }
 
 /// Whether `text` holds a C0 control character or DEL, as it is or percent-encoded (`%0A`):
