@@ -31,7 +31,7 @@ use serde_json::json;
 use crate::crypto::random_token;
 use crate::integrations::{Integrations, TOKEN_TIMEOUT};
 use crate::registry::Registry;
-use crate::store::{Loaded, Secret, Store, StoreError, config_pairs, status};
+use crate::store::{Loaded, Secret, Store, StoreError, config_pairs, status, with_kept_config};
 
 /// How long a refresh lease lasts: longer than any token request may take.
 pub const LEASE: Duration = Duration::from_secs(2 * TOKEN_TIMEOUT.as_secs());
@@ -216,6 +216,11 @@ impl Refresher {
                 connection.expires_at = tokens.expires_at.map(chrono::DateTime::<Utc>::from);
                 if let Some(scopes) = &tokens.scopes {
                     connection.scopes = json!(scopes);
+                }
+                // A provider may move the connection (a new instance_url) on a refresh.
+                if !tokens.connection_config.is_empty() {
+                    connection.connection_config =
+                        with_kept_config(&connection.connection_config, &tokens.connection_config);
                 }
                 connection.status = status::ACTIVE.into();
                 connection.last_error = None;

@@ -140,6 +140,19 @@ pub fn config_pairs(config: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A stored `connection_config` with the token-response values the definition keeps
+/// (`keep_from_token_response`) written over it.
+pub fn with_kept_config(
+    config: &serde_json::Value,
+    kept: &std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
+    let mut config = config.as_object().cloned().unwrap_or_default();
+    for (name, value) in kept {
+        config.insert(name.clone(), value.clone().into());
+    }
+    config.into()
+}
+
 /// Which connections `list` answers, in id order.
 #[derive(Debug, Default)]
 pub struct ConnectionFilter {

@@ -112,7 +112,21 @@ pub fn check_connection_config(
             ),
         ));
     }
+    if let Some(kept) = config
+        .keys()
+        .find(|name| def.auth.keeps_from_token_response(name))
+    {
+        let field = format!("connection_config.{kept}");
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            format!("{field} is set from the provider's token response, not by the caller"),
+        )
+        .with_details(serde_json::json!({ "field": field })));
+    }
     for (name, field) in &def.connection_config {
+        if def.auth.keeps_from_token_response(name) {
+            continue;
+        }
         if let Some(value) = config.get(name) {
             field.check(value).map_err(|reason| {
                 let field = format!("connection_config.{name}");

@@ -19,7 +19,7 @@ use crate::crypto::hash_secret_key;
 use crate::db::entities::{connection, oauth_session};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
-use crate::store::{Secret, StoreError, config_pairs, status};
+use crate::store::{Secret, StoreError, config_pairs, status, with_kept_config};
 
 #[derive(Debug, Clone, Object)]
 pub struct AuthorizeRequest {
@@ -280,7 +280,7 @@ async fn complete(
         scopes: json!(granted),
         expires_at: tokens.expires_at.map(DateTime::<Utc>::from),
         metadata: json!({}),
-        connection_config: session.connection_config.clone(),
+        connection_config: with_kept_config(&session.connection_config, &tokens.connection_config),
         last_error: None,
         created_at: now,
         updated_at: now,

@@ -474,3 +474,178 @@ async fn an_authorization_with_a_connection_config_off_its_pattern_is_refused() 
         .unwrap();
     assert_eq!(sessions.len(), 1);
 }
+
+/// A server loading one test definition, `{name}.yaml`, with an integration for it.
+async fn server_with_def(name: &str, yaml: &str) -> (TestServer, tempfile::TempDir) {
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(defs.path().join(format!("{name}.yaml")), yaml).unwrap();
+    let server = TestServer::start_with(Options {
+        defs_dir: Some(defs.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = server
+        .put(
+            &format!("/v1/integrations/{name}"),
+            json!({ "client_id": "client-1", "client_secret": "secret-1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (server, defs)
+}
+
+/// Authorizes connection `id` of `connector` through the callback; the token endpoint
+/// answers as the test mounted it.
+async fn connect(server: &TestServer, connector: &str, id: &str) {
+    let (started, _) = authorize(
+        server,
+        json!({ "connector": connector, "connection_id": id }),
+    )
+    .await;
+    let response = callback(
+        server,
+        &[("code", "c"), ("state", started["state"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{:?}",
+        response.text().await
+    );
+    let (status, connection) = server.get(&format!("/v1/connections/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    assert_eq!(connection["status"], "active", "{connection}");
+}
+
+/// Format 1.1, Slack: the user's token is in `authed_user`, and the proxy sends it.
+#[tokio::test]
+async fn a_token_nested_in_the_response_is_the_one_the_proxy_sends() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_def(
+        "slackish",
+        &format!(
+            "name: slackish\nversion: 1.0.0\nbase_url: {0}/api\n\
+             auth:\n  kind: oauth2\n  authorization_url: https://slack.example/oauth/v2/authorize\n  token_url: {0}/oauth.v2.access\n  access_token_path: authed_user.access_token\n",
+            mock.uri()
+        ),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth.v2.access"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "ok": true, "authed_user": { "id": "U1", "access_token": "xoxp-user-1" } }),
+        ))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/auth.test"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer xoxp-user-1",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "ok": true })))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    connect(&server, "slackish", "s-1").await;
+    let (status, body) = server.get("/v1/proxy/s-1/auth.test").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Format 1.1, Salesforce: `instance_url` from the token response is kept into
+/// connection_config and becomes the proxy's base URL; a caller cannot set it.
+#[tokio::test]
+async fn a_kept_instance_url_becomes_the_base_url() {
+    let login = MockServer::start().await;
+    let instance = MockServer::start().await;
+    let (server, _defs) = server_with_def(
+        "forceish",
+        &format!(
+            "name: forceish\nversion: 1.0.0\nbase_url: '{{connection_config.instance_url}}/services/data'\n\
+             connection_config:\n  instance_url: {{ description: the org's own host }}\n\
+             auth:\n  kind: oauth2\n  authorization_url: https://login.force.example/services/oauth2/authorize\n  token_url: {0}/services/oauth2/token\n  keep_from_token_response: [instance_url]\n",
+            login.uri()
+        ),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/services/oauth2/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "00D-token", "token_type": "Bearer", "instance_url": instance.uri(),
+        })))
+        .expect(1)
+        .mount(&login)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/v60.0/limits"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer 00D-token",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&instance)
+        .await;
+    connect(&server, "forceish", "sf-1").await;
+    let (_, connection) = server.get("/v1/connections/sf-1").await;
+    assert_eq!(
+        connection["connection_config"]["instance_url"],
+        instance.uri(),
+        "{connection}"
+    );
+    let (status, body) = server.get("/v1/proxy/sf-1/v60.0/limits").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The origin comes from the provider only.
+    let (status, body) = server
+        .post(
+            "/v1/oauth/authorize",
+            json!({ "connector": "forceish", "connection_config": { "instance_url": "https://evil.example" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(error_code(&body), "invalid_input");
+    assert_eq!(
+        body["error"]["details"]["field"],
+        "connection_config.instance_url"
+    );
+}
+
+/// Format 1.1, Notion: the client authenticates with HTTP Basic at the token URL, and the
+/// definition's token_params go with the code.
+#[tokio::test]
+async fn basic_client_auth_and_token_params_reach_the_token_endpoint() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_def(
+        "notionish",
+        &format!(
+            "name: notionish\nversion: 1.0.0\nbase_url: {0}/v1\n\
+             auth:\n  kind: oauth2\n  authorization_url: https://api.notion.example/v1/oauth/authorize\n  token_url: {0}/v1/oauth/token\n  pkce: false\n  token_auth_method: client_secret_basic\n  token_params: {{ audience: workspace }}\n",
+            mock.uri()
+        ),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/oauth/token"))
+        // base64("client-1:secret-1")
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Basic Y2xpZW50LTE6c2VjcmV0LTE=",
+        ))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .and(body_string_contains("audience=workspace"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "access_token": "secret_notion", "token_type": "bearer", "workspace_id": "w1" }),
+        ))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    connect(&server, "notionish", "n-1").await;
+    let sent = &mock.received_requests().await.unwrap()[0];
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&sent.body)
+        .into_owned()
+        .collect();
+    assert!(!form.contains_key("client_secret"), "{form:?}");
+}
