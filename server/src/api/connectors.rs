@@ -128,7 +128,12 @@ impl From<&Entry> for Connector {
             connection_config: def
                 .connection_config
                 .iter()
-                .map(|(name, field)| (name.clone(), field.into()))
+                .map(|(name, field)| {
+                    let mut field: ConnectionConfigField = field.into();
+                    // The token response fills it: a caller never passes it.
+                    field.required &= !def.auth.keeps_from_token_response(name);
+                    (name.clone(), field)
+                })
                 .collect(),
             endpoints: def
                 .endpoints

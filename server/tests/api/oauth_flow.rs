@@ -597,6 +597,11 @@ async fn a_kept_instance_url_becomes_the_base_url() {
     );
     let (status, body) = server.get("/v1/proxy/sf-1/v60.0/limits").await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, connector) = server.get("/v1/connectors/forceish").await;
+    assert_eq!(
+        connector["connection_config"]["instance_url"]["required"], false,
+        "{connector}"
+    );
 
     // The origin comes from the provider only.
     let (status, body) = server
