@@ -654,3 +654,58 @@ async fn basic_client_auth_and_token_params_reach_the_token_endpoint() {
         .collect();
     assert!(!form.contains_key("client_secret"), "{form:?}");
 }
+
+/// A refresh whose answer carries a kept field again moves the connection there.
+#[tokio::test]
+async fn a_refresh_that_sends_the_instance_url_again_updates_it() {
+    let login = MockServer::start().await;
+    let (first, second) = (MockServer::start().await, MockServer::start().await);
+    let (server, _defs) = server_with_def(
+        "forceish",
+        &format!(
+            "name: forceish\nversion: 1.0.0\nbase_url: '{{connection_config.instance_url}}/services/data'\n\
+             connection_config:\n  instance_url: {{}}\n\
+             auth:\n  kind: oauth2\n  authorization_url: https://login.force.example/authorize\n  token_url: {0}/token\n  keep_from_token_response: [instance_url]\n",
+            login.uri()
+        ),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-1", "token_type": "Bearer", "expires_in": 1,
+            "refresh_token": "rt-1", "instance_url": first.uri(),
+        })))
+        .mount(&login)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+            "instance_url": second.uri(),
+        })))
+        .expect(1)
+        .mount(&login)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/services/data/limits"))
+        .and(wiremock::matchers::header("authorization", "Bearer at-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&second)
+        .await;
+    connect(&server, "forceish", "sf-2").await;
+    // The access token is within its refresh margin (half its one-second lifetime).
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (status, body) = server.get("/v1/proxy/sf-2/limits").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, connection) = server.get("/v1/connections/sf-2").await;
+    assert_eq!(
+        connection["connection_config"]["instance_url"],
+        second.uri(),
+        "{connection}"
+    );
+    assert!(first.received_requests().await.unwrap().is_empty());
+}
