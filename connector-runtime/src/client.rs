@@ -217,7 +217,7 @@ impl RawClient {
     ) -> Result<Prepared, Error> {
         let endpoint = self.endpoint(name)?;
         let base = self.resolve_base(Some(endpoint))?;
-        let mut prepared = request::prepare(&self.def, &base, name, endpoint, input, url)?;
+        let mut prepared = request::prepare(&self.def, &base, name, endpoint, input, &self.config, url)?;
         self.auth.apply(
             &self.def.name,
             &self.def.auth,
@@ -369,7 +369,7 @@ impl RawClient {
         for name in DROPPED_HEADERS {
             headers.remove(*name);
         }
-        let mut all_headers = request::static_headers(&self.def, None)?;
+        let mut all_headers = request::static_headers(&self.def, None, &self.config)?;
         for name in headers.keys() {
             all_headers.remove(name);
         }
