@@ -149,6 +149,9 @@ pub struct ConnectionsApi(pub SharedState);
 impl ConnectionsApi {
     /// Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic
     /// credentials, a bearer token, or (for client-credentials connectors) a token fetched now.
+    /// When the connector defines `verify`, an API key, basic credentials or a bearer token
+    /// are checked with the provider first: refused ones are a 400 `invalid_credentials`, an
+    /// undecided check a 502 `verification_failed`, and nothing is stored.
     #[oai(
         path = "/v1/connections",
         method = "post",
