@@ -279,7 +279,10 @@ impl Checker<'_> {
         let mut rest = value;
         while let Some(open) = rest.find("{connection_config.") {
             let Some(close) = rest[open..].find('}') else {
-                self.at_value(path, format!("unclosed `{{connection_config.` in `{value}`"));
+                self.at_value(
+                    path,
+                    format!("unclosed `{{connection_config.` in `{value}`"),
+                );
                 return;
             };
             let placeholder = &rest[open + 1..open + close];

@@ -294,6 +294,10 @@ fn builtins_carry_the_categories_of_the_facts_table() {
         ["popular", "productivity"]
     );
     for file in ["onedrive.yaml", "dropbox.yaml"] {
-        assert_eq!(builtin(file).categories, ["knowledge-base", "storage"], "{file}");
+        assert_eq!(
+            builtin(file).categories,
+            ["knowledge-base", "storage"],
+            "{file}"
+        );
     }
 }

@@ -24,10 +24,7 @@ fn header_values_may_name_declared_settings() {
         "{API_KEY}connection_config:\n  account: {{}}\nheaders: {{ X-Account: 'acct {{connection_config.account}}', X-Json: '{{\"a\": 1}}' }}\nendpoints:\n  me: {{ method: GET, path: /me, headers: {{ X-Again: '{{connection_config.account}}' }} }}\n"
     ))
     .unwrap();
-    assert_eq!(
-        def.headers["X-Account"],
-        "acct {connection_config.account}"
-    );
+    assert_eq!(def.headers["X-Account"], "acct {connection_config.account}");
 }
 
 #[test]
@@ -46,7 +43,10 @@ fn a_header_value_naming_an_undeclared_setting_is_an_error() {
 
 #[test]
 fn categories_are_kept() {
-    let def = parse(&format!("{API_KEY}categories: [crm, dev-tools, file_storage]\n")).unwrap();
+    let def = parse(&format!(
+        "{API_KEY}categories: [crm, dev-tools, file_storage]\n"
+    ))
+    .unwrap();
     assert_eq!(def.categories, ["crm", "dev-tools", "file_storage"]);
     assert!(parse(API_KEY).unwrap().categories.is_empty());
 }
@@ -74,12 +74,24 @@ fn verify_is_kept() {
 #[test]
 fn verify_needs_a_path_under_the_base_url() {
     for (path, message) in [
-        ("me", "verify path `me` must start with a single `/`\n  = help: it is appended to the base URL"),
-        ("//evil.example/me", "verify path `//evil.example/me` must start with a single `/`\n  = help: it is appended to the base URL"),
-        ("/users/{id}", "verify path `/users/{id}` cannot hold placeholders or a fragment"),
+        (
+            "me",
+            "verify path `me` must start with a single `/`\n  = help: it is appended to the base URL",
+        ),
+        (
+            "//evil.example/me",
+            "verify path `//evil.example/me` must start with a single `/`\n  = help: it is appended to the base URL",
+        ),
+        (
+            "/users/{id}",
+            "verify path `/users/{id}` cannot hold placeholders or a fragment",
+        ),
     ] {
         assert_eq!(
-            parse(&format!("{API_KEY}verify:\n  method: GET\n  path: '{path}'\n")).unwrap_err(),
+            parse(&format!(
+                "{API_KEY}verify:\n  method: GET\n  path: '{path}'\n"
+            ))
+            .unwrap_err(),
             [format!("mini.yaml:7:9: {message}")],
             "{path}"
         );
@@ -100,7 +112,10 @@ fn verify_applies_to_typed_in_credentials_only() {
 
 #[test]
 fn unknown_verify_fields_are_refused() {
-    let errors = parse(&format!("{API_KEY}verify: {{ method: GET, path: /me, status: 200 }}\n")).unwrap_err();
+    let errors = parse(&format!(
+        "{API_KEY}verify: {{ method: GET, path: /me, status: 200 }}\n"
+    ))
+    .unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("mini.yaml:5:"), "{errors:?}");
     assert!(errors[0].contains("unknown field `status`"), "{errors:?}");

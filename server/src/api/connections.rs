@@ -7,18 +7,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector_defs::{AuthKind, VerifyDef};
-use connector_runtime::{ConnectorDef, RawRequest};
 use connector_runtime::openapi::{SecretKey, StrictJson};
+use connector_runtime::{ConnectorDef, RawRequest};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::{Tag, check_connection_config, check_connection_id};
+use crate::calls;
 use crate::crypto::random_token;
 use crate::db::entities::connection;
 use crate::error::{ApiError, ApiResult, connection_not_found};
-use crate::calls;
 use crate::registry::Entry;
 use crate::state::{AppState, SharedState};
 use crate::store::{ConnectionFilter, Secret, status};
@@ -418,14 +418,9 @@ async fn verify_credential(
     secret: &Secret,
     config: &BTreeMap<String, String>,
 ) -> ApiResult<()> {
-    let client = calls::connection_client(
-        state,
-        entry,
-        connection_id,
-        secret.auth(),
-        config.clone(),
-    )
-    .await?;
+    let client =
+        calls::connection_client(state, entry, connection_id, secret.auth(), config.clone())
+            .await?;
     let request = RawRequest {
         method: verify.method.as_str().parse().expect("HTTP methods parse"),
         path: verify.path.clone(),
