@@ -197,11 +197,12 @@ impl ConnectionsApi {
                 }
             }
         };
-        if let Some(verify) = &entry.def.verify {
-            let checked = verify_credential(state, entry, &id, verify, &secret, &config).await;
-            // A per-connection rate limiter may have been made for the id.
+        if let Some(verify) = &entry.def.verify
+            && let Err(error) = verify_credential(state, entry, &id, verify, &secret, &config).await
+        {
+            // Drops the per-connection rate limiter the check may have made for the id.
             state.forget_connection(&id);
-            checked?;
+            return Err(error);
         }
         let now = Utc::now();
         let row = connection::Model {
