@@ -57,6 +57,23 @@ pub struct ConnectorDef {
     /// action. Without any, the connector is proxy-only: OAuth, connections and the proxy.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, Endpoint>,
+    /// What kind of service this is, for browsing the registry: lowercase names such as
+    /// `crm`, `file-storage` or `dev-tools` (letters, digits, `-`, `_`), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// A cheap request that succeeds only with a valid credential, sent when a connection is
+    /// created from an API key, basic credentials or a bearer token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyDef>,
+}
+
+/// The request that checks a new connection's credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyDef {
+    pub method: HttpMethod,
+    /// Appended to the base URL; starts with `/`.
+    pub path: String,
 }
 
 /// A per-connection setting referenced as `{connection_config.NAME}` in URLs.

@@ -89,6 +89,9 @@ impl Checker<'_> {
         for name in def.headers.keys() {
             self.header_name(&["headers", name], name);
         }
+        for (name, value) in &def.headers {
+            self.header_value(&["headers", name], value, def);
+        }
         self.auth(def);
         if let Some(retry) = &def.retry {
             if retry.max_attempts == 0 {
@@ -140,6 +143,63 @@ impl Checker<'_> {
             }
             self.endpoint(def, name, endpoint);
         }
+        self.categories(def);
+        self.verify(def);
+    }
+
+    /// Categories are lowercase names (`crm`, `dev-tools`), each listed once.
+    fn categories(&mut self, def: &ConnectorDef) {
+        let mut seen = BTreeSet::new();
+        for (index, category) in def.categories.iter().enumerate() {
+            let path = ["categories", &index.to_string()];
+            let well_formed = category.starts_with(|c: char| c.is_ascii_lowercase())
+                && category
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_".contains(c));
+            if !well_formed {
+                self.at_value(&path, format!("invalid category `{category}`"))
+                    .help = Some(
+                    "use lowercase letters, digits, `-` and `_`, starting with a letter, such as `dev-tools`".into(),
+                );
+            } else if !seen.insert(category.as_str()) {
+                self.at_value(&path, format!("category `{category}` is listed twice"))
+                    .help = Some("remove one of them".into());
+            }
+        }
+    }
+
+    /// `verify` checks a credential the user typed in: only kinds that take one, and a plain
+    /// path under the base URL.
+    fn verify(&mut self, def: &ConnectorDef) {
+        let Some(verify) = &def.verify else {
+            return;
+        };
+        let kind = def.auth.kind;
+        if !matches!(kind, AuthKind::ApiKey | AuthKind::Basic | AuthKind::Bearer) {
+            self.at_key(
+                &["verify"],
+                format!("`verify` does not apply to auth kind `{}`", kind.as_str()),
+            )
+            .help = Some(
+                "only api_key, basic and bearer credentials are checked when a connection is created"
+                    .into(),
+            );
+        }
+        if !verify.path.starts_with('/') || verify.path.starts_with("//") {
+            self.at_value(
+                &["verify", "path"],
+                format!("verify path `{}` must start with a single `/`", verify.path),
+            )
+            .help = Some("it is appended to the base URL".into());
+        } else if verify.path.contains(['{', '}', '#']) {
+            self.at_value(
+                &["verify", "path"],
+                format!(
+                    "verify path `{}` cannot hold placeholders or a fragment",
+                    verify.path
+                ),
+            );
+        }
     }
 
     /// A connection_config `pattern` compiles, and the `default` and `example` match it.
@@ -187,13 +247,7 @@ impl Checker<'_> {
                     concrete.push_str("placeholder")
                 }
                 Some(name) => {
-                    self.at_value(
-                        path,
-                        format!("`{{{placeholder}}}` names no connection_config setting `{name}`"),
-                    )
-                    .help = Some(format!(
-                        "declare it under `connection_config:` as `{name}: {{ description: … }}`"
-                    ));
+                    self.undeclared_config(path, placeholder, name);
                     return;
                 }
                 None => {
@@ -225,6 +279,37 @@ impl Checker<'_> {
                 self.at_value(path, format!("`{url}` is not a valid URL: {error}"));
             }
         }
+    }
+
+    /// A header value's `{connection_config.NAME}` placeholders name declared settings. Other
+    /// braces are literal text (JSON in a header is common).
+    fn header_value(&mut self, path: &[&str], value: &str, def: &ConnectorDef) {
+        let mut rest = value;
+        while let Some(open) = rest.find("{connection_config.") {
+            let Some(close) = rest[open..].find('}') else {
+                self.at_value(
+                    path,
+                    format!("unclosed `{{connection_config.` in `{value}`"),
+                );
+                return;
+            };
+            let placeholder = &rest[open + 1..open + close];
+            let name = &placeholder["connection_config.".len()..];
+            if !def.connection_config.contains_key(name) {
+                self.undeclared_config(path, placeholder, name);
+            }
+            rest = &rest[open + close + 1..];
+        }
+    }
+
+    fn undeclared_config(&mut self, path: &[&str], placeholder: &str, name: &str) {
+        self.at_value(
+            path,
+            format!("`{{{placeholder}}}` names no connection_config setting `{name}`"),
+        )
+        .help = Some(format!(
+            "declare it under `connection_config:` as `{name}: {{ description: … }}`"
+        ));
     }
 
     fn header_name(&mut self, path: &[&str], name: &str) {
@@ -538,6 +623,9 @@ impl Checker<'_> {
         }
         for header in endpoint.headers.keys() {
             self.header_name(&["endpoints", name, "headers", header], header);
+        }
+        for (header, value) in &endpoint.headers {
+            self.header_value(&["endpoints", name, "headers", header], value, def);
         }
         if let Some(response) = &endpoint.response {
             self.schema(&["endpoints", name, "response"], response);

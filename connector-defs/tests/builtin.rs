@@ -286,3 +286,18 @@ fn documented_bounds_are_declared() {
         );
     }
 }
+
+#[test]
+fn builtins_carry_the_categories_of_the_facts_table() {
+    assert_eq!(
+        builtin("gmail.yaml").categories,
+        ["popular", "productivity"]
+    );
+    for file in ["onedrive.yaml", "dropbox.yaml"] {
+        assert_eq!(
+            builtin(file).categories,
+            ["knowledge-base", "storage"],
+            "{file}"
+        );
+    }
+}

@@ -141,9 +141,10 @@ impl RawClient {
     }
 
     /// The values of the `{connection_config.NAME}` placeholders in base URLs (tenant,
-    /// subdomain…). Declared defaults apply to missing ones; a missing required one makes calls
-    /// fail with [`Error::InvalidInput`]. Values may only hold letters, digits, `-`, `.`, `_`
-    /// and `~`, and may not be `.` or `..`.
+    /// subdomain…) and header values. Declared defaults apply to missing ones; a missing
+    /// required one makes calls fail with [`Error::InvalidInput`]. Values in URLs may only hold
+    /// letters, digits, `-`, `.`, `_` and `~`, and may not be `.` or `..`; values in headers
+    /// may hold anything but control characters.
     pub fn with_connection_config(
         mut self,
         config: impl IntoIterator<Item = (String, String)>,
@@ -222,7 +223,8 @@ impl RawClient {
     ) -> Result<Prepared, Error> {
         let endpoint = self.endpoint(name)?;
         let base = self.resolve_base(Some(endpoint))?;
-        let mut prepared = request::prepare(&self.def, &base, name, endpoint, input, url)?;
+        let mut prepared =
+            request::prepare(&self.def, &base, name, endpoint, input, &self.config, url)?;
         self.auth.apply(
             &self.def.name,
             &self.def.auth,
@@ -374,7 +376,7 @@ impl RawClient {
         for name in DROPPED_HEADERS {
             headers.remove(*name);
         }
-        let mut all_headers = request::static_headers(&self.def, None)?;
+        let mut all_headers = request::static_headers(&self.def, None, &self.config)?;
         for name in headers.keys() {
             all_headers.remove(name);
         }

@@ -133,13 +133,65 @@ pub(crate) fn fill_url(
     values: &HashMap<String, String>,
     is_origin: impl Fn(&str) -> bool,
 ) -> Result<String, Error> {
+    fill_config(template, declared, values, |name, value, opens_template| {
+        if opens_template && is_origin(name) {
+            return origin(name, value);
+        }
+        // Values land in host names and paths: only unreserved characters, so that a value
+        // can never change the host (`evil.com/`, `@`, `:`…), and no dot segment, which the URL
+        // parser would resolve.
+        if let Some(bad) = value
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c)))
+        {
+            return Err(Error::InvalidInput(format!(
+                "connection_config `{name}` holds `{}`; only letters, digits, `-`, `.`, `_` and `~` are allowed",
+                bad.escape_default()
+            )));
+        }
+        if is_dot_segment(value) {
+            return Err(Error::InvalidInput(format!(
+                "connection_config `{name}` cannot be `.` or `..`"
+            )));
+        }
+        Ok(value.to_owned())
+    })
+}
+
+/// Fills the `{connection_config.NAME}` placeholders of a header value template, like
+/// [`fill_url`]; a value may hold anything but control characters (CR and LF would start a
+/// new header).
+pub(crate) fn fill_header(
+    template: &str,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
+) -> Result<String, Error> {
+    fill_config(template, declared, values, |name, value, _| {
+        if value.chars().any(char::is_control) {
+            return Err(Error::InvalidInput(format!(
+                "connection_config `{name}` cannot hold control characters (it goes in a header)"
+            )));
+        }
+        Ok(value.to_owned())
+    })
+}
+
+/// Replaces each `{connection_config.NAME}` of `template` with the value `values` gives, else
+/// the declared default (empty for an optional setting), as `render(name, value,
+/// opens_template)` writes it (or refuses it).
+fn fill_config(
+    template: &str,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
+    render: impl Fn(&str, &str, bool) -> Result<String, Error>,
+) -> Result<String, Error> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find("{connection_config.") {
         out.push_str(&rest[..open]);
         let after = &rest[open + "{connection_config.".len()..];
         let close = after.find('}').ok_or_else(|| {
-            Error::InvalidInput(format!("URL `{template}` has an unclosed placeholder"))
+            Error::InvalidInput(format!("`{template}` has an unclosed placeholder"))
         })?;
         let name = &after[..close];
         let field = declared.get(name);
@@ -159,29 +211,8 @@ pub(crate) fn fill_url(
                 )));
             }
         };
-        if out.is_empty() && open == 0 && is_origin(name) {
-            out.push_str(&origin(name, value)?);
-            rest = &after[close + 1..];
-            continue;
-        }
-        // Values land in host names and paths: only unreserved characters, so that a value
-        // can never change the host (`evil.com/`, `@`, `:`…), and no dot segment, which the URL
-        // parser would resolve.
-        if let Some(bad) = value
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-._~".contains(*c)))
-        {
-            return Err(Error::InvalidInput(format!(
-                "connection_config `{name}` holds `{}`; only letters, digits, `-`, `.`, `_` and `~` are allowed",
-                bad.escape_default()
-            )));
-        }
-        if is_dot_segment(value) {
-            return Err(Error::InvalidInput(format!(
-                "connection_config `{name}` cannot be `.` or `..`"
-            )));
-        }
-        out.push_str(value);
+        let rendered = render(name, value, out.is_empty() && open == 0)?;
+        out.push_str(&rendered);
         rest = &after[close + 1..];
     }
     out.push_str(rest);
@@ -259,15 +290,18 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, Error> {
     })
 }
 
-/// Headers of the connector, then of the endpoint; later ones replace earlier ones.
+/// Headers of the connector, then of the endpoint; later ones replace earlier ones. Their
+/// `{connection_config.NAME}` placeholders are filled from `config`.
 pub(crate) fn static_headers(
     def: &ConnectorDef,
     endpoint: Option<&Endpoint>,
+    config: &HashMap<String, String>,
 ) -> Result<HeaderMap, Error> {
     let mut headers = HeaderMap::new();
     let endpoint_headers = endpoint.into_iter().flat_map(|endpoint| &endpoint.headers);
-    for (name, value) in def.headers.iter().chain(endpoint_headers) {
-        headers.insert(header_name(name)?, header_value(name, value)?);
+    for (name, template) in def.headers.iter().chain(endpoint_headers) {
+        let value = fill_header(template, &def.connection_config, config)?;
+        headers.insert(header_name(name)?, header_value(name, &value)?);
     }
     Ok(headers)
 }
@@ -281,13 +315,14 @@ pub(crate) fn prepare(
     name: &str,
     endpoint: &Endpoint,
     input: &Map<String, Value>,
+    config: &HashMap<String, String>,
     url: Option<Url>,
 ) -> Result<Prepared, Error> {
     let params = resolve_params(def, name, endpoint, input)?;
 
     let mut path = endpoint.path.clone();
     let mut query: Vec<(&str, String)> = Vec::new();
-    let mut headers = static_headers(def, Some(endpoint))?;
+    let mut headers = static_headers(def, Some(endpoint), config)?;
     let mut body_params: Vec<(&str, &Value)> = Vec::new();
     for (param_name, param, value) in params {
         match param.location {

@@ -463,3 +463,68 @@ async fn the_override_replaces_endpoint_base_urls_too() {
     client.execute("upload", object(json!({}))).await.unwrap();
     assert_eq!(only_request(&server).await.url.path(), "/files/upload");
 }
+
+const HEADER_CONFIG_YAML: &str = r#"
+name: header_config_test
+version: 1.0.0
+base_url: https://api.example.test
+connection_config:
+  account: { description: The account id }
+  team: { required: false, default: core }
+auth: { kind: none }
+headers: { X-Account: "acct {connection_config.account}" }
+endpoints:
+  me:
+    method: GET
+    path: /me
+    headers: { X-Team: "{connection_config.team}" }
+"#;
+
+#[tokio::test]
+async fn connection_config_fills_header_values() {
+    let server = server_ok().await;
+    let client = common::client(HEADER_CONFIG_YAML, Auth::None, &server)
+        .with_connection_config([("account".to_owned(), "Acme Corp/42".to_owned())]);
+    client.execute("me", object(json!({}))).await.unwrap();
+    let request = only_request(&server).await;
+    // A header value may hold what a URL may not (spaces, `/`); the default fills `team`.
+    assert_eq!(request.headers["x-account"], "acct Acme Corp/42");
+    assert_eq!(request.headers["x-team"], "core");
+
+    // The proxy path sends the connector's headers, filled the same way.
+    let server = server_ok().await;
+    let client = common::client(HEADER_CONFIG_YAML, Auth::None, &server)
+        .with_connection_config([("account".to_owned(), "7".to_owned())]);
+    client
+        .send(connector_runtime::RawRequest {
+            method: reqwest::Method::GET,
+            path: "/anything".into(),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(only_request(&server).await.headers["x-account"], "acct 7");
+}
+
+#[tokio::test]
+async fn a_header_value_from_connection_config_cannot_hold_a_line_break() {
+    let server = server_ok().await;
+    for value in ["a\r\nX-Injected: 1", "a\nb", "tab\there"] {
+        let client = common::client(HEADER_CONFIG_YAML, Auth::None, &server)
+            .with_connection_config([("account".to_owned(), value.to_owned())]);
+        let error = client.execute("me", object(json!({}))).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidInput(m) if m.contains("`account`") && m.contains("control")),
+            "{value:?}: {error:?}"
+        );
+    }
+    let missing = common::client(HEADER_CONFIG_YAML, Auth::None, &server);
+    let error = missing.execute("me", object(json!({}))).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput(m) if m.contains("`account` is required")),
+        "{error:?}"
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

@@ -29,6 +29,8 @@ type Connector struct {
 	DocsUrl *string `json:"docs_url,omitempty"`
 	BaseUrl string `json:"base_url"`
 	AuthKind AuthKind `json:"auth_kind"`
+	// What kind of service it is (`crm`, `dev-tools`, `storage`…).
+	Categories []string `json:"categories"`
 	// Default OAuth scopes.
 	Scopes []string `json:"scopes"`
 	// Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.
@@ -49,13 +51,14 @@ type _Connector Connector
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, scopes []string, typed bool, source string, contentHash string, connectionConfig map[string]ConnectionConfigField, endpoints []EndpointInfo) *Connector {
+func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, categories []string, scopes []string, typed bool, source string, contentHash string, connectionConfig map[string]ConnectionConfigField, endpoints []EndpointInfo) *Connector {
 	this := Connector{}
 	this.Name = name
 	this.DisplayName = displayName
 	this.Version = version
 	this.BaseUrl = baseUrl
 	this.AuthKind = authKind
+	this.Categories = categories
 	this.Scopes = scopes
 	this.Typed = typed
 	this.Source = source
@@ -257,6 +260,30 @@ func (o *Connector) SetAuthKind(v AuthKind) {
 	o.AuthKind = v
 }
 
+// GetCategories returns the Categories field value
+func (o *Connector) GetCategories() []string {
+	if o == nil {
+		var ret []string
+		return ret
+	}
+
+	return o.Categories
+}
+
+// GetCategoriesOk returns a tuple with the Categories field value
+// and a boolean to check if the value has been set.
+func (o *Connector) GetCategoriesOk() ([]string, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.Categories, true
+}
+
+// SetCategories sets field value
+func (o *Connector) SetCategories(v []string) {
+	o.Categories = v
+}
+
 // GetScopes returns the Scopes field value
 func (o *Connector) GetScopes() []string {
 	if o == nil {
@@ -422,6 +449,7 @@ func (o Connector) ToMap() (map[string]interface{}, error) {
 	}
 	toSerialize["base_url"] = o.BaseUrl
 	toSerialize["auth_kind"] = o.AuthKind
+	toSerialize["categories"] = o.Categories
 	toSerialize["scopes"] = o.Scopes
 	toSerialize["typed"] = o.Typed
 	toSerialize["source"] = o.Source
@@ -441,6 +469,7 @@ func (o *Connector) UnmarshalJSON(data []byte) (err error) {
 		"version",
 		"base_url",
 		"auth_kind",
+		"categories",
 		"scopes",
 		"typed",
 		"source",

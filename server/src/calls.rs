@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use connector_defs::RateLimitScope;
-use connector_runtime::{Error, RawClient};
+use connector_runtime::{Auth, Error, RawClient};
 
 use crate::error::{ApiError, ApiResult};
 use crate::registry::Entry;
@@ -98,9 +98,28 @@ where
 /// A client for one connection: its credential, the integration's base URL override, its
 /// connection_config, and the connector's (or the connection's) rate limiter.
 pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> ApiResult<RawClient> {
-    let mut client = RawClient::new(entry.def.clone(), loaded.secret.auth())
+    connection_client(
+        state,
+        entry,
+        &loaded.connection.id,
+        loaded.secret.auth(),
+        config_pairs(&loaded.connection.connection_config),
+    )
+    .await
+}
+
+/// [`client_for`] from its pieces, for a connection that may not be stored yet (`verify`
+/// checks a new connection's credential before it is).
+pub async fn connection_client(
+    state: &AppState,
+    entry: &Entry,
+    connection_id: &str,
+    auth: Auth,
+    config: impl IntoIterator<Item = (String, String)>,
+) -> ApiResult<RawClient> {
+    let mut client = RawClient::new(entry.def.clone(), auth)
         .with_http(state.http.clone())
-        .with_connection_config(config_pairs(&loaded.connection.connection_config))
+        .with_connection_config(config)
         .with_max_response_bytes(state.settings.max_provider_body_bytes);
     if let Some(base_url) = state
         .integrations
@@ -116,7 +135,7 @@ pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> Api
         .as_ref()
         .filter(|limit| limit.scope == RateLimitScope::Connection)
     {
-        client = client.with_rate_limiter(state.connection_limiter(&loaded.connection.id, limit));
+        client = client.with_rate_limiter(state.connection_limiter(connection_id, limit));
     }
     Ok(client)
 }

@@ -6,19 +6,21 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use connector_defs::AuthKind;
-use connector_runtime::ConnectorDef;
+use connector_defs::{AuthKind, VerifyDef};
 use connector_runtime::openapi::{SecretKey, StrictJson};
+use connector_runtime::{ConnectorDef, RawRequest};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::{Tag, check_connection_config, check_connection_id};
+use crate::calls;
 use crate::crypto::random_token;
 use crate::db::entities::connection;
 use crate::error::{ApiError, ApiResult, connection_not_found};
-use crate::state::SharedState;
+use crate::registry::Entry;
+use crate::state::{AppState, SharedState};
 use crate::store::{ConnectionFilter, Secret, status};
 
 /// Whether a connection can be used.
@@ -147,6 +149,9 @@ pub struct ConnectionsApi(pub SharedState);
 impl ConnectionsApi {
     /// Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic
     /// credentials, a bearer token, or (for client-credentials connectors) a token fetched now.
+    /// When the connector defines `verify`, an API key, basic credentials or a bearer token
+    /// are checked with the provider first: refused ones are a 400 `invalid_credentials`, an
+    /// undecided check a 502 `verification_failed`, and nothing is stored.
     #[oai(
         path = "/v1/connections",
         method = "post",
@@ -192,6 +197,13 @@ impl ConnectionsApi {
                 }
             }
         };
+        if let Some(verify) = &entry.def.verify
+            && let Err(error) = verify_credential(state, entry, &id, verify, &secret, &config).await
+        {
+            // Drops the per-connection rate limiter the check may have made for the id.
+            state.forget_connection(&id);
+            return Err(error);
+        }
         let now = Utc::now();
         let row = connection::Model {
             id: id.clone(),
@@ -394,4 +406,48 @@ fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secre
         },
         AuthKind::None => Secret::None,
     }))
+}
+
+/// Sends the definition's `verify` request with the new credential: 2xx accepts it, 401 and
+/// 403 refuse it (400 `invalid_credentials`); any other answer is a 502
+/// `verification_failed`, and a request that fails is the usual provider error.
+async fn verify_credential(
+    state: &AppState,
+    entry: &Entry,
+    connection_id: &str,
+    verify: &VerifyDef,
+    secret: &Secret,
+    config: &BTreeMap<String, String>,
+) -> ApiResult<()> {
+    let client =
+        calls::connection_client(state, entry, connection_id, secret.auth(), config.clone())
+            .await?;
+    let request = RawRequest {
+        method: verify.method.as_str().parse().expect("HTTP methods parse"),
+        path: verify.path.clone(),
+        query: Vec::new(),
+        headers: Default::default(),
+        body: None,
+    };
+    let status = client.send(request).await?.status;
+    let call = format!("{} {}", verify.method.as_str(), verify.path);
+    match status {
+        200..=299 => Ok(()),
+        401 | 403 => Err(ApiError::bad_request(
+            "invalid_credentials",
+            format!(
+                "{} refused the credentials: it answered {status} to {call}",
+                entry.def.name
+            ),
+        )
+        .with_details(json!({ "status": status }))),
+        _ => Err(ApiError::bad_gateway(
+            "verification_failed",
+            format!(
+                "the credentials could not be checked: {} answered {status} to {call}",
+                entry.def.name
+            ),
+        )
+        .with_details(json!({ "status": status }))),
+    }
 }

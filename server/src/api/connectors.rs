@@ -95,6 +95,8 @@ pub struct Connector {
     pub docs_url: Option<String>,
     pub base_url: String,
     pub auth_kind: AuthKind,
+    /// What kind of service it is (`crm`, `dev-tools`, `storage`…).
+    pub categories: Vec<String>,
     /// Default OAuth scopes.
     pub scopes: Vec<String>,
     /// Whether typed actions exist (compiled definitions); run-time definitions work through
@@ -121,6 +123,7 @@ impl From<&Entry> for Connector {
             docs_url: def.docs_url.clone(),
             base_url: def.base_url.clone(),
             auth_kind: def.auth.kind.into(),
+            categories: def.categories.clone(),
             scopes: def.auth.scopes.clone(),
             typed: entry.typed,
             source: entry.source.clone(),

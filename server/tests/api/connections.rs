@@ -513,3 +513,127 @@ async fn a_connection_config_value_off_its_pattern_is_refused_and_nothing_is_sto
         .unwrap();
     assert!(stored.is_empty());
 }
+
+/// Format 1.1: an api_key definition with `verify`, a connection_config value in a header,
+/// and categories, served from `mock`.
+async fn server_with_verified_def(mock: &MockServer) -> (TestServer, tempfile::TempDir) {
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        defs.path().join("acme_verified.yaml"),
+        format!(
+            "name: acme_verified\nversion: 1.0.0\nbase_url: {}/api\n\
+             auth: {{ kind: api_key, in: header, name: X-Api-Key }}\n\
+             connection_config:\n  account: {{ description: the account id }}\n\
+             headers: {{ X-Account: 'acct-{{connection_config.account}}' }}\n\
+             categories: [crm, dev-tools]\n\
+             verify: {{ method: GET, path: /me }}\n",
+            mock.uri()
+        ),
+    )
+    .unwrap();
+    let server = TestServer::start_with(Options {
+        defs_dir: Some(defs.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    (server, defs)
+}
+
+fn verified_connection(api_key: &str) -> serde_json::Value {
+    json!({
+        "connector": "acme_verified",
+        "connection_id": "v",
+        "connection_config": { "account": "42" },
+        "credentials": { "api_key": api_key },
+    })
+}
+
+async fn nothing_is_stored(server: &TestServer) {
+    let (status, _) = server.get("/v1/connections/v").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let stored = connector_server::db::entities::connection::Entity::find()
+        .all(&server.state.db)
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+}
+
+#[tokio::test]
+async fn verify_accepts_a_credential_the_provider_accepts() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_verified_def(&mock).await;
+    // The check carries the credential and the headers where the definition puts them.
+    Mock::given(method("GET"))
+        .and(path("/api/me"))
+        .and(header("x-api-key", "good-key"))
+        .and(header("x-account", "acct-42"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": 1 })))
+        .expect(1)
+        .mount(&mock)
+        .await;
+    let created = create(&server, verified_connection("good-key")).await;
+    assert_eq!(created["id"], "v");
+    let (status, _) = server.get("/v1/connections/v").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn verify_refuses_a_credential_the_provider_refuses_and_stores_nothing() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_verified_def(&mock).await;
+    for refusal in [401, 403] {
+        mock.reset().await;
+        Mock::given(path("/api/me"))
+            .and(header("x-api-key", "bad-key"))
+            .respond_with(ResponseTemplate::new(refusal))
+            .expect(1)
+            .mount(&mock)
+            .await;
+        let (status, body) = server
+            .post("/v1/connections", verified_connection("bad-key"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(error_code(&body), "invalid_credentials");
+        assert_eq!(body["error"]["details"]["status"], refusal);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&refusal.to_string()) && message.contains("GET /me"),
+            "{message}"
+        );
+        nothing_is_stored(&server).await;
+    }
+}
+
+#[tokio::test]
+async fn verify_that_cannot_decide_is_a_502_and_stores_nothing() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_verified_def(&mock).await;
+    Mock::given(path("/api/me"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&mock)
+        .await;
+    let (status, body) = server
+        .post("/v1/connections", verified_connection("some-key"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(error_code(&body), "verification_failed");
+    assert_eq!(body["error"]["details"]["status"], 404);
+    nothing_is_stored(&server).await;
+}
+
+#[tokio::test]
+async fn connectors_show_their_categories() {
+    let mock = MockServer::start().await;
+    let (server, _defs) = server_with_verified_def(&mock).await;
+    let (status, connector) = server.get("/v1/connectors/acme_verified").await;
+    assert_eq!(status, StatusCode::OK, "{connector}");
+    assert_eq!(connector["categories"], json!(["crm", "dev-tools"]));
+    let (_, list) = server.get("/v1/connectors").await;
+    let gmail = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|connector| connector["name"] == "gmail")
+        .unwrap();
+    assert_eq!(gmail["categories"], json!(["popular", "productivity"]));
+}

@@ -37,13 +37,14 @@ class Connector(BaseModel):
     docs_url: Optional[StrictStr] = None
     base_url: StrictStr
     auth_kind: AuthKind
+    categories: List[StrictStr] = Field(description="What kind of service it is (`crm`, `dev-tools`, `storage`…).")
     scopes: List[StrictStr] = Field(description="Default OAuth scopes.")
     typed: StrictBool = Field(description="Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.")
     source: StrictStr = Field(description="`builtin`, or the file the definition was loaded from.")
     content_hash: StrictStr = Field(description="SHA-256 of the definition's YAML.")
     connection_config: Dict[str, ConnectionConfigField] = Field(description="The per-connection settings, by name.")
     endpoints: List[EndpointInfo] = Field(description="Empty for a proxy-only definition.")
-    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "scopes", "typed", "source", "content_hash", "connection_config", "endpoints"]
+    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "categories", "scopes", "typed", "source", "content_hash", "connection_config", "endpoints"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -115,6 +116,7 @@ class Connector(BaseModel):
             "docs_url": obj.get("docs_url"),
             "base_url": obj.get("base_url"),
             "auth_kind": obj.get("auth_kind"),
+            "categories": obj.get("categories"),
             "scopes": obj.get("scopes"),
             "typed": obj.get("typed"),
             "source": obj.get("source"),

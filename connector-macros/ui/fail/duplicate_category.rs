@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/duplicate_category.yaml");
+
+fn main() {}
