@@ -345,31 +345,15 @@ impl Store {
         secret: &Secret,
         expected: i64,
     ) -> StoreResult<bool> {
-        let txn = self.db.begin().await?;
-        let written = without_lease(credential::Entity::update_many())
-            .col_expr(
-                credential::Column::Sealed,
-                Expr::value(self.seal(&row.id, secret)),
+        let update = self
+            .new_secret(
+                without_lease(credential::Entity::update_many()),
+                &row.id,
+                secret,
+                row.updated_at,
             )
-            .col_expr(credential::Column::KeyId, Expr::value(self.cipher.key_id()))
-            .col_expr(
-                credential::Column::Version,
-                Expr::col(credential::Column::Version).add(1),
-            )
-            .col_expr(credential::Column::UpdatedAt, Expr::value(row.updated_at))
-            .filter(credential::Column::ConnectionId.eq(row.id.clone()))
-            .filter(credential::Column::Version.eq(expected))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if !written {
-            txn.rollback().await?;
-            return Ok(false);
-        }
-        update_connection(&txn, row).await?;
-        txn.commit().await?;
-        Ok(true)
+            .filter(credential::Column::Version.eq(expected));
+        self.update_both(update, row).await
     }
 
     /// Records a failed refresh on the connection row (its status and `last_error`) and
@@ -381,22 +365,54 @@ impl Store {
         expected: i64,
         owner: &str,
     ) -> StoreResult<bool> {
-        let txn = self.db.begin().await?;
-        let held = without_lease(credential::Entity::update_many())
-            .filter(credential::Column::ConnectionId.eq(row.id.clone()))
+        let update = without_lease(credential::Entity::update_many())
             .filter(credential::Column::Version.eq(expected))
-            .filter(credential::Column::LeaseOwner.eq(owner))
+            .filter(credential::Column::LeaseOwner.eq(owner));
+        self.update_both(update, row).await
+    }
+
+    /// Runs `update` on the row's credential and, only when it changed that one row, writes
+    /// the connection row too, in one transaction. Answers whether it wrote.
+    async fn update_both(
+        &self,
+        update: UpdateMany<credential::Entity>,
+        row: &connection::Model,
+    ) -> StoreResult<bool> {
+        let txn = self.db.begin().await?;
+        let changed = update
+            .filter(credential::Column::ConnectionId.eq(row.id.clone()))
             .exec(&txn)
             .await?
             .rows_affected
             == 1;
-        if !held {
+        if !changed {
             txn.rollback().await?;
             return Ok(false);
         }
         update_connection(&txn, row).await?;
         txn.commit().await?;
         Ok(true)
+    }
+
+    /// `update` writing a new sealed secret, bumping the version.
+    fn new_secret(
+        &self,
+        update: UpdateMany<credential::Entity>,
+        id: &str,
+        secret: &Secret,
+        now: DateTime<Utc>,
+    ) -> UpdateMany<credential::Entity> {
+        update
+            .col_expr(
+                credential::Column::Sealed,
+                Expr::value(self.seal(id, secret)),
+            )
+            .col_expr(credential::Column::KeyId, Expr::value(self.cipher.key_id()))
+            .col_expr(
+                credential::Column::Version,
+                Expr::col(credential::Column::Version).add(1),
+            )
+            .col_expr(credential::Column::UpdatedAt, Expr::value(now))
     }
 
     fn seal(&self, id: &str, secret: &Secret) -> String {
@@ -436,17 +452,7 @@ impl Store {
         secret: &Secret,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
-        credential::Entity::update_many()
-            .col_expr(
-                credential::Column::Sealed,
-                Expr::value(self.seal(id, secret)),
-            )
-            .col_expr(credential::Column::KeyId, Expr::value(self.cipher.key_id()))
-            .col_expr(
-                credential::Column::Version,
-                Expr::col(credential::Column::Version).add(1),
-            )
-            .col_expr(credential::Column::UpdatedAt, Expr::value(now))
+        self.new_secret(credential::Entity::update_many(), id, secret, now)
             .filter(credential::Column::ConnectionId.eq(id))
             .exec(conn)
             .await?;
