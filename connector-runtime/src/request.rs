@@ -183,7 +183,9 @@ pub(crate) fn fill_param(
     declared: &IndexMap<String, ConfigField>,
     values: &HashMap<String, String>,
 ) -> Result<String, Error> {
-    fill_config(template, declared, values, |_, value, _| Ok(value.to_owned()))
+    fill_config(template, declared, values, |_, value, _| {
+        Ok(value.to_owned())
+    })
 }
 
 /// Replaces each `{connection_config.NAME}` of `template` with the value `values` gives, else
