@@ -211,6 +211,8 @@ impl Refresher {
                     access_token: tokens.access_token.clone(),
                     refresh_token: tokens.refresh_token.clone(),
                     token_type: tokens.token_type.clone(),
+                    // The connection's own client fetches its next token too.
+                    client: current.secret.client().cloned(),
                 };
                 let mut connection = current.connection.clone();
                 connection.expires_at = tokens.expires_at.map(chrono::DateTime::<Utc>::from);
@@ -283,9 +285,13 @@ impl Refresher {
         let entry = self.registry.get(connector).ok_or_else(|| {
             OAuthError::Config(format!("connector `{connector}` is no longer loaded"))
         })?;
-        let (app, _) = self
+        let app = self
             .integrations
-            .oauth_app(entry, config_pairs(&current.connection.connection_config))
+            .token_app(
+                entry,
+                config_pairs(&current.connection.connection_config),
+                current.secret.client(),
+            )
             .await
             .map_err(|error| OAuthError::Config(error.to_string()))?;
         match (&current.secret, entry.def.auth.kind) {

@@ -8,6 +8,7 @@
 //!
 //! Errors are the store's own ([`StoreError`]); the HTTP layer decides what status they get.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,10 +63,16 @@ pub enum Secret {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refresh_token: Option<String>,
         token_type: String,
+        /// The connection's own OAuth client (oauth2_client_credentials with
+        /// `auth.credentials`), which fetches each of its tokens.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<ClientCredentials>,
     },
+    /// Stored before named credential fields; read, no longer written.
     ApiKey {
         api_key: String,
     },
+    /// Stored before named credential fields; read, no longer written.
     Basic {
         username: String,
         password: String,
@@ -73,7 +80,19 @@ pub enum Secret {
     Bearer {
         token: String,
     },
+    /// Named credential fields (api_key and basic kinds).
+    Fields {
+        fields: BTreeMap<String, String>,
+    },
     None,
+}
+
+/// A connection's own OAuth client.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
 }
 
 impl Secret {
@@ -83,12 +102,23 @@ impl Secret {
             Secret::ApiKey { api_key } => Auth::api_key(api_key.clone()),
             Secret::Basic { username, password } => Auth::basic(username.clone(), password.clone()),
             Secret::Bearer { token } => Auth::bearer(token.clone()),
+            Secret::Fields { fields } => Auth::Fields {
+                fields: fields.clone(),
+            },
             Secret::None => Auth::None,
         }
     }
 
     pub fn is_oauth2(&self) -> bool {
         matches!(self, Secret::Oauth2 { .. })
+    }
+
+    /// The connection's own OAuth client, when it brings one.
+    pub fn client(&self) -> Option<&ClientCredentials> {
+        match self {
+            Secret::Oauth2 { client, .. } => client.as_ref(),
+            _ => None,
+        }
     }
 }
 
