@@ -553,4 +553,25 @@ mod tests {
         // Expired, whatever its lifetime.
         assert!(loaded(10, -1).needs_refresh(margin, now));
     }
+
+    #[test]
+    fn secrets_sealed_before_named_fields_still_open() {
+        let open = |json: &str| serde_json::from_str::<Secret>(json).unwrap().auth();
+        assert_eq!(
+            open(r#"{"kind":"api_key","api_key":"k"}"#),
+            Auth::api_key("k")
+        );
+        assert_eq!(
+            open(r#"{"kind":"basic","username":"u","password":"p"}"#),
+            Auth::basic("u", "p")
+        );
+        let token = r#"{"kind":"oauth2","access_token":"a","token_type":"Bearer"}"#;
+        assert_eq!(open(token), Auth::bearer("a"));
+        assert!(
+            serde_json::from_str::<Secret>(token)
+                .unwrap()
+                .client()
+                .is_none()
+        );
+    }
 }
