@@ -17,7 +17,7 @@ use crate::cache::TtlCache;
 use crate::crypto::Cipher;
 use crate::db::entities::integration;
 use crate::registry::Entry;
-use crate::store::StoreError;
+use crate::store::{ClientCredentials, StoreError};
 
 /// How long a token endpoint may take to answer. A refresh lease outlives it (see `refresh`).
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -242,20 +242,44 @@ impl Integrations {
             .get(name)
             .await?
             .ok_or_else(|| IntegrationError::Missing(name.clone()))?;
-        let app = self.app_of(entry, Some(&integration), connection_config)?;
+        let app = self.app(
+            entry,
+            connection_config,
+            (&integration.client_id, &integration.client_secret),
+            Some(&integration),
+        )?;
         Ok((app, integration))
     }
 
-    /// The app of `entry` with the integration's overrides, if it has one.
-    fn app_of(
+    /// The app that fetches a connection's tokens: with the connection's own OAuth client
+    /// when it brings one (the integration, if any, still overrides URLs and scopes), else
+    /// the integration's.
+    pub async fn token_app(
         &self,
         entry: &Entry,
-        integration: Option<&Integration>,
         connection_config: impl IntoIterator<Item = (String, String)>,
+        client: Option<&ClientCredentials>,
     ) -> Result<OAuthApp, IntegrationError> {
-        let (client_id, client_secret) = integration
-            .map(|found| (found.client_id.as_str(), found.client_secret.as_str()))
-            .unwrap_or_default();
+        let Some(client) = client else {
+            return Ok(self.oauth_app(entry, connection_config).await?.0);
+        };
+        let integration = self.get(&entry.def.name).await?;
+        self.app(
+            entry,
+            connection_config,
+            (&client.client_id, &client.client_secret),
+            integration.as_deref(),
+        )
+    }
+
+    /// The app of `client` (id, secret), with the overrides of `integration`.
+    fn app(
+        &self,
+        entry: &Entry,
+        connection_config: impl IntoIterator<Item = (String, String)>,
+        (client_id, client_secret): (&str, &str),
+        integration: Option<&Integration>,
+    ) -> Result<OAuthApp, IntegrationError> {
         let mut app = OAuthApp::for_connector(&entry.def, client_id, client_secret)
             .map_err(|error| IntegrationError::Invalid(error.to_string()))?
             .with_redirect_url(self.redirect_url.clone())
@@ -277,15 +301,16 @@ impl Integrations {
         Ok(app)
     }
 
-    /// A token for the app itself (kind `oauth2_client_credentials`): a new connection's
-    /// first token, with `scopes` (the definition's when empty).
+    /// A new connection's first token (kind `oauth2_client_credentials`), with `scopes` (the
+    /// definition's when empty), fetched with the connection's own client when it brings one.
     pub async fn client_credentials(
         &self,
         entry: &Entry,
         scopes: &[String],
         config: &std::collections::BTreeMap<String, String>,
+        client: Option<&ClientCredentials>,
     ) -> Result<TokenSet, IntegrationError> {
-        let (app, _) = self.oauth_app(entry, config.clone()).await?;
+        let app = self.token_app(entry, config.clone(), client).await?;
         app.client_credentials((!scopes.is_empty()).then_some(scopes))
             .await
             .map_err(IntegrationError::TokenRequest)
@@ -303,7 +328,7 @@ impl Integrations {
         config: impl IntoIterator<Item = (String, String)>,
     ) -> Result<TokenSet, IntegrationError> {
         let integration = self.get(&entry.def.name).await?;
-        let app = self.app_of(entry, integration.as_deref(), config)?;
+        let app = self.app(entry, config, ("", ""), integration.as_deref())?;
         app.jwt_bearer(account, (!scopes.is_empty()).then_some(scopes))
             .await
             .map_err(IntegrationError::TokenRequest)

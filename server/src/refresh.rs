@@ -308,9 +308,9 @@ impl Refresher {
         config: Vec<(String, String)>,
         scopes: &[String],
     ) -> Result<TokenSet, OAuthError> {
-        let (app, _) = self
+        let app = self
             .integrations
-            .oauth_app(entry, config)
+            .token_app(entry, config, current.secret.client())
             .await
             .map_err(|error| OAuthError::Config(error.to_string()))?;
         match (&current.secret, entry.def.auth.kind) {

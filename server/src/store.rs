@@ -8,6 +8,7 @@
 //!
 //! Errors are the store's own ([`StoreError`]); the HTTP layer decides what status they get.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,10 +65,16 @@ pub enum Secret {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refresh_token: Option<String>,
         token_type: String,
+        /// The connection's own OAuth client (oauth2_client_credentials with
+        /// `auth.credentials`), which fetches each of its tokens.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<ClientCredentials>,
     },
+    /// Stored before named credential fields; read, no longer written.
     ApiKey {
         api_key: String,
     },
+    /// Stored before named credential fields; read, no longer written.
     Basic {
         username: String,
         password: String,
@@ -86,7 +93,19 @@ pub enum Secret {
         access_token: String,
         token_type: String,
     },
+    /// Named credential fields (api_key and basic kinds).
+    Fields {
+        fields: BTreeMap<String, String>,
+    },
     None,
+}
+
+/// A connection's own OAuth client.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
 }
 
 impl Secret {
@@ -98,6 +117,9 @@ impl Secret {
             Secret::ApiKey { api_key } => Auth::api_key(api_key.clone()),
             Secret::Basic { username, password } => Auth::basic(username.clone(), password.clone()),
             Secret::Bearer { token } => Auth::bearer(token.clone()),
+            Secret::Fields { fields } => Auth::Fields {
+                fields: fields.clone(),
+            },
             Secret::None => Auth::None,
         }
     }
@@ -162,11 +184,21 @@ impl Secret {
                 access_token: tokens.access_token.clone(),
                 token_type: tokens.token_type.clone(),
             },
+            // The connection's own client fetches its next token too.
             _ => Secret::Oauth2 {
                 access_token: tokens.access_token.clone(),
                 refresh_token: tokens.refresh_token.clone(),
                 token_type: tokens.token_type.clone(),
+                client: self.client().cloned(),
             },
+        }
+    }
+
+    /// The connection's own OAuth client, when it brings one.
+    pub fn client(&self) -> Option<&ClientCredentials> {
+        match self {
+            Secret::Oauth2 { client, .. } => client.as_ref(),
+            _ => None,
         }
     }
 }
@@ -601,5 +633,26 @@ mod tests {
         assert!(!loaded(0, 3600).needs_refresh(margin, now));
         // Expired, whatever its lifetime.
         assert!(loaded(10, -1).needs_refresh(margin, now));
+    }
+
+    #[test]
+    fn secrets_sealed_before_named_fields_still_open() {
+        let open = |json: &str| serde_json::from_str::<Secret>(json).unwrap().auth();
+        assert_eq!(
+            open(r#"{"kind":"api_key","api_key":"k"}"#),
+            Auth::api_key("k")
+        );
+        assert_eq!(
+            open(r#"{"kind":"basic","username":"u","password":"p"}"#),
+            Auth::basic("u", "p")
+        );
+        let token = r#"{"kind":"oauth2","access_token":"a","token_type":"Bearer"}"#;
+        assert_eq!(open(token), Auth::bearer("a"));
+        assert!(
+            serde_json::from_str::<Secret>(token)
+                .unwrap()
+                .client()
+                .is_none()
+        );
     }
 }
