@@ -178,7 +178,9 @@ pub(crate) fn fill_param(
     declared: &IndexMap<String, ConfigField>,
     values: &HashMap<String, String>,
 ) -> Result<String, Error> {
-    fill(template, declared, values, None, |_, value, _| Ok(value.to_owned()))
+    fill(template, declared, values, None, |_, value, _| {
+        Ok(value.to_owned())
+    })
 }
 
 /// Fills a credential placement (`auth.headers`, `auth.query`): `{credentials.NAME}` from

@@ -165,12 +165,8 @@ fn service_account(mut given: BTreeMap<String, String>) -> ApiResult<ServiceAcco
     let issuer = given.remove("issuer").unwrap_or_default();
     let private_key = given.remove("private_key").unwrap_or_default();
     let key_id = given.remove("key_id");
-    let key = SigningKey::from_pem(&private_key).map_err(|error| {
-        invalid(
-            "private_key",
-            format!("credentials.private_key: {error}"),
-        )
-    })?;
+    let key = SigningKey::from_pem(&private_key)
+        .map_err(|error| invalid("private_key", format!("credentials.private_key: {error}")))?;
     Ok(ServiceAccountKey {
         signer: ServiceAccount {
             issuer,
