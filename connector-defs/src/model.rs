@@ -122,13 +122,21 @@ pub struct AuthDef {
     /// oauth2: where the user grants access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_url: Option<String>,
-    /// oauth2, oauth2_client_credentials: where codes and refresh tokens are exchanged.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: where tokens are requested
+    /// (codes and refresh tokens exchanged, assertions posted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
-    /// oauth2, oauth2_client_credentials: scopes requested by default.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: how a token request carries its
+    /// parameters (default `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_request_encoding: Option<TokenRequestEncoding>,
+    /// jwt_bearer: the assertion's `aud` claim (default: the token URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// oauth2, oauth2_client_credentials, jwt_bearer: scopes requested by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
-    /// oauth2: how scopes are joined in the authorization URL (default a space).
+    /// oauth2, oauth2_client_credentials, jwt_bearer: how scopes are joined (default a space).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_separator: Option<String>,
     /// oauth2: use PKCE (S256); default true.
@@ -140,16 +148,17 @@ pub struct AuthDef {
     /// oauth2, oauth2_client_credentials: how the client authenticates at the token URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_auth_method: Option<TokenAuthMethod>,
-    /// oauth2, oauth2_client_credentials: extra form parameters of the code exchange and of
-    /// the client-credentials grant (`audience`…).
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: extra parameters of the code
+    /// exchange, the client-credentials grant and the JWT token requests (`audience`…).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub token_params: IndexMap<String, String>,
     /// oauth2: extra form parameters of a refresh.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub refresh_params: IndexMap<String, String>,
-    /// oauth2, oauth2_client_credentials: where the access token sits in the token response
-    /// when not at the top (`authed_user.access_token`), as a dotted path; `refresh_token`,
-    /// `expires_in` and `token_type` are then read next to it.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: where the access token sits in
+    /// the token response when not at the top (`authed_user.access_token`; app_jwt's default
+    /// is `token`), as a dotted path; `refresh_token`, `expires_in` (or an RFC 3339
+    /// `expires_at`) and `token_type` are then read next to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_path: Option<String>,
     /// oauth2: token-response fields (dotted paths, `instance_url`) stored into the
@@ -177,6 +186,12 @@ pub enum AuthKind {
     Basic,
     Bearer,
     None,
+    /// RFC 7523: a JWT signed with the connection's private key is traded for an access token
+    /// (Google service accounts).
+    JwtBearer,
+    /// A JWT signed with the integration's app key mints short-lived tokens (GitHub App
+    /// installations).
+    AppJwt,
 }
 
 impl AuthKind {
@@ -188,7 +203,15 @@ impl AuthKind {
             AuthKind::Basic => "basic",
             AuthKind::Bearer => "bearer",
             AuthKind::None => "none",
+            AuthKind::JwtBearer => "jwt_bearer",
+            AuthKind::AppJwt => "app_jwt",
         }
+    }
+
+    /// The kinds whose credential is an access token from `token_url`, fetched again when it
+    /// expires: both OAuth 2.0 kinds and both JWT kinds.
+    pub fn has_token_url(self) -> bool {
+        self.is_oauth2() || matches!(self, AuthKind::JwtBearer | AuthKind::AppJwt)
     }
 
     /// Both OAuth 2.0 kinds: their credential is a bearer access token from a token URL.
@@ -207,6 +230,19 @@ pub enum TokenAuthMethod {
     ClientSecretBasic,
     /// client_id in the form body, no secret (a public client).
     None,
+}
+
+/// How a token request carries its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRequestEncoding {
+    /// An `application/x-www-form-urlencoded` body (RFC 6749).
+    #[default]
+    Form,
+    /// A JSON object body of string values.
+    Json,
+    /// The URL's query string, with an empty body.
+    Query,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -251,6 +287,18 @@ impl AuthDef {
         self.keep_from_token_response
             .iter()
             .map(|path| (path.rsplit('.').next().unwrap_or(path), path.as_str()))
+    }
+
+    /// Where the access token sits in the token response when not at the top:
+    /// `access_token_path`, else `token` for app_jwt (GitHub's installation tokens).
+    pub fn token_path(&self) -> Option<&str> {
+        self.access_token_path
+            .as_deref()
+            .or((self.kind == AuthKind::AppJwt).then_some("token"))
+    }
+
+    pub fn token_request_encoding(&self) -> TokenRequestEncoding {
+        self.token_request_encoding.unwrap_or_default()
     }
 
     /// Whether the `connection_config` setting `name` is filled from the token response.

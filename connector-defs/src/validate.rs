@@ -328,25 +328,30 @@ impl Checker<'_> {
         // (field, present, allowed for this kind, required for this kind)
         let oauth2 = kind == AuthKind::Oauth2;
         let any_oauth2 = kind.is_oauth2();
+        let jwt_bearer = kind == AuthKind::JwtBearer;
+        let scoped = any_oauth2 || jwt_bearer;
+        let token = kind.has_token_url();
         let api_key = kind == AuthKind::ApiKey;
-        let fields: [(&str, bool, bool, bool); 14] = [
+        let fields: [(&str, bool, bool, bool); 16] = [
             (
                 "authorization_url",
                 auth.authorization_url.is_some(),
                 oauth2,
                 oauth2,
             ),
+            ("token_url", auth.token_url.is_some(), token, token),
             (
-                "token_url",
-                auth.token_url.is_some(),
-                any_oauth2,
-                any_oauth2,
+                "token_request_encoding",
+                auth.token_request_encoding.is_some(),
+                token,
+                false,
             ),
-            ("scopes", !auth.scopes.is_empty(), any_oauth2, false),
+            ("audience", auth.audience.is_some(), jwt_bearer, false),
+            ("scopes", !auth.scopes.is_empty(), scoped, false),
             (
                 "scope_separator",
                 auth.scope_separator.is_some(),
-                any_oauth2,
+                scoped,
                 false,
             ),
             ("pkce", auth.pkce.is_some(), oauth2, false),
@@ -362,12 +367,7 @@ impl Checker<'_> {
                 any_oauth2,
                 false,
             ),
-            (
-                "token_params",
-                !auth.token_params.is_empty(),
-                any_oauth2,
-                false,
-            ),
+            ("token_params", !auth.token_params.is_empty(), token, false),
             (
                 "refresh_params",
                 !auth.refresh_params.is_empty(),
@@ -377,7 +377,7 @@ impl Checker<'_> {
             (
                 "access_token_path",
                 auth.access_token_path.is_some(),
-                any_oauth2,
+                token,
                 false,
             ),
             (
@@ -411,6 +411,22 @@ impl Checker<'_> {
         ] {
             if let Some(url) = url {
                 self.url(&["auth", field], url, def);
+            }
+        }
+        if let Some(audience) = &auth.audience
+            && audience.trim().is_empty()
+        {
+            self.at_value(&["auth", "audience"], "`audience` cannot be empty")
+                .help = Some("remove it to use the token URL".into());
+        }
+        // Parameter values take `{connection_config.NAME}` placeholders as header values do.
+        for (field, params) in [
+            ("authorization_params", &auth.authorization_params),
+            ("token_params", &auth.token_params),
+            ("refresh_params", &auth.refresh_params),
+        ] {
+            for (name, value) in params {
+                self.header_value(&["auth", field, name], value, def);
             }
         }
         if let Some(name) = &auth.name
