@@ -75,6 +75,8 @@ const EXAMPLES: &[&str] = &[
     "123e4567-e89b-12d3-a456-426614174000",
     "admin@acme.example.com",
     "12345",
+    "1234567890",
+    "0123456789abcdef0123456789abcdef",
     "ACME",
     "a1b2c3",
     "us",
@@ -214,6 +216,7 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
             "the setting `{name}` is a host name (https only, no path), where the facts take a URL"
         ));
     }
+    let mut url_settings = Vec::new();
     for template in [
         authorization_url.as_ref(),
         token_url.as_ref(),
@@ -223,6 +226,7 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
     .flatten()
     {
         refs.note(template);
+        url_settings.extend(template.settings.iter().map(|(name, _)| name.clone()));
     }
 
     // Headers and query parameters: those placing a credential go under `auth`.
@@ -361,11 +365,11 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
             ));
         }
         // The provider's extra token placements come on top of the usual bearer header.
-        if !(auth_headers.is_empty() && auth_query.is_empty())
-            && !auth_headers
-                .keys()
-                .any(|name| name.eq_ignore_ascii_case("authorization"))
-        {
+        let templated = !auth_headers.is_empty() || !auth_query.is_empty();
+        let has_authorization = auth_headers
+            .keys()
+            .any(|name| name.eq_ignore_ascii_case("authorization"));
+        if templated && !has_authorization {
             auth_headers.insert(
                 "authorization".into(),
                 Value::String("Bearer {credentials.access_token}".into()),
@@ -407,9 +411,12 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
         } else {
             Role::Plain
         };
-        let in_last = used.get(&name).copied().unwrap_or(true);
-        let (field, limitation) = setting(&name, facts, role, in_last);
-        limitations.extend(limitation);
+        let usage = Usage {
+            in_last: used.get(&name).copied().unwrap_or(true),
+            in_url: url_settings.contains(&name),
+        };
+        let (field, setting_limitations) = setting(&name, facts, role, usage);
+        limitations.extend(setting_limitations);
         connection_config.insert(name, Value::Object(field));
     }
 
@@ -541,6 +548,15 @@ impl References {
     }
 }
 
+/// Where a setting is used.
+#[derive(Clone, Copy)]
+struct Usage {
+    /// In a last alternative (or a template without any): a caller must give it.
+    in_last: bool,
+    /// In a URL, where only unreserved characters may be spliced.
+    in_url: bool,
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     /// Given by the caller, spliced as the facts say.
@@ -559,10 +575,10 @@ fn setting(
     name: &str,
     facts: Option<&Map<String, Value>>,
     role: Role,
-    in_last: bool,
-) -> (Map<String, Value>, Option<String>) {
+    usage: Usage,
+) -> (Map<String, Value>, Vec<String>) {
     let fact = |key: &str| facts.and_then(|facts| facts.get(key)).map(text);
-    let mut limitation = None;
+    let mut limitations = Vec::new();
     let mut description = Vec::new();
     match (fact("prefix"), fact("suffix")) {
         (Some(prefix), Some(suffix)) => {
@@ -582,7 +598,7 @@ fn setting(
         .as_ref()
         .filter(|pattern| compile(pattern).is_none())
     {
-        limitation = Some(format!(
+        limitations.push(format!(
             "the pattern of setting `{name}` (`{bad}`) uses syntax Rust's regex lacks and is not checked"
         ));
         pattern = None;
@@ -600,8 +616,6 @@ fn setting(
         }
         Role::Plain => {}
     }
-    let regex = pattern.as_deref().and_then(compile);
-    let fits = |value: &str| regex.as_ref().is_none_or(|regex| regex.is_match(value));
     let facts_example = fact("example").map(|example| match role {
         // A URL's host: `https://api.example.com/x` → `api.example.com`.
         Role::Host => example
@@ -614,23 +628,52 @@ fn setting(
             .to_owned(),
         _ => example,
     });
-    let default = fact("default_value").filter(|value| fits(value));
-    let example = facts_example
-        .filter(|example| !example.is_empty() && fits(example))
-        .or_else(|| default.clone())
-        .or_else(|| match role {
-            Role::Kept => Some("https://acme.example.com".to_owned()),
-            Role::Host => Some("acme.example.com".to_owned()),
-            _ => EXAMPLES
-                .iter()
-                .find(|example| fits(example))
-                .map(|example| (*example).to_owned()),
-        });
+    // Values spliced into a URL take unreserved characters only (no scheme, port or path).
+    let spliced = usage.in_url && role != Role::Kept;
+    let spliceable = |value: &str| {
+        !spliced
+            || value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    if let Some(example) = facts_example
+        .as_deref()
+        .filter(|example| !spliceable(example))
+    {
+        limitations.push(format!(
+            "the setting `{name}` goes into a URL and takes letters, digits, `-`, `.`, `_` and `~` only (no scheme, port or path), where the facts' example is `{example}`"
+        ));
+    }
+    let mut default = None;
+    let mut example = None;
+    for _ in 0..2 {
+        let regex = pattern.as_deref().and_then(compile);
+        let fits = |value: &str| {
+            spliceable(value) && regex.as_ref().is_none_or(|regex| regex.is_match(value))
+        };
+        default = fact("default_value").filter(|value| fits(value));
+        example = facts_example
+            .clone()
+            .filter(|example| !example.is_empty() && fits(example))
+            .or_else(|| default.clone())
+            .or_else(|| match role {
+                Role::Kept => Some("https://acme.example.com".to_owned()),
+                _ => EXAMPLES
+                    .iter()
+                    .find(|example| fits(example))
+                    .map(|example| (*example).to_owned()),
+            });
+        if example.is_some() {
+            break;
+        }
+        // No URL-safe value fits the facts' pattern (it wants a scheme or a path): a host name.
+        pattern = Some(HOSTNAME.to_owned());
+    }
     let optional = facts
         .and_then(|facts| facts.get("optional"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let required = !optional && default.is_none() && in_last && role != Role::Kept;
+    let required = !optional && default.is_none() && usage.in_last && role != Role::Kept;
 
     let mut field = Map::new();
     if !description.is_empty() {
@@ -648,7 +691,7 @@ fn setting(
     if let Some(example) = example {
         field.insert("example".into(), json!(example));
     }
-    (field, limitation)
+    (field, limitations)
 }
 
 /// A pattern without the `^…$` the format adds itself.
