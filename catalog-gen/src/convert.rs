@@ -881,3 +881,216 @@ mod tests {
         assert!(compile("(?!x)y").is_none());
     }
 }
+
+#[cfg(test)]
+mod row_tests {
+    use super::*;
+    use crate::facts;
+
+    /// Converts one row given as `column=value` pairs (the rest empty).
+    fn convert_row(cells: &[(&str, &str)]) -> Result<Provider, String> {
+        let header = facts::COLUMNS.join("\t");
+        let line: Vec<&str> = facts::COLUMNS
+            .iter()
+            .map(|column| {
+                cells
+                    .iter()
+                    .find(|(name, _)| name == column)
+                    .map_or("", |(_, value)| value)
+            })
+            .collect();
+        let rows = facts::read(&format!("{header}\n{}\n", line.join("\t"))).unwrap();
+        convert(&rows[0])
+    }
+
+    #[test]
+    fn an_api_key_row() {
+        let provider = convert_row(&[
+            ("name", "acme-desk"),
+            ("display_name", "Acme Desk"),
+            ("auth_mode", "API_KEY"),
+            ("base_url", "https://${connectionConfig.subdomain}.acme.example"),
+            ("categories", "Support,ticketing"),
+            (
+                "proxy_headers",
+                r#"{"authorization":"Token token=${apiKey}","x-version":"${connectionConfig.version} || 2024-01-01"}"#,
+            ),
+            ("proxy_query", r#"{"account":"${connectionConfig.subdomain}"}"#),
+            (
+                "connection_config",
+                r#"{"subdomain":{"pattern":"^[a-z]+$","prefix":"https://","suffix":".acme.example","type":"string"},"version":{"type":"string"}}"#,
+            ),
+            ("credential_fields", "apiKey"),
+            ("verify", "GET me"),
+            ("retry", r#"{"after":["x-retry-after"],"error_code":["429"]}"#),
+        ])
+        .unwrap();
+        assert_eq!(provider.name, "acme_desk");
+        assert_eq!(
+            provider.definition,
+            json!({
+                "name": "acme_desk",
+                "display_name": "Acme Desk",
+                "version": "1.0.0",
+                "description": "Acme Desk: proxy-ready, API key.",
+                "categories": ["support", "ticketing"],
+                "base_url": "https://{connection_config.subdomain}.acme.example",
+                "connection_config": {
+                    "subdomain": {
+                        "description": "The part between `https://` and `.acme.example`.",
+                        "pattern": "[a-z]+",
+                        "example": "acme",
+                    },
+                    "version": { "required": false, "example": "acme" },
+                },
+                "auth": {
+                    "kind": "api_key",
+                    "headers": { "authorization": "Token token={credentials.api_key}" },
+                    "query": { "account": "{connection_config.subdomain}" },
+                },
+                "headers": { "x-version": "{connection_config.version} || 2024-01-01" },
+                "verify": { "method": "GET", "path": "/me" },
+                "retry": { "after": ["x-retry-after"] },
+            })
+        );
+        assert_eq!(provider.unused_retry_facts, ["error_code"]);
+        assert!(provider.limitations.is_empty());
+    }
+
+    #[test]
+    fn an_oauth2_row() {
+        let provider = convert_row(&[
+            ("name", "8x8"),
+            ("display_name", "8x8"),
+            ("auth_mode", "OAUTH2"),
+            ("authorization_url", "https://id.example/authorize"),
+            ("token_url", "https://id.example/token"),
+            ("base_url", "${connectionConfig.api_domain}/api"),
+            ("scope_separator", ","),
+            ("default_scopes", "read write"),
+            ("pkce_disabled", "true"),
+            ("token_auth", "header"),
+            (
+                "authorization_params",
+                r#"{"response_type":"code","prompt":"consent","force":true}"#,
+            ),
+            (
+                "token_params",
+                r#"{"grant_type":"authorization_code","audience":"${connectionConfig.tenant}"}"#,
+            ),
+            ("refresh_params", r#"{"grant_type":"refresh_token"}"#),
+            ("proxy_headers", r#"{"x-token":"${accessToken}"}"#),
+            ("body_format", "json"),
+        ])
+        .unwrap();
+        assert_eq!(provider.name, "eightx8");
+        assert_eq!(
+            provider.definition["auth"],
+            json!({
+                "kind": "oauth2",
+                "authorization_url": "https://id.example/authorize",
+                "token_url": "https://id.example/token",
+                "scopes": ["read", "write"],
+                "scope_separator": ",",
+                "pkce": false,
+                "authorization_params": { "prompt": "consent", "force": "true" },
+                "token_auth_method": "client_secret_basic",
+                "token_request_encoding": "json",
+                "token_params": { "audience": "{connection_config.tenant}" },
+                "keep_from_token_response": ["api_domain"],
+                "headers": {
+                    "x-token": "{credentials.access_token}",
+                    "authorization": "Bearer {credentials.access_token}",
+                },
+            })
+        );
+        assert_eq!(
+            provider.definition["connection_config"]["api_domain"],
+            json!({
+                "description": "Filled from the token response.",
+                "required": false,
+                "example": "https://acme.example.com",
+            })
+        );
+    }
+
+    #[test]
+    fn client_credentials_with_per_connection_clients_and_a_basic_row() {
+        let cc = convert_row(&[
+            ("name", "acme-cc"),
+            ("display_name", "Acme"),
+            ("auth_mode", "OAUTH2_CC"),
+            ("token_url", "https://id.example/token"),
+            ("base_url", "https://api.example"),
+            ("token_params", r#"{"grant_type":"client_credentials"}"#),
+            ("credential_fields", "client_id,client_secret"),
+        ])
+        .unwrap();
+        assert_eq!(
+            cc.definition["auth"],
+            json!({
+                "kind": "oauth2_client_credentials",
+                "credentials": ["client_id", "client_secret"],
+                "token_url": "https://id.example/token",
+            })
+        );
+        let basic = convert_row(&[
+            ("name", "acme-basic"),
+            ("display_name", "Acme"),
+            ("auth_mode", "BASIC"),
+            ("base_url", "https://api.example"),
+            ("credential_fields", "username,password"),
+        ])
+        .unwrap();
+        assert_eq!(basic.definition["auth"], json!({ "kind": "basic" }));
+    }
+
+    #[test]
+    fn rows_that_cannot_work_say_why() {
+        let signed = convert_row(&[
+            ("name", "signed"),
+            ("auth_mode", "BASIC"),
+            ("base_url", "https://api.example"),
+            (
+                "proxy_headers",
+                r#"{"authorization":"${awsSigV4(${credentials.username}, ${credentials.password})}"}"#,
+            ),
+        ]);
+        assert!(signed.unwrap_err().contains("computes its value"));
+        let other_grant = convert_row(&[
+            ("name", "pw"),
+            ("auth_mode", "OAUTH2_CC"),
+            ("token_url", "https://id.example/token"),
+            ("base_url", "https://api.example"),
+            ("token_params", r#"{"grant_type":"password"}"#),
+        ]);
+        assert!(other_grant.unwrap_err().contains("grant type `password`"));
+        let key_in_url = convert_row(&[
+            ("name", "bot"),
+            ("auth_mode", "API_KEY"),
+            ("base_url", "https://api.example/bot${apiKey}"),
+            ("credential_fields", "apiKey"),
+        ]);
+        assert!(
+            key_in_url
+                .unwrap_err()
+                .contains("base_url holds the credential")
+        );
+        // A computed request id is left out, with a limitation.
+        let random = convert_row(&[
+            ("name", "random"),
+            ("auth_mode", "API_KEY"),
+            ("base_url", "https://api.example"),
+            (
+                "proxy_headers",
+                r#"{"x-key":"${apiKey}","x-request-id":"${random}"}"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            random.definition["auth"]["headers"],
+            json!({ "x-key": "{credentials.api_key}" })
+        );
+        assert_eq!(random.limitations.len(), 1, "{:?}", random.limitations);
+    }
+}

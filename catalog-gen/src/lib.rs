@@ -179,3 +179,49 @@ pub fn drift(root: &Path, files: &BTreeMap<PathBuf, String>) -> Vec<String> {
     );
     differ
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: &[&str]) -> String {
+        let mut text = facts::COLUMNS.join("\t");
+        for name in rows {
+            let mut cells = vec![""; facts::COLUMNS.len()];
+            cells[0] = name;
+            cells[1] = name;
+            cells[2] = "API_KEY";
+            cells[6] = "https://api.example";
+            cells[15] = r#"{"x-key":"${apiKey}"}"#;
+            text.push('\n');
+            text.push_str(&cells.join("\t"));
+        }
+        text
+    }
+
+    #[test]
+    fn overrides_skip_correct_and_merge_and_built_ins_win() {
+        let overrides = "gone:\n  skip: \"not wanted\"\nfixed:\n  facts: { base_url: \"https://fixed.example\" }\n  limitation: \"a note\"\n  headers: { x-extra: \"1\" }\n";
+        let catalog = build(
+            &table(&["dropbox", "gone", "fixed"]),
+            overrides,
+            &["dropbox"],
+        )
+        .unwrap();
+        let skipped: Vec<(&str, &str)> = catalog
+            .skipped
+            .iter()
+            .map(|skipped| (skipped.facts_name.as_str(), skipped.reason.as_str()))
+            .collect();
+        assert_eq!(skipped[0].0, "dropbox");
+        assert!(skipped[0].1.contains("built-in"));
+        assert_eq!(skipped[1], ("gone", "not wanted"));
+        let fixed = &catalog.providers[0];
+        assert_eq!(fixed.definition["base_url"], "https://fixed.example");
+        assert_eq!(fixed.definition["headers"]["x-extra"], "1");
+        assert_eq!(fixed.limitations, ["a note"]);
+
+        let stale = build(&table(&["fixed"]), "nowhere:\n  skip: x\n", &[]).unwrap_err();
+        assert!(stale.contains("`nowhere` is not a row"), "{stale}");
+    }
+}
