@@ -69,7 +69,11 @@ impl Auth {
         match (def.kind, self) {
             (AuthKind::None, Auth::None) => Ok(()),
             (
-                AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials | AuthKind::Bearer,
+                AuthKind::Oauth2
+                | AuthKind::Oauth2ClientCredentials
+                | AuthKind::JwtBearer
+                | AuthKind::AppJwt
+                | AuthKind::Bearer,
                 Auth::Bearer { token },
             ) => {
                 headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {token}"))?);
@@ -131,6 +135,7 @@ fn expected(kind: AuthKind) -> &'static str {
         AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials => {
             "an OAuth 2.0 access token as `Auth::Bearer`"
         }
+        AuthKind::JwtBearer | AuthKind::AppJwt => "an access token as `Auth::Bearer`",
         AuthKind::Bearer => "a token as `Auth::Bearer`",
         AuthKind::Basic => "a username and password as `Auth::Basic`",
         AuthKind::ApiKey => "a key as `Auth::ApiKey`",

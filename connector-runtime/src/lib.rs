@@ -12,6 +12,7 @@ mod body;
 mod client;
 mod error;
 pub mod headers;
+pub mod jwt;
 pub mod oauth;
 mod pagination;
 mod rate_limit;

@@ -176,6 +176,16 @@ pub(crate) fn fill_header(
     })
 }
 
+/// Fills the `{connection_config.NAME}` placeholders of an OAuth parameter value, like
+/// [`fill_url`]; any value goes, as the request's encoding escapes it.
+pub(crate) fn fill_param(
+    template: &str,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
+) -> Result<String, Error> {
+    fill_config(template, declared, values, |_, value, _| Ok(value.to_owned()))
+}
+
 /// Replaces each `{connection_config.NAME}` of `template` with the value `values` gives, else
 /// the declared default (empty for an optional setting), as `render(name, value,
 /// opens_template)` writes it (or refuses it).

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use connector_runtime::Auth;
+use connector_runtime::jwt::{KeyError, SigningKey};
+use connector_runtime::oauth::{ServiceAccount, TokenSet};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -56,7 +58,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Secret {
-    /// Both OAuth 2.0 kinds.
+    /// Both OAuth 2.0 kinds, and `app_jwt` (its key is the integration's).
     Oauth2 {
         access_token: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,13 +75,26 @@ pub enum Secret {
     Bearer {
         token: String,
     },
+    /// A service account (`jwt_bearer`): its key, and the access token last minted with it.
+    JwtBearer {
+        issuer: String,
+        private_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_id: Option<String>,
+        access_token: String,
+        token_type: String,
+    },
     None,
 }
 
 impl Secret {
     pub fn auth(&self) -> Auth {
         match self {
-            Secret::Oauth2 { access_token, .. } => Auth::bearer(access_token.clone()),
+            Secret::Oauth2 { access_token, .. } | Secret::JwtBearer { access_token, .. } => {
+                Auth::bearer(access_token.clone())
+            }
             Secret::ApiKey { api_key } => Auth::api_key(api_key.clone()),
             Secret::Basic { username, password } => Auth::basic(username.clone(), password.clone()),
             Secret::Bearer { token } => Auth::bearer(token.clone()),
@@ -87,8 +102,72 @@ impl Secret {
         }
     }
 
-    pub fn is_oauth2(&self) -> bool {
-        matches!(self, Secret::Oauth2 { .. })
+    /// Whether the credential is an access token that a token request renews (refreshed,
+    /// fetched again or minted again).
+    pub fn is_renewable(&self) -> bool {
+        matches!(self, Secret::Oauth2 { .. } | Secret::JwtBearer { .. })
+    }
+
+    /// The access token and its type, for the kinds that have one.
+    pub fn access_token(&self) -> Option<(&str, &str)> {
+        match self {
+            Secret::Oauth2 {
+                access_token,
+                token_type,
+                ..
+            }
+            | Secret::JwtBearer {
+                access_token,
+                token_type,
+                ..
+            } => Some((access_token, token_type)),
+            Secret::Bearer { token } => Some((token, "Bearer")),
+            _ => None,
+        }
+    }
+
+    /// The service account of a `jwt_bearer` credential; its key was checked when stored.
+    pub fn service_account(&self) -> Option<Result<ServiceAccount, KeyError>> {
+        let Secret::JwtBearer {
+            issuer,
+            private_key,
+            subject,
+            key_id,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(SigningKey::from_pem(private_key).map(|key| ServiceAccount {
+            issuer: issuer.clone(),
+            subject: subject.clone(),
+            key: key.with_key_id(key_id.clone()),
+        }))
+    }
+
+    /// This credential with the tokens of a renewal: a service account keeps its key.
+    pub fn renewed(&self, tokens: &TokenSet) -> Secret {
+        match self {
+            Secret::JwtBearer {
+                issuer,
+                private_key,
+                subject,
+                key_id,
+                ..
+            } => Secret::JwtBearer {
+                issuer: issuer.clone(),
+                private_key: private_key.clone(),
+                subject: subject.clone(),
+                key_id: key_id.clone(),
+                access_token: tokens.access_token.clone(),
+                token_type: tokens.token_type.clone(),
+            },
+            _ => Secret::Oauth2 {
+                access_token: tokens.access_token.clone(),
+                refresh_token: tokens.refresh_token.clone(),
+                token_type: tokens.token_type.clone(),
+            },
+        }
     }
 }
 

@@ -7,6 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector_defs::{AuthKind, VerifyDef};
+use connector_runtime::jwt::SigningKey;
+use connector_runtime::oauth::{ServiceAccount, TokenSet};
 use connector_runtime::openapi::{SecretKey, StrictJson};
 use connector_runtime::{ConnectorDef, RawRequest};
 use poem_openapi::param::{Path, Query};
@@ -79,8 +81,11 @@ impl From<&connection::Model> for Connection {
 
 /// The credential of a new connection; which fields apply depends on the connector's auth
 /// kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens,
-/// `api_key`, `username` and `password` (basic), `token` (bearer). Leave it out for
-/// `oauth2_client_credentials` (a token is fetched now) and `none`.
+/// `api_key`, `username` and `password` (basic), `token` (bearer); `issuer` and
+/// `private_key` (with `subject`, `key_id`) of a service account (`jwt_bearer`: a token is
+/// minted now). Leave it out for `oauth2_client_credentials` (a token is fetched now),
+/// `app_jwt` (a token is minted now with the integration's key) and `none`. Secrets are stored
+/// encrypted and never returned.
 #[derive(Debug, Clone, Default, Object)]
 pub struct Credentials {
     pub access_token: Option<String>,
@@ -90,6 +95,14 @@ pub struct Credentials {
     pub username: Option<String>,
     pub password: Option<String>,
     pub token: Option<String>,
+    /// jwt_bearer: the JWT's `iss`, such as a Google service account's `client_email`.
+    pub issuer: Option<String>,
+    /// jwt_bearer: the RSA private key in PEM (PKCS#8 or PKCS#1) that signs the JWT (RS256).
+    pub private_key: Option<String>,
+    /// jwt_bearer: the JWT's `sub`, a user to act for (domain-wide delegation).
+    pub subject: Option<String>,
+    /// jwt_bearer: the JWT header's `kid` (a service account's `private_key_id`).
+    pub key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -148,7 +161,8 @@ pub struct ConnectionsApi(pub SharedState);
 #[OpenApi(tag = "Tag::Connections")]
 impl ConnectionsApi {
     /// Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic
-    /// credentials, a bearer token, or (for client-credentials connectors) a token fetched now.
+    /// credentials, a bearer token, or a token fetched now (client credentials) or minted now
+    /// (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`).
     /// When the connector defines `verify`, an API key, basic credentials or a bearer token
     /// are checked with the provider first: refused ones are a 400 `invalid_credentials`, an
     /// undecided check a 502 `verification_failed`, and nothing is stored.
@@ -178,23 +192,17 @@ impl ConnectionsApi {
             .credentials
             .as_ref()
             .and_then(|given| given.expires_at);
-        let secret = match secret_from(&entry.def, input.credentials.clone().unwrap_or_default())? {
+        let given = input.credentials.clone().unwrap_or_default();
+        let secret = match secret_from(&entry.def, given.clone())? {
             Some(secret) => secret,
-            // Client credentials: the connection's first token is fetched now.
+            // The connection's first token is fetched or minted now.
             None => {
-                let tokens = state
-                    .integrations
-                    .client_credentials(entry, &scopes, &config)
-                    .await?;
+                let (secret, tokens) = first_token(state, entry, given, &scopes, &config).await?;
                 expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
                 if let Some(granted) = tokens.scopes {
                     scopes = granted;
                 }
-                Secret::Oauth2 {
-                    access_token: tokens.access_token,
-                    refresh_token: tokens.refresh_token,
-                    token_type: tokens.token_type,
-                }
+                secret
             }
         };
         if let Some(verify) = &entry.def.verify
@@ -327,26 +335,18 @@ impl ConnectionsApi {
         } else {
             state.refresher.usable(&id).await?
         };
-        let (access_token, token_type) = match &loaded.secret {
-            Secret::Oauth2 {
-                access_token,
-                token_type,
-                ..
-            } => (access_token.clone(), token_type.clone()),
-            Secret::Bearer { token } => (token.clone(), "Bearer".to_owned()),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "no_access_token",
-                    format!(
-                        "connection `{}` authenticates without an access token",
-                        id.0
-                    ),
-                ));
-            }
+        let Some((access_token, token_type)) = loaded.secret.access_token() else {
+            return Err(ApiError::bad_request(
+                "no_access_token",
+                format!(
+                    "connection `{}` authenticates without an access token",
+                    id.0
+                ),
+            ));
         };
         Ok(Json(AccessToken {
-            access_token,
-            token_type,
+            access_token: access_token.to_owned(),
+            token_type: token_type.to_owned(),
             expires_at: loaded.connection.expires_at,
         }))
     }
@@ -367,8 +367,8 @@ pub fn new_connection_id() -> String {
     format!("conn_{}", random_token(15))
 }
 
-/// The secret a new connection's credentials make for the connector's auth kind; `None` for
-/// an `oauth2_client_credentials` connection given no token (it fetches one).
+/// The secret a new connection's credentials make for the connector's auth kind; `None` when
+/// its first token is to be fetched or minted ([`first_token`]).
 fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secret>> {
     let missing = |field: &str| {
         ApiError::bad_request(
@@ -404,8 +404,70 @@ fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secre
         AuthKind::Bearer => Secret::Bearer {
             token: given.token.ok_or_else(|| missing("token"))?,
         },
+        AuthKind::JwtBearer | AuthKind::AppJwt => return Ok(None),
         AuthKind::None => Secret::None,
     }))
+}
+
+/// The first token of a connection that fetches its own: client credentials, a service
+/// account's assertion (`jwt_bearer`; its key is checked first and kept with the token) or an
+/// installation token (`app_jwt`).
+async fn first_token(
+    state: &AppState,
+    entry: &Entry,
+    given: Credentials,
+    scopes: &[String],
+    config: &BTreeMap<String, String>,
+) -> ApiResult<(Secret, TokenSet)> {
+    let integrations = &state.integrations;
+    let config_pairs = config.clone();
+    if entry.def.auth.kind == AuthKind::JwtBearer {
+        let missing = |field: &str| {
+            ApiError::bad_request(
+                "invalid_credentials",
+                format!(
+                    "connector `{}` (jwt_bearer) needs `credentials.{field}`",
+                    entry.def.name
+                ),
+            )
+        };
+        let issuer = given.issuer.ok_or_else(|| missing("issuer"))?;
+        let private_key = given.private_key.ok_or_else(|| missing("private_key"))?;
+        let key = SigningKey::from_pem(&private_key).map_err(|error| {
+            ApiError::bad_request("invalid_input", format!("credentials.private_key: {error}"))
+        })?;
+        let account = ServiceAccount {
+            issuer: issuer.clone(),
+            subject: given.subject.clone(),
+            key: key.with_key_id(given.key_id.clone()),
+        };
+        let tokens = integrations
+            .jwt_bearer(entry, &account, scopes, config_pairs)
+            .await?;
+        let secret = Secret::JwtBearer {
+            issuer,
+            private_key,
+            subject: given.subject,
+            key_id: given.key_id,
+            access_token: tokens.access_token.clone(),
+            token_type: tokens.token_type.clone(),
+        };
+        return Ok((secret, tokens));
+    }
+    let tokens = match entry.def.auth.kind {
+        AuthKind::AppJwt => integrations.app_token(entry, config_pairs).await?,
+        _ => {
+            integrations
+                .client_credentials(entry, scopes, config)
+                .await?
+        }
+    };
+    let secret = Secret::Oauth2 {
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        token_type: tokens.token_type.clone(),
+    };
+    Ok((secret, tokens))
 }
 
 /// Sends the definition's `verify` request with the new credential: 2xx accepts it, 401 and

@@ -22,6 +22,8 @@ pub enum AuthKind {
     Basic,
     Bearer,
     None,
+    JwtBearer,
+    AppJwt,
 }
 
 impl From<connector_defs::AuthKind> for AuthKind {
@@ -34,6 +36,8 @@ impl From<connector_defs::AuthKind> for AuthKind {
             K::Basic => AuthKind::Basic,
             K::Bearer => AuthKind::Bearer,
             K::None => AuthKind::None,
+            K::JwtBearer => AuthKind::JwtBearer,
+            K::AppJwt => AuthKind::AppJwt,
         }
     }
 }

@@ -8,6 +8,7 @@ mod actions;
 mod auth;
 mod catalog;
 mod connections;
+mod jwt;
 mod oauth_flow;
 mod proxy;
 mod refresh;
