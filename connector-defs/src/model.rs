@@ -67,13 +67,25 @@ pub struct ConnectorDef {
     pub verify: Option<VerifyDef>,
 }
 
-/// The request that checks a new connection's credential.
+/// The request that checks a new connection's credential: `path`, or several `paths` tried
+/// in order until one answers 2xx (accepted) or 401/403 (refused).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyDef {
     pub method: HttpMethod,
     /// Appended to the base URL; starts with `/`.
-    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Several paths, tried in order; any other answer (or a network error) tries the next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl VerifyDef {
+    /// The paths to try, in order (`path` alone, or `paths`).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.path.iter().chain(&self.paths).map(String::as_str)
+    }
 }
 
 /// A per-connection setting referenced as `{connection_config.NAME}` in URLs.
@@ -175,6 +187,18 @@ pub struct AuthDef {
     /// api_key: text put before the key, such as `Token `.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// api_key, basic, oauth2_client_credentials: the credential fields a connection brings,
+    /// snake_case (default `[api_key]`, `[username, password]`; for client credentials
+    /// `[client_id, client_secret]` makes each connection bring its own OAuth client).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
+    /// Headers that carry the credential, replacing the kind's default placement. Values may
+    /// hold `{credentials.NAME}` and `{connection_config.NAME}`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    /// Query parameters that carry the credential, like `headers`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub query: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -273,6 +297,57 @@ impl AuthDef {
         }
     }
 
+    /// The credential fields a connection of this definition brings: `credentials`, else the
+    /// kind's default (`api_key`; `username`, `password`; `token` for bearer; none for the
+    /// OAuth 2.0 kinds, whose token the server obtains).
+    pub fn credential_fields(&self) -> Vec<&str> {
+        if !self.credentials.is_empty() {
+            return self.credentials.iter().map(String::as_str).collect();
+        }
+        match self.kind {
+            AuthKind::ApiKey => vec!["api_key"],
+            AuthKind::Basic => vec!["username", "password"],
+            AuthKind::Bearer => vec!["token"],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The field every template of this kind may use besides the declared ones: the OAuth
+    /// 2.0 kinds' `access_token`, bearer's `token`.
+    pub fn implicit_credential(&self) -> Option<&'static str> {
+        match self.kind {
+            AuthKind::Bearer => Some("token"),
+            kind if kind.has_token_url() => Some("access_token"),
+            _ => None,
+        }
+    }
+
+    /// The names `{credentials.NAME}` may take in `headers` and `query`.
+    pub fn template_credentials(&self) -> Vec<&str> {
+        let mut names = match self.kind {
+            // Client credentials are spent at the token URL, not sent to the API.
+            AuthKind::Oauth2ClientCredentials => Vec::new(),
+            _ => self.credential_fields(),
+        };
+        if let Some(implicit) = self.implicit_credential()
+            && !names.contains(&implicit)
+        {
+            names.push(implicit);
+        }
+        names
+    }
+
+    /// Whether `headers` or `query` place the credential (instead of the kind's default).
+    pub fn has_templates(&self) -> bool {
+        !self.headers.is_empty() || !self.query.is_empty()
+    }
+
+    /// Whether each connection brings its own OAuth client (`oauth2_client_credentials` with
+    /// `credentials: [client_id, client_secret]`).
+    pub fn per_connection_client(&self) -> bool {
+        self.kind == AuthKind::Oauth2ClientCredentials && !self.credentials.is_empty()
+    }
+
     pub fn pkce(&self) -> bool {
         self.pkce.unwrap_or(true)
     }
@@ -308,7 +383,8 @@ impl AuthDef {
     }
 }
 
-/// Retry policy. Retries use exponential backoff with full jitter and honour `Retry-After`.
+/// Retry policy. Retries use exponential backoff with full jitter, or wait what the
+/// provider's retry hints (`after`, `at`) say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryDef {
@@ -324,6 +400,21 @@ pub struct RetryDef {
     /// Upper bound of one wait, Retry-After included, in milliseconds (default 30000).
     #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
+    /// Response headers holding how long to wait before retrying, in seconds or as an HTTP
+    /// date, tried in order (default `[retry-after]`).
+    #[serde(
+        default = "default_retry_after_headers",
+        skip_serializing_if = "is_default_retry_after"
+    )]
+    pub after: Vec<String>,
+    /// Response headers holding when the budget resets: epoch seconds, epoch milliseconds,
+    /// or seconds from now when small.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at: Vec<String>,
+    /// The response header holding the requests left in the budget; `0` with a reset time
+    /// (`at`) holds the next requests until the reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<String>,
 }
 
 impl Default for RetryDef {
@@ -333,6 +424,9 @@ impl Default for RetryDef {
             on_status: default_retry_statuses(),
             initial_backoff_ms: default_initial_backoff_ms(),
             max_backoff_ms: default_max_backoff_ms(),
+            after: default_retry_after_headers(),
+            at: Vec::new(),
+            remaining: None,
         }
     }
 }
@@ -699,4 +793,12 @@ fn default_initial_backoff_ms() -> u64 {
 
 fn default_max_backoff_ms() -> u64 {
     30_000
+}
+
+fn default_retry_after_headers() -> Vec<String> {
+    vec!["retry-after".to_owned()]
+}
+
+fn is_default_retry_after(headers: &[String]) -> bool {
+    *headers == default_retry_after_headers()
 }

@@ -17,7 +17,6 @@ pub mod oauth;
 mod pagination;
 mod rate_limit;
 mod request;
-mod suggest;
 
 pub use auth::Auth;
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};

@@ -484,15 +484,17 @@ async fn verify_credential(
     let client =
         calls::connection_client(state, entry, connection_id, secret.auth(), config.clone())
             .await?;
+    // The first path only, until the server tries `paths` in order (branch h-cred).
+    let path = verify.paths().next().unwrap_or("/").to_owned();
     let request = RawRequest {
         method: verify.method.as_str().parse().expect("HTTP methods parse"),
-        path: verify.path.clone(),
+        path: path.clone(),
         query: Vec::new(),
         headers: Default::default(),
         body: None,
     };
     let status = client.send(request).await?.status;
-    let call = format!("{} {}", verify.method.as_str(), verify.path);
+    let call = format!("{} {path}", verify.method.as_str());
     match status {
         200..=299 => Ok(()),
         401 | 403 => Err(ApiError::bad_request(
