@@ -345,7 +345,11 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
     // Credentials: what each kind's connection brings, and where templates put it.
     let credentials: Vec<String> = match kind {
         "api_key" | "basic" => {
-            let mut fields = credential_fields.clone();
+            let mut fields = match (kind, credential_fields.is_empty()) {
+                ("api_key", true) => vec!["api_key".to_owned()],
+                ("basic", true) => vec!["username".to_owned(), "password".to_owned()],
+                _ => credential_fields.clone(),
+            };
             for credential in &credentials_used {
                 if !fields.contains(credential) {
                     fields.push(credential.clone());
@@ -1043,6 +1047,15 @@ mod row_tests {
         ])
         .unwrap();
         assert_eq!(basic.definition["auth"], json!({ "kind": "basic" }));
+        // No credential fields in the facts: the kind's own.
+        let bare = convert_row(&[
+            ("name", "acme-bare"),
+            ("display_name", "Acme"),
+            ("auth_mode", "BASIC"),
+            ("base_url", "https://api.example"),
+        ])
+        .unwrap();
+        assert_eq!(bare.definition["auth"], json!({ "kind": "basic" }));
     }
 
     #[test]
