@@ -19,7 +19,11 @@ fn every_catalog_definition_parses_and_validates() {
         .map(|error| error.to_string())
         .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n"));
-    assert!(files.len() >= 850, "only {} catalog definitions", files.len());
+    assert!(
+        files.len() >= 850,
+        "only {} catalog definitions",
+        files.len()
+    );
 }
 
 #[test]

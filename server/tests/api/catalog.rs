@@ -55,7 +55,11 @@ fn definitions() -> Vec<Value> {
 
 /// The first alternative of `A || B` whose `{connection_config.x}` are all in `config`, filled;
 /// `{credentials.x}` filled from `credentials`.
-fn render(template: &str, config: &HashMap<String, String>, credentials: &HashMap<String, String>) -> String {
+fn render(
+    template: &str,
+    config: &HashMap<String, String>,
+    credentials: &HashMap<String, String>,
+) -> String {
     let alternatives: Vec<&str> = template.split("||").map(str::trim).collect();
     let fill = |alternative: &str, fallback: bool| -> Option<String> {
         let mut out = String::new();
@@ -168,14 +172,22 @@ async fn exercise(server: &TestServer, upstream: &str, case: &Case) -> Vec<Strin
 fn check_placement(case: &Case, probe: &Request) -> Vec<String> {
     let name = &case.name;
     let mut problems = Vec::new();
-    let headers = case.auth["headers"].as_object().cloned().unwrap_or_default();
+    let headers = case.auth["headers"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let query = case.auth["query"].as_object().cloned().unwrap_or_default();
     let received_query: HashMap<String, String> = probe.url.query_pairs().into_owned().collect();
     for (header, template) in &headers {
         let expected = render(template.as_str().unwrap(), &case.config, &case.credentials);
-        let got = probe.headers.get(header.as_str()).map(|v| v.to_str().unwrap_or_default());
+        let got = probe
+            .headers
+            .get(header.as_str())
+            .map(|v| v.to_str().unwrap_or_default());
         if got != Some(expected.as_str()) {
-            problems.push(format!("{name}: header `{header}` is {got:?}, not {expected:?}"));
+            problems.push(format!(
+                "{name}: header `{header}` is {got:?}, not {expected:?}"
+            ));
         }
     }
     for (param, template) in &query {
@@ -190,11 +202,19 @@ fn check_placement(case: &Case, probe: &Request) -> Vec<String> {
     if headers.is_empty() && query.is_empty() && case.auth["kind"] == "basic" {
         let expected = format!(
             "Basic {}",
-            STANDARD.encode(format!("{}:{}", case.credentials["username"], case.credentials["password"]))
+            STANDARD.encode(format!(
+                "{}:{}",
+                case.credentials["username"], case.credentials["password"]
+            ))
         );
-        let got = probe.headers.get("authorization").map(|v| v.to_str().unwrap_or_default());
+        let got = probe
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or_default());
         if got != Some(expected.as_str()) {
-            problems.push(format!("{name}: authorization is {got:?}, not {expected:?}"));
+            problems.push(format!(
+                "{name}: authorization is {got:?}, not {expected:?}"
+            ));
         }
     }
     problems
@@ -221,7 +241,10 @@ async fn every_api_key_and_basic_definition_places_its_credential() {
             let name = def["name"].as_str().unwrap().to_owned();
             let auth = def["auth"].clone();
             let fields: Vec<String> = match auth["credentials"].as_array() {
-                Some(fields) => fields.iter().map(|f| f.as_str().unwrap().to_owned()).collect(),
+                Some(fields) => fields
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_owned())
+                    .collect(),
                 None if auth["kind"] == "basic" => vec!["username".into(), "password".into()],
                 None => vec!["api_key".into()],
             };
@@ -237,10 +260,20 @@ async fn every_api_key_and_basic_definition_places_its_credential() {
                     Some((setting.clone(), field["example"].as_str()?.to_owned()))
                 })
                 .collect();
-            Case { name, credentials, config, auth, verify: def.get("verify").is_some() }
+            Case {
+                name,
+                credentials,
+                config,
+                auth,
+                verify: def.get("verify").is_some(),
+            }
         })
         .collect();
-    assert!(cases.len() >= 400, "only {} API-key and basic definitions", cases.len());
+    assert!(
+        cases.len() >= 400,
+        "only {} API-key and basic definitions",
+        cases.len()
+    );
 
     let upstream_uri = upstream.uri();
     let mut problems: Vec<String> = futures_util::stream::iter(&cases)
@@ -252,13 +285,21 @@ async fn every_api_key_and_basic_definition_places_its_credential() {
     let received = upstream.received_requests().await.unwrap();
     for case in &cases {
         let probe_path = format!("/{}/probe", case.name);
-        match received.iter().find(|request| request.url.path() == probe_path) {
+        match received
+            .iter()
+            .find(|request| request.url.path() == probe_path)
+        {
             Some(probe) => problems.extend(check_placement(case, probe)),
             None => problems.push(format!("{}: no request reached {probe_path}", case.name)),
         }
     }
     problems.sort();
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// An integration pointing the catalog definition `name` at `mock` (token URL and API).
@@ -293,15 +334,27 @@ async fn authorize_and_callback(
         .await;
     assert_eq!(status, StatusCode::OK, "{started}");
     let url = started["authorization_url"].as_str().unwrap().to_owned();
-    let query: HashMap<String, String> = url::Url::parse(&url).unwrap().query_pairs().into_owned().collect();
+    let query: HashMap<String, String> = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
     let response = server
         .http
         .get(format!("{}/oauth/callback", server.url))
-        .query(&[("code", "the-code"), ("state", started["state"].as_str().unwrap())])
+        .query(&[
+            ("code", "the-code"),
+            ("state", started["state"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{:?}", response.text().await);
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{:?}",
+        response.text().await
+    );
     let (status, connection) = server.get(&format!("/v1/connections/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{connection}");
     assert_eq!(connection["status"], "active", "{connection}");
@@ -314,7 +367,13 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
 
     // Slack: the user token sits in `authed_user`; scopes are joined by commas; no PKCE.
     let slack = MockServer::start().await;
-    integrate(&server, "slack", &format!("{}/api/oauth.v2.access", slack.uri()), &format!("{}/api", slack.uri())).await;
+    integrate(
+        &server,
+        "slack",
+        &format!("{}/api/oauth.v2.access", slack.uri()),
+        &format!("{}/api", slack.uri()),
+    )
+    .await;
     Mock::given(method("POST"))
         .and(path("/api/oauth.v2.access"))
         .and(body_string_contains("code=the-code"))
@@ -332,7 +391,10 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
         .mount(&slack)
         .await;
     let (url, query) = authorize_and_callback(&server, "slack", "slack-1", json!({})).await;
-    assert!(url.starts_with("https://slack.com/oauth/v2/authorize?"), "{url}");
+    assert!(
+        url.starts_with("https://slack.com/oauth/v2/authorize?"),
+        "{url}"
+    );
     assert!(!query.contains_key("code_challenge"), "{url}");
     let (status, body) = server.get("/v1/proxy/slack-1/auth.test").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -363,10 +425,19 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
         .mount(&instance)
         .await;
     let (url, _) = authorize_and_callback(&server, "salesforce", "sf-1", json!({})).await;
-    assert!(url.starts_with("https://login.salesforce.com/services/oauth2/authorize?"), "{url}");
+    assert!(
+        url.starts_with("https://login.salesforce.com/services/oauth2/authorize?"),
+        "{url}"
+    );
     let (_, connection) = server.get("/v1/connections/sf-1").await;
-    assert_eq!(connection["connection_config"]["instance_url"], instance.uri(), "{connection}");
-    let (status, body) = server.get("/v1/proxy/sf-1/services/data/v60.0/limits").await;
+    assert_eq!(
+        connection["connection_config"]["instance_url"],
+        instance.uri(),
+        "{connection}"
+    );
+    let (status, body) = server
+        .get("/v1/proxy/sf-1/services/data/v60.0/limits")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Zendesk: the subdomain goes into the authorization URL, the token URL and the API URL.
@@ -374,7 +445,10 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
     integrate(
         &server,
         "zendesk",
-        &format!("{}/{{connection_config.subdomain}}/oauth/tokens", zendesk.uri()),
+        &format!(
+            "{}/{{connection_config.subdomain}}/oauth/tokens",
+            zendesk.uri()
+        ),
         &format!("{}/{{connection_config.subdomain}}", zendesk.uri()),
     )
     .await;
@@ -396,13 +470,22 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
         .await;
     let (url, _) =
         authorize_and_callback(&server, "zendesk", "zd-1", json!({ "subdomain": "acme" })).await;
-    assert!(url.starts_with("https://acme.zendesk.com/oauth/authorizations/new?"), "{url}");
+    assert!(
+        url.starts_with("https://acme.zendesk.com/oauth/authorizations/new?"),
+        "{url}"
+    );
     let (status, body) = server.get("/v1/proxy/zd-1/api/v2/users/me.json").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Notion: HTTP Basic client authentication at the token URL; `owner=user` asked for.
     let notion = MockServer::start().await;
-    integrate(&server, "notion", &format!("{}/v1/oauth/token", notion.uri()), &notion.uri()).await;
+    integrate(
+        &server,
+        "notion",
+        &format!("{}/v1/oauth/token", notion.uri()),
+        &notion.uri(),
+    )
+    .await;
     Mock::given(method("POST"))
         .and(path("/v1/oauth/token"))
         // base64("client-1:secret-1")
@@ -426,7 +509,10 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
     assert_eq!(query["owner"], "user");
     assert_eq!(query["response_type"], "code");
     let sent = &notion.received_requests().await.unwrap()[0];
-    assert!(!String::from_utf8_lossy(&sent.body).contains("secret-1"), "the secret went in the body");
+    assert!(
+        !String::from_utf8_lossy(&sent.body).contains("secret-1"),
+        "the secret went in the body"
+    );
     let (status, body) = server.get("/v1/proxy/notion-1/v1/users/me").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
