@@ -33,8 +33,10 @@ fails when the committed files differ from what the generator writes.
 
 How the facts are read:
 
-- names: the facts name with `-` → `_`, a leading digit spelled out (`8x8` → `eightx8`); setting
-  and credential names in snake_case (`instanceUrl` → `instance_url`, `apiKey` → `api_key`);
+- names: the facts name with `-` → `_`, a leading digit spelled out (`8x8` → `eightx8`), `_api`
+  after a Rust keyword (`box` → `box_api`); setting and credential names in snake_case
+  (`instanceUrl` → `instance_url`, `apiKey` → `api_key`); a typed built-in definition of the same
+  name (connector-defs/connectors/) wins over the row;
 - `${{connectionConfig.x}}` → `{{connection_config.x}}`; `${{apiKey}}`, `${{username}}`,
   `${{password}}` and other `${{name}}` → `{{credentials.name}}`; `${{accessToken}}` →
   `{{credentials.access_token}}`; `A || B` stays (the first alternative whose settings are filled);
@@ -47,10 +49,15 @@ How the facts are read:
 - `response_type=code` and the grant type the auth kind sends anyway are left out of the
   parameters; `pkce_disabled` → `pkce: false`; token auth `basic`/`header` →
   `client_secret_basic`; body format `json`/`query` → `token_request_encoding`;
+- `verify` `METHOD /a /b` → `verify: {{method, path}}` or `{{method, paths}}` (a missing leading
+  `/` added; a path holding a placeholder is dropped); retry `after`, `at` and `remaining` → the
+  retry hints;
 - a setting's `format` without a pattern gets one (hostname, uuid, email, uri); every setting has
   an example (the facts', or one that fits its pattern).
 
 ## Providers
+
+{kinds}
 
 | name | facts name | display name | auth kind | categories |
 |---|---|---|---|---|
@@ -59,6 +66,7 @@ How the facts are read:
         rows = catalog.rows,
         skipped = catalog.skipped.len(),
         limited = limited.len(),
+        kinds = kind_counts(catalog),
     );
     let mut providers: Vec<_> = catalog.providers.iter().collect();
     providers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -120,6 +128,23 @@ How the facts are read:
         rows = retry_unused.join(", "),
     );
     out
+}
+
+/// "N oauth2, N api_key, …" over the written definitions, most first.
+fn kind_counts(catalog: &Catalog) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for provider in &catalog.providers {
+        match counts.iter_mut().find(|(kind, _)| *kind == provider.kind()) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((provider.kind(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(kind, count)| format!("{count} `{kind}`"))
+        .collect();
+    format!("By auth kind: {}.", counts.join(", "))
 }
 
 /// Text for a table cell: `|` escaped, line breaks as spaces.
