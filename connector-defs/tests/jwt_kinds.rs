@@ -28,7 +28,10 @@ fn a_service_account_definition_parses() {
         def.auth.token_request_encoding(),
         TokenRequestEncoding::Json
     );
-    assert_eq!(def.auth.audience.as_deref(), Some("https://oauth2.example.com/"));
+    assert_eq!(
+        def.auth.audience.as_deref(),
+        Some("https://oauth2.example.com/")
+    );
     assert_eq!(def.auth.token_path(), None);
 }
 
@@ -97,7 +100,10 @@ fn parameter_values_name_declared_settings() {
         "{HEAD}connection_config:\n  tenant: {{}}\nauth:\n  kind: oauth2\n  authorization_url: https://e.com/a\n  token_url: https://e.com/t\n  authorization_params: {{ domain: '{{connection_config.tenant}}.example.com' }}\n  token_params: {{ tenant: '{{connection_config.tenant}}' }}\n  refresh_params: {{ tenant: '{{connection_config.tenant}}' }}\n"
     ))
     .unwrap();
-    assert_eq!(def.auth.token_params["tenant"], "{connection_config.tenant}");
+    assert_eq!(
+        def.auth.token_params["tenant"],
+        "{connection_config.tenant}"
+    );
     assert_eq!(
         parse(&format!(
             "{HEAD}auth:\n  kind: oauth2_client_credentials\n  token_url: https://e.com/t\n  token_params: {{ tenant: '{{connection_config.tenant}}' }}\n"

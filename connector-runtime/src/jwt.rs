@@ -118,5 +118,6 @@ pub fn app_claims(app_id: &str, now: SystemTime) -> AppClaims {
 }
 
 fn epoch_secs(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs())
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }

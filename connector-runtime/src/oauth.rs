@@ -593,9 +593,7 @@ impl OAuthApp {
         scopes: Option<&[String]>,
     ) -> Result<TokenSet, OAuthError> {
         let token_url = self.url(self.token_url.as_ref(), "token_url")?;
-        let scope = scopes
-            .unwrap_or(&self.scopes)
-            .join(&self.scope_separator);
+        let scope = scopes.unwrap_or(&self.scopes).join(&self.scope_separator);
         let claims = jwt::assertion_claims(
             &account.issuer,
             account.subject.as_deref(),
@@ -790,7 +788,11 @@ fn lift_token(body: &[u8], path: &str) -> Result<Option<Vec<u8>>, TokenHttpError
     let expires_in = nested.get("expires_in").cloned().or_else(|| {
         let expires_at = nested.get("expires_at")?.as_str()?;
         let at = chrono::DateTime::parse_from_rfc3339(expires_at).ok()?;
-        Some((at.timestamp() - chrono::Utc::now().timestamp()).max(0).into())
+        Some(
+            (at.timestamp() - chrono::Utc::now().timestamp())
+                .max(0)
+                .into(),
+        )
     });
     let lifted: Vec<(&str, Option<Value>)> = vec![
         ("access_token", nested.get(token_name).cloned()),

@@ -122,7 +122,12 @@ async fn a_service_account_assertion_is_signed_and_traded_for_a_token() {
 #[tokio::test]
 async fn a_pkcs1_key_signs_too_and_audience_subject_and_scopes_follow_the_call() {
     let server = MockServer::start().await;
-    answer(&server, 200, json!({"access_token": "t", "token_type": "Bearer"})).await;
+    answer(
+        &server,
+        200,
+        json!({"access_token": "t", "token_type": "Bearer"}),
+    )
+    .await;
     let app = app(
         &server,
         "  kind: jwt_bearer\n  audience: https://oauth2.example.test/token\n  scopes: [a]\n  scope_separator: ','",
@@ -196,7 +201,10 @@ async fn an_app_jwt_mints_an_installation_token_that_expires_at_its_time() {
     let (claims, kid) = verified(bearer.strip_prefix("Bearer ").unwrap());
     assert_eq!(kid, None);
     assert_eq!(claims["iss"], "app-42");
-    let (iat, exp) = (claims["iat"].as_u64().unwrap(), claims["exp"].as_u64().unwrap());
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
     assert_eq!(exp - iat, 600);
     assert!(request.body.is_empty());
 }
@@ -230,19 +238,31 @@ fn a_key_that_is_not_an_rsa_pem_is_refused() {
         "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
     ] {
         let error = SigningKey::from_pem(bad).unwrap_err();
-        assert!(error.to_string().starts_with("not a usable RSA private key"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("not a usable RSA private key")
+        );
     }
 }
 
 #[tokio::test]
 async fn token_requests_may_be_json_or_query_encoded() {
     let server = MockServer::start().await;
-    answer(&server, 200, json!({"access_token": "t", "token_type": "Bearer"})).await;
+    answer(
+        &server,
+        200,
+        json!({"access_token": "t", "token_type": "Bearer"}),
+    )
+    .await;
     let json_app = app(
         &server,
         "  kind: oauth2_client_credentials\n  token_request_encoding: json\n  token_params: { tenant: '{connection_config.tenant}' }",
     );
-    json_app.client_credentials(Some(&["read".into()])).await.unwrap();
+    json_app
+        .client_credentials(Some(&["read".into()]))
+        .await
+        .unwrap();
     let query_app = app(
         &server,
         "  kind: oauth2_client_credentials\n  token_request_encoding: query\n  token_auth_method: client_secret_basic",
@@ -267,7 +287,12 @@ async fn token_requests_may_be_json_or_query_encoded() {
 #[tokio::test]
 async fn parameter_values_take_connection_config() {
     let server = MockServer::start().await;
-    answer(&server, 200, json!({"access_token": "t", "token_type": "Bearer"})).await;
+    answer(
+        &server,
+        200,
+        json!({"access_token": "t", "token_type": "Bearer"}),
+    )
+    .await;
     let app = app(
         &server,
         "  kind: oauth2\n  authorization_url: https://id.example.test/authorize\n  authorization_params: { domain_hint: '{connection_config.tenant}.example.test' }\n  token_params: { resource: 'https://{connection_config.tenant}.example.test' }\n  refresh_params: { tenant: '{connection_config.tenant}' }",
@@ -283,6 +308,9 @@ async fn parameter_values_take_connection_config() {
         .unwrap();
     app.refresh("rt").await.unwrap();
     let sent = requests(&server).await;
-    assert_eq!(form(&sent[0])["resource"], "https://contoso & co.example.test");
+    assert_eq!(
+        form(&sent[0])["resource"],
+        "https://contoso & co.example.test"
+    );
     assert_eq!(form(&sent[1])["tenant"], "contoso & co");
 }

@@ -18,7 +18,7 @@ import (
 // checks if the Credentials type satisfies the MappedNullable interface at compile time
 var _ MappedNullable = &Credentials{}
 
-// Credentials The credential of a new connection; which fields apply depends on the connector's auth kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens, `api_key`, `username` and `password` (basic), `token` (bearer). Leave it out for `oauth2_client_credentials` (a token is fetched now) and `none`.
+// Credentials The credential of a new connection; which fields apply depends on the connector's auth kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens, `api_key`, `username` and `password` (basic), `token` (bearer); `issuer` and `private_key` (with `subject`, `key_id`) of a service account (`jwt_bearer`: a token is minted now). Leave it out for `oauth2_client_credentials` (a token is fetched now), `app_jwt` (a token is minted now with the integration's key) and `none`. Secrets are stored encrypted and never returned.
 type Credentials struct {
 	AccessToken *string `json:"access_token,omitempty"`
 	RefreshToken *string `json:"refresh_token,omitempty"`
@@ -27,6 +27,14 @@ type Credentials struct {
 	Username *string `json:"username,omitempty"`
 	Password *string `json:"password,omitempty"`
 	Token *string `json:"token,omitempty"`
+	// jwt_bearer: the JWT's `iss`, such as a Google service account's `client_email`.
+	Issuer *string `json:"issuer,omitempty"`
+	// jwt_bearer: the RSA private key in PEM (PKCS#8 or PKCS#1) that signs the JWT (RS256).
+	PrivateKey *string `json:"private_key,omitempty"`
+	// jwt_bearer: the JWT's `sub`, a user to act for (domain-wide delegation).
+	Subject *string `json:"subject,omitempty"`
+	// jwt_bearer: the JWT header's `kid` (a service account's `private_key_id`).
+	KeyId *string `json:"key_id,omitempty"`
 }
 
 // NewCredentials instantiates a new Credentials object
@@ -270,6 +278,134 @@ func (o *Credentials) SetToken(v string) {
 	o.Token = &v
 }
 
+// GetIssuer returns the Issuer field value if set, zero value otherwise.
+func (o *Credentials) GetIssuer() string {
+	if o == nil || IsNil(o.Issuer) {
+		var ret string
+		return ret
+	}
+	return *o.Issuer
+}
+
+// GetIssuerOk returns a tuple with the Issuer field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Credentials) GetIssuerOk() (*string, bool) {
+	if o == nil || IsNil(o.Issuer) {
+		return nil, false
+	}
+	return o.Issuer, true
+}
+
+// HasIssuer returns a boolean if a field has been set.
+func (o *Credentials) HasIssuer() bool {
+	if o != nil && !IsNil(o.Issuer) {
+		return true
+	}
+
+	return false
+}
+
+// SetIssuer gets a reference to the given string and assigns it to the Issuer field.
+func (o *Credentials) SetIssuer(v string) {
+	o.Issuer = &v
+}
+
+// GetPrivateKey returns the PrivateKey field value if set, zero value otherwise.
+func (o *Credentials) GetPrivateKey() string {
+	if o == nil || IsNil(o.PrivateKey) {
+		var ret string
+		return ret
+	}
+	return *o.PrivateKey
+}
+
+// GetPrivateKeyOk returns a tuple with the PrivateKey field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Credentials) GetPrivateKeyOk() (*string, bool) {
+	if o == nil || IsNil(o.PrivateKey) {
+		return nil, false
+	}
+	return o.PrivateKey, true
+}
+
+// HasPrivateKey returns a boolean if a field has been set.
+func (o *Credentials) HasPrivateKey() bool {
+	if o != nil && !IsNil(o.PrivateKey) {
+		return true
+	}
+
+	return false
+}
+
+// SetPrivateKey gets a reference to the given string and assigns it to the PrivateKey field.
+func (o *Credentials) SetPrivateKey(v string) {
+	o.PrivateKey = &v
+}
+
+// GetSubject returns the Subject field value if set, zero value otherwise.
+func (o *Credentials) GetSubject() string {
+	if o == nil || IsNil(o.Subject) {
+		var ret string
+		return ret
+	}
+	return *o.Subject
+}
+
+// GetSubjectOk returns a tuple with the Subject field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Credentials) GetSubjectOk() (*string, bool) {
+	if o == nil || IsNil(o.Subject) {
+		return nil, false
+	}
+	return o.Subject, true
+}
+
+// HasSubject returns a boolean if a field has been set.
+func (o *Credentials) HasSubject() bool {
+	if o != nil && !IsNil(o.Subject) {
+		return true
+	}
+
+	return false
+}
+
+// SetSubject gets a reference to the given string and assigns it to the Subject field.
+func (o *Credentials) SetSubject(v string) {
+	o.Subject = &v
+}
+
+// GetKeyId returns the KeyId field value if set, zero value otherwise.
+func (o *Credentials) GetKeyId() string {
+	if o == nil || IsNil(o.KeyId) {
+		var ret string
+		return ret
+	}
+	return *o.KeyId
+}
+
+// GetKeyIdOk returns a tuple with the KeyId field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Credentials) GetKeyIdOk() (*string, bool) {
+	if o == nil || IsNil(o.KeyId) {
+		return nil, false
+	}
+	return o.KeyId, true
+}
+
+// HasKeyId returns a boolean if a field has been set.
+func (o *Credentials) HasKeyId() bool {
+	if o != nil && !IsNil(o.KeyId) {
+		return true
+	}
+
+	return false
+}
+
+// SetKeyId gets a reference to the given string and assigns it to the KeyId field.
+func (o *Credentials) SetKeyId(v string) {
+	o.KeyId = &v
+}
+
 func (o Credentials) MarshalJSON() ([]byte, error) {
 	toSerialize,err := o.ToMap()
 	if err != nil {
@@ -300,6 +436,18 @@ func (o Credentials) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.Token) {
 		toSerialize["token"] = o.Token
+	}
+	if !IsNil(o.Issuer) {
+		toSerialize["issuer"] = o.Issuer
+	}
+	if !IsNil(o.PrivateKey) {
+		toSerialize["private_key"] = o.PrivateKey
+	}
+	if !IsNil(o.Subject) {
+		toSerialize["subject"] = o.Subject
+	}
+	if !IsNil(o.KeyId) {
+		toSerialize["key_id"] = o.KeyId
 	}
 	return toSerialize, nil
 }

@@ -192,9 +192,10 @@ impl Integrations {
             base_url: Set(new.base_url),
             authorization_url: Set(new.authorization_url),
             token_url: Set(new.token_url),
-            private_key: Set(new
-                .private_key
-                .map(|key| self.cipher.seal(key.as_bytes(), &private_key_aad(connector)))),
+            private_key: Set(new.private_key.map(|key| {
+                self.cipher
+                    .seal(key.as_bytes(), &private_key_aad(connector))
+            })),
             created_at: Set(now),
             updated_at: Set(now),
         };

@@ -370,16 +370,7 @@ pub fn new_connection_id() -> String {
 /// The secret a new connection's credentials make for the connector's auth kind; `None` when
 /// its first token is to be fetched or minted ([`first_token`]).
 fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secret>> {
-    let missing = |field: &str| {
-        ApiError::bad_request(
-            "invalid_credentials",
-            format!(
-                "connector `{}` ({}) needs `credentials.{field}`",
-                def.name,
-                def.auth.kind.as_str()
-            ),
-        )
-    };
+    let missing = |field: &str| missing_credential(def, field);
     let oauth2 = |access_token: String, refresh_token: Option<String>| Secret::Oauth2 {
         access_token,
         refresh_token,
@@ -420,17 +411,8 @@ async fn first_token(
     config: &BTreeMap<String, String>,
 ) -> ApiResult<(Secret, TokenSet)> {
     let integrations = &state.integrations;
-    let config_pairs = config.clone();
     if entry.def.auth.kind == AuthKind::JwtBearer {
-        let missing = |field: &str| {
-            ApiError::bad_request(
-                "invalid_credentials",
-                format!(
-                    "connector `{}` (jwt_bearer) needs `credentials.{field}`",
-                    entry.def.name
-                ),
-            )
-        };
+        let missing = |field: &str| missing_credential(&entry.def, field);
         let issuer = given.issuer.ok_or_else(|| missing("issuer"))?;
         let private_key = given.private_key.ok_or_else(|| missing("private_key"))?;
         let key = SigningKey::from_pem(&private_key).map_err(|error| {
@@ -442,7 +424,7 @@ async fn first_token(
             key: key.with_key_id(given.key_id.clone()),
         };
         let tokens = integrations
-            .jwt_bearer(entry, &account, scopes, config_pairs)
+            .jwt_bearer(entry, &account, scopes, config.clone())
             .await?;
         let secret = Secret::JwtBearer {
             issuer,
@@ -455,7 +437,7 @@ async fn first_token(
         return Ok((secret, tokens));
     }
     let tokens = match entry.def.auth.kind {
-        AuthKind::AppJwt => integrations.app_token(entry, config_pairs).await?,
+        AuthKind::AppJwt => integrations.app_token(entry, config.clone()).await?,
         _ => {
             integrations
                 .client_credentials(entry, scopes, config)
@@ -468,6 +450,17 @@ async fn first_token(
         token_type: tokens.token_type.clone(),
     };
     Ok((secret, tokens))
+}
+
+fn missing_credential(def: &ConnectorDef, field: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_credentials",
+        format!(
+            "connector `{}` ({}) needs `credentials.{field}`",
+            def.name,
+            def.auth.kind.as_str()
+        ),
+    )
 }
 
 /// Sends the definition's `verify` request with the new credential: 2xx accepts it, 401 and

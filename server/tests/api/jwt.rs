@@ -91,7 +91,11 @@ fn service_account_def(mock: &MockServer) -> String {
     )
 }
 
-async fn create_service_account(server: &TestServer, id: &str, private_key: &str) -> (StatusCode, Value) {
+async fn create_service_account(
+    server: &TestServer,
+    id: &str,
+    private_key: &str,
+) -> (StatusCode, Value) {
     server
         .post(
             "/v1/connections",

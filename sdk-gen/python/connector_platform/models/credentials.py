@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from typing import Optional, Set
 from typing_extensions import Self
@@ -26,7 +26,7 @@ from pydantic_core import to_jsonable_python
 
 class Credentials(BaseModel):
     """
-    The credential of a new connection; which fields apply depends on the connector's auth kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens, `api_key`, `username` and `password` (basic), `token` (bearer). Leave it out for `oauth2_client_credentials` (a token is fetched now) and `none`.
+    The credential of a new connection; which fields apply depends on the connector's auth kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens, `api_key`, `username` and `password` (basic), `token` (bearer); `issuer` and `private_key` (with `subject`, `key_id`) of a service account (`jwt_bearer`: a token is minted now). Leave it out for `oauth2_client_credentials` (a token is fetched now), `app_jwt` (a token is minted now with the integration's key) and `none`. Secrets are stored encrypted and never returned.
     """ # noqa: E501
     access_token: Optional[StrictStr] = None
     refresh_token: Optional[StrictStr] = None
@@ -35,7 +35,11 @@ class Credentials(BaseModel):
     username: Optional[StrictStr] = None
     password: Optional[StrictStr] = None
     token: Optional[StrictStr] = None
-    __properties: ClassVar[List[str]] = ["access_token", "refresh_token", "expires_at", "api_key", "username", "password", "token"]
+    issuer: Optional[StrictStr] = Field(default=None, description="jwt_bearer: the JWT's `iss`, such as a Google service account's `client_email`.")
+    private_key: Optional[StrictStr] = Field(default=None, description="jwt_bearer: the RSA private key in PEM (PKCS#8 or PKCS#1) that signs the JWT (RS256).")
+    subject: Optional[StrictStr] = Field(default=None, description="jwt_bearer: the JWT's `sub`, a user to act for (domain-wide delegation).")
+    key_id: Optional[StrictStr] = Field(default=None, description="jwt_bearer: the JWT header's `kid` (a service account's `private_key_id`).")
+    __properties: ClassVar[List[str]] = ["access_token", "refresh_token", "expires_at", "api_key", "username", "password", "token", "issuer", "private_key", "subject", "key_id"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -94,7 +98,11 @@ class Credentials(BaseModel):
             "api_key": obj.get("api_key"),
             "username": obj.get("username"),
             "password": obj.get("password"),
-            "token": obj.get("token")
+            "token": obj.get("token"),
+            "issuer": obj.get("issuer"),
+            "private_key": obj.get("private_key"),
+            "subject": obj.get("subject"),
+            "key_id": obj.get("key_id")
         })
         return _obj
 
