@@ -655,7 +655,7 @@ fn setting(
         let fits = |value: &str| {
             spliceable(value) && regex.as_ref().is_none_or(|regex| regex.is_match(value))
         };
-        default = fact("default_value").filter(|value| fits(value));
+        default = fact("default_value").filter(|value| !value.is_empty() && fits(value));
         example = facts_example
             .clone()
             .filter(|example| !example.is_empty() && fits(example))
@@ -673,10 +673,12 @@ fn setting(
         // No URL-safe value fits the facts' pattern (it wants a scheme or a path): a host name.
         pattern = Some(HOSTNAME.to_owned());
     }
+    // An empty default says the setting may be left out.
     let optional = facts
         .and_then(|facts| facts.get("optional"))
         .and_then(Value::as_bool)
-        .unwrap_or(false);
+        .unwrap_or(false)
+        || fact("default_value").is_some_and(|value| value.is_empty());
     let required = !optional && default.is_none() && usage.in_last && role != Role::Kept;
 
     let mut field = Map::new();
