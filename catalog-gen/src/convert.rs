@@ -156,10 +156,10 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
     let mut token_url = if oauth { url("token_url")? } else { None };
     let mut base_url = url("base_url")?.ok_or("no base URL")?;
     if kind == "oauth2" && authorization_url.is_none() {
-        return Err("no authorization URL".into());
+        return Err("the facts give no authorization URL".into());
     }
     if oauth && token_url.is_none() {
-        return Err("no token URL".into());
+        return Err("the facts give no token URL".into());
     }
     if !row.get("refresh_url").is_empty() && row.get("refresh_url") != row.get("token_url") {
         limitations.push(format!(
@@ -252,7 +252,14 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
                     ));
                     continue;
                 }
-                Err(reason) => return Err(format!("{column} `{name}`: {reason}")),
+                Err(reason) => {
+                    let what = if is_query {
+                        "query parameter"
+                    } else {
+                        "header"
+                    };
+                    return Err(format!("the {what} `{name}`: {reason}"));
+                }
             };
             refs.note(&template);
             let value = Value::String(template.text());

@@ -108,7 +108,23 @@ fn placeholder(content: &str, declared: &[String]) -> Result<Placeholder, String
         );
     }
     if content.contains(['(', ':', '$', ' ', '+']) || COMPUTED.contains(&content) {
-        return Err(format!("`${{{content}}}` computes its value"));
+        // Named by its function alone: `${awsSigV4(…)}`, `${now:…}`.
+        let function = match content.find(['(', ':']) {
+            Some(at) => format!(
+                "{}{}…{}",
+                &content[..at],
+                &content[at..=at],
+                if content[at..].starts_with('(') {
+                    ")"
+                } else {
+                    ""
+                }
+            ),
+            None => content.to_owned(),
+        };
+        return Err(format!(
+            "`${{{function}}}` computes its value, which the format cannot"
+        ));
     }
     if let Some(name) = content.strip_prefix("connectionConfig.") {
         return Ok(Placeholder::Setting(snake(name)));
