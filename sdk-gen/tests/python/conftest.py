@@ -1,7 +1,7 @@
 """A live `connector` server on a temporary SQLite database, and a mock provider API it calls.
 
 The server is the binary cargo built (`target/debug/connector`, or $CONNECTOR_BIN). The mock
-answers as Gmail, OneDrive, Dropbox and an API-key service would, and records what it got.
+answers as Gmail, OneDrive, Dropbox, Klaviyo and an API-key service would, and records what it got.
 """
 
 import json
@@ -38,7 +38,11 @@ ROUTES = {
         "has_more": False,
     },
     ("GET", "/acme/ping"): {"pong": True},
+    # Klaviyo, a provider of the built-in catalog (API key in `Authorization: Klaviyo-API-Key`).
+    ("GET", "/klaviyo/api/accounts"): {"data": [{"type": "account", "id": "AbC123"}]},
+    ("GET", "/klaviyo/api/profiles"): {"data": [{"type": "profile", "id": "01P", "attributes": {"email": "ada@example.com"}}]},
 }
+KLAVIYO_KEY = "pk_live_0123456789"
 
 
 class MockProvider(BaseHTTPRequestHandler):
@@ -52,6 +56,8 @@ class MockProvider(BaseHTTPRequestHandler):
         answer = ROUTES.get((self.command, path))
         if path.startswith("/acme/") and self.headers.get("X-Api-Key") != API_KEY:
             status, answer = 401, {"error": "bad key"}
+        elif path.startswith("/klaviyo/") and self.headers.get("Authorization") != f"Klaviyo-API-Key {KLAVIYO_KEY}":
+            status, answer = 401, {"errors": [{"status": 401, "code": "not_authenticated"}]}
         elif answer is None:
             status, answer = 404, {"error": f"no route {self.command} {path}"}
         else:

@@ -22,9 +22,9 @@ from connector_platform import (
     OnedriveApi,
     OnedriveListRootChildrenInput,
 )
-from connector_platform.exceptions import NotFoundException, UnauthorizedException
+from connector_platform.exceptions import BadRequestException, NotFoundException, UnauthorizedException
 
-from conftest import API_KEY, MockProvider
+from conftest import API_KEY, KLAVIYO_KEY, MockProvider
 
 
 def unique(prefix):
@@ -95,6 +95,37 @@ def test_an_api_key_connection_through_the_request_envelope(api):
     answer = connections.connection_request(created.id, EnvelopeRequest(method=HttpMethod.GET, path="/ping"))
     assert answer.status == 200
     assert answer.body == {"pong": True}
+
+
+def test_an_api_key_provider_of_the_catalog_end_to_end(api, mock_provider):
+    """docs/quickstart.md's second walk-through: Klaviyo, from the built-in catalog."""
+    found = ConnectorsApi(api).list_connectors(q="klaviyo", auth_kind=connector_platform.AuthKind.API_KEY)
+    klaviyo = next(connector for connector in found.data if connector.name == "klaviyo")
+    assert klaviyo.credential_fields == ["api_key"]
+    assert klaviyo.typed is False
+    # Only to reach the mock instead of a.klaviyo.com; an API-key provider needs no integration.
+    IntegrationsApi(api).put_integration("klaviyo", IntegrationInput(base_url=f"{mock_provider}/klaviyo"))
+    connections = ConnectionsApi(api)
+
+    with pytest.raises(BadRequestException) as refused:
+        connections.create_connection(
+            CreateConnection(connector="klaviyo", connection_id=unique("klaviyo"), credentials={"api_key": "pk_wrong"})
+        )
+    assert refused.value.data.error.code == "invalid_credentials"
+
+    created = connections.create_connection(
+        CreateConnection(connector="klaviyo", connection_id=unique("klaviyo"), credentials={"api_key": KLAVIYO_KEY})
+    )
+    assert created.status == connector_platform.ConnectionStatus.ACTIVE
+    answer = connections.connection_request(
+        created.id, EnvelopeRequest(method=HttpMethod.GET, path="/api/profiles", query={"page[size]": "5"})
+    )
+    assert answer.status == 200
+    assert answer.body["data"][0]["attributes"]["email"] == "ada@example.com"
+    sent = [r for r in MockProvider.received if r[1].startswith("/klaviyo/api/profiles")][-1]
+    assert sent[2]["authorization"] == f"Klaviyo-API-Key {KLAVIYO_KEY}"
+    assert sent[2]["revision"] == "2024-07-15"
+    assert "page%5Bsize%5D=5" in sent[1] or "page[size]=5" in sent[1]
 
 
 def test_connections_are_got_listed_and_deleted(api):
