@@ -327,9 +327,19 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
                     if value == own_grant {
                         continue;
                     }
-                    return Err(format!(
-                        "the token request uses grant type `{value}`, which the runtime does not send"
-                    ));
+                    // A client-credentials definition may name its own grant (Zoom's
+                    // `account_credentials`); the code exchange and the refresh may not.
+                    if kind != "oauth2_client_credentials" || column != "token_params" {
+                        return Err(format!(
+                            "the token request uses grant type `{value}`, which the runtime does not send"
+                        ));
+                    }
+                    if value == "password" {
+                        return Err(
+                            "the token request uses the password grant: the user's username and password would be connection_config settings, which are not stored encrypted"
+                                .into(),
+                        );
+                    }
                 }
                 let template = rewrite(&value, &declared)
                     .map_err(|reason| format!("{column} `{name}`: {reason}"))?;
@@ -1068,6 +1078,35 @@ mod row_tests {
     }
 
     #[test]
+    fn a_client_credentials_row_may_name_its_grant() {
+        let zoom = convert_row(&[
+            ("name", "zoom-cc"),
+            ("display_name", "Zoom"),
+            ("auth_mode", "OAUTH2_CC"),
+            ("token_url", "https://zoom.us/oauth/token"),
+            ("base_url", "https://api.zoom.us"),
+            ("token_auth", "basic"),
+            (
+                "token_params",
+                r#"{"account_id":"${connectionConfig.accountId}","grant_type":"account_credentials"}"#,
+            ),
+            ("connection_config", r#"{"accountId":{"type":"string"}}"#),
+        ])
+        .unwrap();
+        assert_eq!(
+            zoom.definition["auth"]["token_params"],
+            json!({
+                "account_id": "{connection_config.account_id}",
+                "grant_type": "account_credentials",
+            })
+        );
+        assert_eq!(
+            zoom.definition["auth"]["token_auth_method"],
+            "client_secret_basic"
+        );
+    }
+
+    #[test]
     fn rows_that_cannot_work_say_why() {
         let signed = convert_row(&[
             ("name", "signed"),
@@ -1086,7 +1125,20 @@ mod row_tests {
             ("base_url", "https://api.example"),
             ("token_params", r#"{"grant_type":"password"}"#),
         ]);
-        assert!(other_grant.unwrap_err().contains("grant type `password`"));
+        assert!(other_grant.unwrap_err().contains("the password grant"));
+        let refresh_grant = convert_row(&[
+            ("name", "odd-refresh"),
+            ("auth_mode", "OAUTH2"),
+            ("authorization_url", "https://id.example/authorize"),
+            ("token_url", "https://id.example/token"),
+            ("base_url", "https://api.example"),
+            ("refresh_params", r#"{"grant_type":"refresh_it"}"#),
+        ]);
+        assert!(
+            refresh_grant
+                .unwrap_err()
+                .contains("grant type `refresh_it`")
+        );
         let key_in_url = convert_row(&[
             ("name", "bot"),
             ("auth_mode", "API_KEY"),

@@ -47,8 +47,11 @@ How the facts are read:
 - a setting that is a whole URL is filled from the token response when the OAuth provider sends it
   there (`keep_from_token_response`), and is otherwise asked as a host name;
 - `response_type=code` and the grant type the auth kind sends anyway are left out of the
-  parameters; `pkce_disabled` → `pkce: false`; token auth `basic`/`header` →
-  `client_secret_basic`; body format `json`/`query` → `token_request_encoding`;
+  parameters; a client-credentials row's other grant type stays in `token_params`, where it
+  replaces `client_credentials` (Zoom's `account_credentials`), except the password grant, whose
+  user password would be an unencrypted setting; `pkce_disabled` → `pkce: false`; token auth
+  `basic`/`header` → `client_secret_basic`; body format `json`/`query` →
+  `token_request_encoding`;
 - `verify` `METHOD /a /b` → `verify: {{method, path}}` or `{{method, paths}}` (a missing leading
   `/` added; a path holding a placeholder is dropped); retry `after`, `at` and `remaining` → the
   retry hints;

@@ -161,7 +161,8 @@ pub struct AuthDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_auth_method: Option<TokenAuthMethod>,
     /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: extra parameters of the code
-    /// exchange, the client-credentials grant and the JWT token requests (`audience`…).
+    /// exchange, the client-credentials grant and the JWT token requests (`audience`…). For
+    /// oauth2_client_credentials only, a `grant_type` replaces `client_credentials`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub token_params: IndexMap<String, String>,
     /// oauth2: extra form parameters of a refresh.

@@ -560,6 +560,31 @@ impl Checker<'_> {
                 self.header_value(&["auth", field, name], value, def);
             }
         }
+        // The runtime names the grant of every other request itself; a second `grant_type`
+        // would be sent next to it. (Fields the kind has not were reported above.)
+        for (field, params, applies, own_grant) in [
+            (
+                "token_params",
+                &auth.token_params,
+                token,
+                kind == AuthKind::Oauth2ClientCredentials,
+            ),
+            ("refresh_params", &auth.refresh_params, oauth2, false),
+        ] {
+            if applies && !own_grant && params.contains_key("grant_type") {
+                self.at_key(
+                    &["auth", field, "grant_type"],
+                    format!(
+                        "`grant_type` in `{field}` does not apply to auth kind `{}`",
+                        kind.as_str()
+                    ),
+                )
+                .help = Some(
+                    "remove it: only oauth2_client_credentials may name its grant, in `token_params`"
+                        .into(),
+                );
+            }
+        }
         if let Some(name) = &auth.name
             && auth.location == Some(KeyLocation::Header)
         {

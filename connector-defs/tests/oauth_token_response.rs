@@ -102,3 +102,20 @@ fn the_new_fields_apply_to_oauth2_only() {
         ["mini.yaml:7:3: `refresh_params` does not apply to auth kind `oauth2_client_credentials`\n  = help: remove `refresh_params`, or change `kind`"]
     );
 }
+
+#[test]
+fn only_client_credentials_may_name_its_grant() {
+    let zoom = parse("name: mini\nversion: 1.0.0\nbase_url: https://api.example.com\nconnection_config:\n  account_id: {}\nauth:\n  kind: oauth2_client_credentials\n  token_url: https://x.example/t\n  token_params: { grant_type: account_credentials, account_id: '{connection_config.account_id}' }\n").unwrap();
+    assert_eq!(zoom.auth.token_params["grant_type"], "account_credentials");
+    // The code exchange and the refresh send their own grant.
+    assert_eq!(
+        parse(&format!(
+            "{SALESFORCE_LIKE}  keep_from_token_response: [instance_url]\n  token_params: {{ grant_type: password }}\n  refresh_params: {{ grant_type: refresh_token }}\n"
+        ))
+        .unwrap_err(),
+        [
+            "mini.yaml:11:19: `grant_type` in `token_params` does not apply to auth kind `oauth2`\n  = help: remove it: only oauth2_client_credentials may name its grant, in `token_params`",
+            "mini.yaml:12:21: `grant_type` in `refresh_params` does not apply to auth kind `oauth2`\n  = help: remove it: only oauth2_client_credentials may name its grant, in `token_params`",
+        ]
+    );
+}

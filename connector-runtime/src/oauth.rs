@@ -47,6 +47,8 @@ use crate::body::{self, ReadError};
 use crate::jwt::{self, SigningKey};
 use crate::{Auth, Error, request};
 
+/// The token request parameter naming the grant.
+const GRANT_TYPE: &str = "grant_type";
 /// The `grant_type` of RFC 7523's assertion grant.
 const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// What GitHub asks API clients to accept.
@@ -564,7 +566,9 @@ impl OAuthApp {
     }
 
     /// The client-credentials grant (kind `oauth2_client_credentials`): a token for the app
-    /// itself, with the definition's scopes when `scopes` is `None`.
+    /// itself, with the definition's scopes when `scopes` is `None`. A `grant_type` in the
+    /// definition's `token_params` (Zoom's `account_credentials`) replaces `client_credentials`;
+    /// the request is otherwise the same.
     pub async fn client_credentials(
         &self,
         scopes: Option<&[String]>,
@@ -573,13 +577,15 @@ impl OAuthApp {
         let mut request = client
             .exchange_client_credentials()
             .add_scopes(self.scope_list(scopes));
+        let mut http = self.token_http();
         for (name, value) in self.filled(&self.token_params)? {
-            request = request.add_extra_param(name, value);
+            if name == GRANT_TYPE {
+                http.grant_type = Some(value);
+            } else {
+                request = request.add_extra_param(name, value);
+            }
         }
-        let response = request
-            .request_async(&self.token_http())
-            .await
-            .map_err(map_error)?;
+        let response = request.request_async(&http).await.map_err(map_error)?;
         Ok(self.token_set(response))
     }
 
@@ -606,7 +612,7 @@ impl OAuthApp {
             .sign(&claims)
             .map_err(|error| OAuthError::Signing(error.to_string()))?;
         let mut params = vec![
-            ("grant_type".to_owned(), JWT_BEARER_GRANT.to_owned()),
+            (GRANT_TYPE.to_owned(), JWT_BEARER_GRANT.to_owned()),
             ("assertion".to_owned(), assertion),
         ];
         params.extend(self.filled(&self.token_params)?);
@@ -702,6 +708,7 @@ impl OAuthApp {
             limit: self.max_response_bytes,
             access_token_path: self.access_token_path.clone(),
             encoding: self.token_request_encoding,
+            grant_type: None,
         }
     }
 
@@ -834,20 +841,40 @@ struct TokenHttp {
     limit: usize,
     access_token_path: Option<String>,
     encoding: TokenRequestEncoding,
+    /// The definition's own grant, in place of the one the oauth2 crate names (it sends
+    /// `client_credentials` and has no way to name another).
+    grant_type: Option<String>,
 }
 
-/// A form-encoded token request re-encoded: as a JSON object of strings, or in the URL's query
-/// string with an empty body. Headers (client authentication) stay.
-fn encode(mut request: HttpRequest, encoding: TokenRequestEncoding) -> HttpRequest {
+/// A form-encoded token request re-encoded: with `grant_type` in place of the crate's grant,
+/// and as a JSON object of strings, or in the URL's query string with an empty body. Headers
+/// (client authentication) stay.
+fn encode(
+    mut request: HttpRequest,
+    encoding: TokenRequestEncoding,
+    grant_type: Option<&str>,
+) -> HttpRequest {
     use oauth2::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
-    if encoding == TokenRequestEncoding::Form {
+    if encoding == TokenRequestEncoding::Form && grant_type.is_none() {
         return request;
     }
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(request.body())
+    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(request.body())
         .into_owned()
         .collect();
+    if let Some(grant_type) = grant_type {
+        for (name, value) in &mut params {
+            if name == GRANT_TYPE {
+                *value = grant_type.to_owned();
+            }
+        }
+    }
     match encoding {
-        TokenRequestEncoding::Form => {}
+        TokenRequestEncoding::Form => {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            *request.body_mut() = body.into_bytes();
+        }
         TokenRequestEncoding::Json => {
             let object: Map<String, Value> = params
                 .into_iter()
@@ -880,7 +907,7 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = encode(request, self.encoding);
+            let request = encode(request, self.encoding, self.grant_type.as_deref());
             let response = self.http.execute(request.try_into()?).await?;
             let mut answer = HttpResponse::default();
             *answer.status_mut() = response.status();

@@ -1,7 +1,8 @@
 //! The catalog (connector-defs/catalog/) through the server: every API-key and basic
 //! definition places its credential where its templates say, on a mock upstream reached
 //! through the proxy, and turns a 401 of its `verify` request into 400 invalid_credentials; the
-//! quirky OAuth providers (Slack, Salesforce, Zendesk, Notion) complete a real exchange.
+//! quirky OAuth providers (Slack, Salesforce, Zendesk, Notion) complete a real exchange, and
+//! Zoom's Server-to-Server OAuth fetches its token with its own grant.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -514,5 +515,55 @@ async fn the_quirky_oauth_providers_complete_an_exchange() {
         "the secret went in the body"
     );
     let (status, body) = server.get("/v1/proxy/notion-1/v1/users/me").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn zoom_server_to_server_fetches_its_token_with_the_account_grant() {
+    let server = catalog_server().await;
+    let zoom = MockServer::start().await;
+    integrate(
+        &server,
+        "zoom_cc",
+        &format!("{}/oauth/token", zoom.uri()),
+        &zoom.uri(),
+    )
+    .await;
+    // Each connection brings its own Server-to-Server app, authenticated with HTTP Basic.
+    let basic = format!("Basic {}", STANDARD.encode("zoom-client:zoom-secret"));
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(header("authorization", basic.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "access_token": "zoom-token", "token_type": "bearer", "expires_in": 3599 }),
+        ))
+        .expect(1)
+        .mount(&zoom)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/users/me"))
+        .and(header("authorization", "Bearer zoom-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "id": "u1" })))
+        .expect(1)
+        .mount(&zoom)
+        .await;
+    let (status, body) = server
+        .post(
+            "/v1/connections",
+            json!({
+                "connector": "zoom_cc",
+                "connection_id": "zoom-1",
+                "connection_config": { "account_id": "acc-42" },
+                "credentials": { "client_id": "zoom-client", "client_secret": "zoom-secret" },
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let sent = &zoom.received_requests().await.unwrap()[0];
+    assert_eq!(
+        String::from_utf8_lossy(&sent.body),
+        "grant_type=account_credentials&account_id=acc-42"
+    );
+    let (status, body) = server.get("/v1/proxy/zoom-1/v2/users/me").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
