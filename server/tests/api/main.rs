@@ -10,6 +10,7 @@ mod connections;
 mod oauth_flow;
 mod proxy;
 mod refresh;
+mod registry;
 mod spec;
 mod strict_input;
 mod two_processes;
