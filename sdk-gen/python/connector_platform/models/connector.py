@@ -40,7 +40,7 @@ class Connector(BaseModel):
     categories: List[StrictStr] = Field(description="What kind of service it is (`crm`, `dev-tools`, `storage`…).")
     scopes: List[StrictStr] = Field(description="Default OAuth scopes.")
     typed: StrictBool = Field(description="Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.")
-    source: StrictStr = Field(description="`builtin`, or the file the definition was loaded from.")
+    source: StrictStr = Field(description="Where the definition comes from: `builtin` (compiled, typed), `catalog` (embedded in the server), or the file of CONNECTOR_DEFS_DIR it was loaded from.")
     content_hash: StrictStr = Field(description="SHA-256 of the definition's YAML.")
     connection_config: Dict[str, ConnectionConfigField] = Field(description="The per-connection settings, by name.")
     endpoints: List[EndpointInfo] = Field(description="Empty for a proxy-only definition.")
