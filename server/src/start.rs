@@ -81,7 +81,13 @@ pub async fn start(config: &Config) -> Result<Started, String> {
     if let Some(key) = &config.secret_key {
         check_secret_key(key)?;
     }
+    let began = std::time::Instant::now();
     let registry = Registry::load(config.defs_dir.as_deref())?;
+    tracing::info!(
+        definitions = registry.entries().count(),
+        elapsed_ms = began.elapsed().as_millis() as u64,
+        "definitions loaded (built-ins, catalog, CONNECTOR_DEFS_DIR)"
+    );
     let url = config.database_url();
     if url.starts_with("sqlite:") {
         create_private_dir(&config.data_dir)?;
