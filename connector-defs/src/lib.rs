@@ -10,6 +10,8 @@ mod error;
 pub mod model;
 pub mod naming;
 mod source_map;
+pub mod suggest;
+pub mod template;
 mod validate;
 
 use std::path::Path;

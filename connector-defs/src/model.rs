@@ -67,13 +67,25 @@ pub struct ConnectorDef {
     pub verify: Option<VerifyDef>,
 }
 
-/// The request that checks a new connection's credential.
+/// The request that checks a new connection's credential: `path`, or several `paths` tried
+/// in order until one answers 2xx (accepted) or 401/403 (refused).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyDef {
     pub method: HttpMethod,
     /// Appended to the base URL; starts with `/`.
-    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Several paths, tried in order; any other answer (or a network error) tries the next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+impl VerifyDef {
+    /// The paths to try, in order (`path` alone, or `paths`).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.path.iter().chain(&self.paths).map(String::as_str)
+    }
 }
 
 /// A per-connection setting referenced as `{connection_config.NAME}` in URLs.
@@ -122,13 +134,21 @@ pub struct AuthDef {
     /// oauth2: where the user grants access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_url: Option<String>,
-    /// oauth2, oauth2_client_credentials: where codes and refresh tokens are exchanged.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: where tokens are requested
+    /// (codes and refresh tokens exchanged, assertions posted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
-    /// oauth2, oauth2_client_credentials: scopes requested by default.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: how a token request carries its
+    /// parameters (default `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_request_encoding: Option<TokenRequestEncoding>,
+    /// jwt_bearer: the assertion's `aud` claim (default: the token URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// oauth2, oauth2_client_credentials, jwt_bearer: scopes requested by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
-    /// oauth2: how scopes are joined in the authorization URL (default a space).
+    /// oauth2, oauth2_client_credentials, jwt_bearer: how scopes are joined (default a space).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope_separator: Option<String>,
     /// oauth2: use PKCE (S256); default true.
@@ -140,16 +160,17 @@ pub struct AuthDef {
     /// oauth2, oauth2_client_credentials: how the client authenticates at the token URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_auth_method: Option<TokenAuthMethod>,
-    /// oauth2, oauth2_client_credentials: extra form parameters of the code exchange and of
-    /// the client-credentials grant (`audience`…).
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: extra parameters of the code
+    /// exchange, the client-credentials grant and the JWT token requests (`audience`…).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub token_params: IndexMap<String, String>,
     /// oauth2: extra form parameters of a refresh.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub refresh_params: IndexMap<String, String>,
-    /// oauth2, oauth2_client_credentials: where the access token sits in the token response
-    /// when not at the top (`authed_user.access_token`), as a dotted path; `refresh_token`,
-    /// `expires_in` and `token_type` are then read next to it.
+    /// oauth2, oauth2_client_credentials, jwt_bearer, app_jwt: where the access token sits in
+    /// the token response when not at the top (`authed_user.access_token`; app_jwt's default
+    /// is `token`), as a dotted path; `refresh_token`, `expires_in` (or an RFC 3339
+    /// `expires_at`) and `token_type` are then read next to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token_path: Option<String>,
     /// oauth2: token-response fields (dotted paths, `instance_url`) stored into the
@@ -166,6 +187,18 @@ pub struct AuthDef {
     /// api_key: text put before the key, such as `Token `.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// api_key, basic, oauth2_client_credentials: the credential fields a connection brings,
+    /// snake_case (default `[api_key]`, `[username, password]`; for client credentials
+    /// `[client_id, client_secret]` makes each connection bring its own OAuth client).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<String>,
+    /// Headers that carry the credential, replacing the kind's default placement. Values may
+    /// hold `{credentials.NAME}` and `{connection_config.NAME}`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub headers: IndexMap<String, String>,
+    /// Query parameters that carry the credential, like `headers`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub query: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -177,6 +210,12 @@ pub enum AuthKind {
     Basic,
     Bearer,
     None,
+    /// RFC 7523: a JWT signed with the connection's private key is traded for an access token
+    /// (Google service accounts).
+    JwtBearer,
+    /// A JWT signed with the integration's app key mints short-lived tokens (GitHub App
+    /// installations).
+    AppJwt,
 }
 
 impl AuthKind {
@@ -188,7 +227,15 @@ impl AuthKind {
             AuthKind::Basic => "basic",
             AuthKind::Bearer => "bearer",
             AuthKind::None => "none",
+            AuthKind::JwtBearer => "jwt_bearer",
+            AuthKind::AppJwt => "app_jwt",
         }
+    }
+
+    /// The kinds whose credential is an access token from `token_url`, fetched again when it
+    /// expires: both OAuth 2.0 kinds and both JWT kinds.
+    pub fn has_token_url(self) -> bool {
+        self.is_oauth2() || matches!(self, AuthKind::JwtBearer | AuthKind::AppJwt)
     }
 
     /// Both OAuth 2.0 kinds: their credential is a bearer access token from a token URL.
@@ -207,6 +254,19 @@ pub enum TokenAuthMethod {
     ClientSecretBasic,
     /// client_id in the form body, no secret (a public client).
     None,
+}
+
+/// How a token request carries its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRequestEncoding {
+    /// An `application/x-www-form-urlencoded` body (RFC 6749).
+    #[default]
+    Form,
+    /// A JSON object body of string values.
+    Json,
+    /// The URL's query string, with an empty body.
+    Query,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -237,6 +297,59 @@ impl AuthDef {
         }
     }
 
+    /// The credential fields a connection of this definition brings: `credentials`, else the
+    /// kind's default (`api_key`; `username`, `password`; `token` for bearer; none for the
+    /// OAuth 2.0 kinds, whose token the server obtains; a service account for jwt_bearer).
+    pub fn credential_fields(&self) -> Vec<&str> {
+        if !self.credentials.is_empty() {
+            return self.credentials.iter().map(String::as_str).collect();
+        }
+        match self.kind {
+            AuthKind::ApiKey => vec!["api_key"],
+            AuthKind::Basic => vec!["username", "password"],
+            AuthKind::Bearer => vec!["token"],
+            // The service account (`subject` and `key_id` optional).
+            AuthKind::JwtBearer => vec!["issuer", "private_key", "subject", "key_id"],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The field every template of this kind may use besides the declared ones: the OAuth
+    /// 2.0 kinds' `access_token`, bearer's `token`.
+    pub fn implicit_credential(&self) -> Option<&'static str> {
+        match self.kind {
+            AuthKind::Bearer => Some("token"),
+            kind if kind.has_token_url() => Some("access_token"),
+            _ => None,
+        }
+    }
+
+    /// The names `{credentials.NAME}` may take in `headers` and `query`.
+    pub fn template_credentials(&self) -> Vec<&str> {
+        let mut names = match self.kind {
+            // Client credentials are spent at the token URL, not sent to the API.
+            AuthKind::Oauth2ClientCredentials | AuthKind::JwtBearer => Vec::new(),
+            _ => self.credential_fields(),
+        };
+        if let Some(implicit) = self.implicit_credential()
+            && !names.contains(&implicit)
+        {
+            names.push(implicit);
+        }
+        names
+    }
+
+    /// Whether `headers` or `query` place the credential (instead of the kind's default).
+    pub fn has_templates(&self) -> bool {
+        !self.headers.is_empty() || !self.query.is_empty()
+    }
+
+    /// Whether each connection brings its own OAuth client (`oauth2_client_credentials` with
+    /// `credentials: [client_id, client_secret]`).
+    pub fn per_connection_client(&self) -> bool {
+        self.kind == AuthKind::Oauth2ClientCredentials && !self.credentials.is_empty()
+    }
+
     pub fn pkce(&self) -> bool {
         self.pkce.unwrap_or(true)
     }
@@ -253,6 +366,18 @@ impl AuthDef {
             .map(|path| (path.rsplit('.').next().unwrap_or(path), path.as_str()))
     }
 
+    /// Where the access token sits in the token response when not at the top:
+    /// `access_token_path`, else `token` for app_jwt (GitHub's installation tokens).
+    pub fn token_path(&self) -> Option<&str> {
+        self.access_token_path
+            .as_deref()
+            .or((self.kind == AuthKind::AppJwt).then_some("token"))
+    }
+
+    pub fn token_request_encoding(&self) -> TokenRequestEncoding {
+        self.token_request_encoding.unwrap_or_default()
+    }
+
     /// Whether the `connection_config` setting `name` is filled from the token response.
     pub fn keeps_from_token_response(&self, name: &str) -> bool {
         self.kept_from_token_response()
@@ -260,7 +385,8 @@ impl AuthDef {
     }
 }
 
-/// Retry policy. Retries use exponential backoff with full jitter and honour `Retry-After`.
+/// Retry policy. Retries use exponential backoff with full jitter, or wait what the
+/// provider's retry hints (`after`, `at`) say.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryDef {
@@ -276,6 +402,21 @@ pub struct RetryDef {
     /// Upper bound of one wait, Retry-After included, in milliseconds (default 30000).
     #[serde(default = "default_max_backoff_ms")]
     pub max_backoff_ms: u64,
+    /// Response headers holding how long to wait before retrying, in seconds or as an HTTP
+    /// date, tried in order (default `[retry-after]`).
+    #[serde(
+        default = "default_retry_after_headers",
+        skip_serializing_if = "is_default_retry_after"
+    )]
+    pub after: Vec<String>,
+    /// Response headers holding when the budget resets: epoch seconds, epoch milliseconds,
+    /// or seconds from now when small.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at: Vec<String>,
+    /// The response header holding the requests left in the budget; `0` with a reset time
+    /// (`at`) holds the next requests until the reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<String>,
 }
 
 impl Default for RetryDef {
@@ -285,6 +426,9 @@ impl Default for RetryDef {
             on_status: default_retry_statuses(),
             initial_backoff_ms: default_initial_backoff_ms(),
             max_backoff_ms: default_max_backoff_ms(),
+            after: default_retry_after_headers(),
+            at: Vec::new(),
+            remaining: None,
         }
     }
 }
@@ -651,4 +795,12 @@ fn default_initial_backoff_ms() -> u64 {
 
 fn default_max_backoff_ms() -> u64 {
     30_000
+}
+
+fn default_retry_after_headers() -> Vec<String> {
+    vec!["retry-after".to_owned()]
+}
+
+fn is_default_retry_after(headers: &[String]) -> bool {
+    *headers == default_retry_after_headers()
 }

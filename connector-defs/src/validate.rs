@@ -10,6 +10,7 @@ use crate::error::Diagnostic;
 use crate::model::*;
 use crate::naming;
 use crate::source_map::SourceMap;
+use crate::template::{self, Piece};
 
 pub(crate) fn validate(def: &ConnectorDef, map: &SourceMap) -> Vec<Diagnostic> {
     let mut check = Checker {
@@ -108,6 +109,34 @@ impl Checker<'_> {
                     );
                 }
             }
+            let hints = retry
+                .after
+                .iter()
+                .enumerate()
+                .map(|(index, name)| (vec!["after".to_owned(), index.to_string()], name))
+                .chain(
+                    retry
+                        .at
+                        .iter()
+                        .enumerate()
+                        .map(|(index, name)| (vec!["at".to_owned(), index.to_string()], name)),
+                )
+                .chain(
+                    retry
+                        .remaining
+                        .iter()
+                        .map(|name| (vec!["remaining".to_owned()], name)),
+                );
+            for (at, name) in hints {
+                if !is_header_name(name) {
+                    let mut path = vec!["retry"];
+                    path.extend(at.iter().map(String::as_str));
+                    self.at_value(&path, format!("`{name}` is not a valid HTTP header name"))
+                        .help = Some(
+                        "retry hints name response headers, such as `x-ratelimit-reset`".into(),
+                    );
+                }
+            }
             if retry.initial_backoff_ms > retry.max_backoff_ms {
                 self.at_value(
                     &["retry", "initial_backoff_ms"],
@@ -185,20 +214,41 @@ impl Checker<'_> {
                     .into(),
             );
         }
-        if !verify.path.starts_with('/') || verify.path.starts_with("//") {
-            self.at_value(
-                &["verify", "path"],
-                format!("verify path `{}` must start with a single `/`", verify.path),
-            )
-            .help = Some("it is appended to the base URL".into());
-        } else if verify.path.contains(['{', '}', '#']) {
-            self.at_value(
-                &["verify", "path"],
-                format!(
-                    "verify path `{}` cannot hold placeholders or a fragment",
-                    verify.path
-                ),
-            );
+        match (&verify.path, verify.paths.is_empty()) {
+            (Some(_), false) => {
+                self.at_key(&["verify", "paths"], "give `path` or `paths`, not both")
+                    .help = Some("put every path under `paths`".into());
+            }
+            (None, true) => {
+                self.at_key(&["verify"], "`verify` needs `path` or `paths`")
+                    .help = Some("add `path: /me` (appended to the base URL)".into());
+            }
+            _ => {}
+        }
+        let mut located: Vec<(Vec<String>, &str)> = Vec::new();
+        if let Some(path) = &verify.path {
+            located.push((vec!["verify".into(), "path".into()], path.as_str()));
+        }
+        for (index, path) in verify.paths.iter().enumerate() {
+            located.push((
+                vec!["verify".into(), "paths".into(), index.to_string()],
+                path.as_str(),
+            ));
+        }
+        for (at, path) in located {
+            let at: Vec<&str> = at.iter().map(String::as_str).collect();
+            if !path.starts_with('/') || path.starts_with("//") {
+                self.at_value(
+                    &at,
+                    format!("verify path `{path}` must start with a single `/`"),
+                )
+                .help = Some("it is appended to the base URL".into());
+            } else if path.contains(['{', '}', '#']) {
+                self.at_value(
+                    &at,
+                    format!("verify path `{path}` cannot hold placeholders or a fragment"),
+                );
+            }
         }
     }
 
@@ -223,49 +273,67 @@ impl Checker<'_> {
         }
     }
 
-    /// A URL that may hold `{connection_config.NAME}` placeholders.
+    /// A URL that may hold `{connection_config.NAME}` placeholders, and `A || B`
+    /// alternatives (each a URL).
     fn url(&mut self, path: &[&str], url: &str, def: &ConnectorDef) {
-        let mut concrete = String::with_capacity(url.len());
-        let mut rest = url;
-        while let Some(open) = rest.find('{') {
-            concrete.push_str(&rest[..open]);
-            let Some(close) = rest[open..].find('}') else {
-                self.at_value(path, format!("unclosed `{{` in `{url}`"));
+        for alternative in template::alternatives(url) {
+            if !self.url_alternative(path, alternative, def) {
                 return;
-            };
-            let placeholder = &rest[open + 1..open + close];
-            match placeholder.strip_prefix("connection_config.") {
-                // A setting kept from the token response may be the whole origin.
-                Some(name)
-                    if url.starts_with('{')
-                        && concrete.is_empty()
-                        && def.auth.keeps_from_token_response(name) =>
-                {
-                    concrete.push_str("https://placeholder")
-                }
-                Some(name) if def.connection_config.contains_key(name) => {
-                    concrete.push_str("placeholder")
-                }
-                Some(name) => {
-                    self.undeclared_config(path, placeholder, name);
-                    return;
-                }
-                None => {
-                    self.at_value(
-                        path,
-                        format!("unknown placeholder `{{{placeholder}}}` in `{url}`"),
-                    )
-                    .help =
-                        Some("URLs may only hold `{connection_config.NAME}` placeholders".into());
-                    return;
-                }
             }
-            rest = &rest[open + close + 1..];
         }
-        concrete.push_str(rest);
+    }
+
+    /// One alternative of a URL; answers whether it is valid.
+    fn url_alternative(&mut self, path: &[&str], url: &str, def: &ConnectorDef) -> bool {
+        let unclosed = || format!("unclosed `{{` in `{url}`");
+        let Ok(pieces) = template::pieces(url) else {
+            self.at_value(path, unclosed());
+            return false;
+        };
+        let mut concrete = String::with_capacity(url.len());
+        for (index, piece) in pieces.into_iter().enumerate() {
+            let placeholder = match piece {
+                Piece::Text(text) => match text.find('{') {
+                    None => {
+                        concrete.push_str(text);
+                        continue;
+                    }
+                    Some(open) => match text[open..].find('}') {
+                        None => {
+                            self.at_value(path, unclosed());
+                            return false;
+                        }
+                        Some(close) => text[open + 1..open + close].to_owned(),
+                    },
+                },
+                // A setting kept from the token response may be the whole origin.
+                Piece::Config(name) if index == 0 && def.auth.keeps_from_token_response(name) => {
+                    concrete.push_str("https://placeholder");
+                    continue;
+                }
+                Piece::Config(name) if def.connection_config.contains_key(name) => {
+                    concrete.push_str("placeholder");
+                    continue;
+                }
+                Piece::Config(name) => {
+                    self.undeclared_config(path, name, def);
+                    return false;
+                }
+                Piece::Credential(name) => format!("credentials.{name}"),
+            };
+            self.at_value(
+                path,
+                format!("unknown placeholder `{{{placeholder}}}` in `{url}`"),
+            )
+            .help = Some("URLs may only hold `{connection_config.NAME}` placeholders".into());
+            return false;
+        }
         match url::Url::parse(&concrete) {
             Ok(parsed)
-                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
+                true
+            }
             Ok(parsed) => {
                 self.at_value(
                     path,
@@ -274,9 +342,11 @@ impl Checker<'_> {
                         parsed.scheme()
                     ),
                 );
+                false
             }
             Err(error) => {
                 self.at_value(path, format!("`{url}` is not a valid URL: {error}"));
+                false
             }
         }
     }
@@ -284,40 +354,84 @@ impl Checker<'_> {
     /// A header value's `{connection_config.NAME}` placeholders name declared settings. Other
     /// braces are literal text (JSON in a header is common).
     fn header_value(&mut self, path: &[&str], value: &str, def: &ConnectorDef) {
-        let mut rest = value;
-        while let Some(open) = rest.find("{connection_config.") {
-            let Some(close) = rest[open..].find('}') else {
-                self.at_value(
-                    path,
-                    format!("unclosed `{{connection_config.` in `{value}`"),
-                );
-                return;
+        self.template(path, value, def, None);
+    }
+
+    /// A header or query value with `A || B` alternatives: each `{connection_config.NAME}`
+    /// names a declared setting, each `{credentials.NAME}` one of `credentials` (`None`:
+    /// credentials are not allowed here).
+    fn template(
+        &mut self,
+        path: &[&str],
+        value: &str,
+        def: &ConnectorDef,
+        credentials: Option<&[&str]>,
+    ) {
+        for alternative in template::alternatives(value) {
+            let pieces = match template::pieces(alternative) {
+                Ok(pieces) => pieces,
+                Err(message) => {
+                    self.at_value(path, message);
+                    return;
+                }
             };
-            let placeholder = &rest[open + 1..open + close];
-            let name = &placeholder["connection_config.".len()..];
-            if !def.connection_config.contains_key(name) {
-                self.undeclared_config(path, placeholder, name);
+            for piece in pieces {
+                match (piece, credentials) {
+                    (Piece::Text(_), _) => {}
+                    (Piece::Config(name), _) => {
+                        if !def.connection_config.contains_key(name) {
+                            self.undeclared_config(path, name, def);
+                        }
+                    }
+                    (Piece::Credential(name), None) => {
+                        self.at_value(
+                            path,
+                            format!("`{{credentials.{name}}}` cannot be used here"),
+                        )
+                        .help = Some(
+                            "credentials are placed by `auth.headers` and `auth.query`".into(),
+                        );
+                    }
+                    (Piece::Credential(name), Some(known)) if !known.contains(&name) => {
+                        let kind = def.auth.kind.as_str();
+                        let help = match crate::suggest::closest(name, known.iter().copied()) {
+                            Some(close) => format!("did you mean `{{credentials.{close}}}`?"),
+                            None if known.is_empty() => {
+                                format!("auth kind `{kind}` has no credential fields here")
+                            }
+                            None => format!(
+                                "the credential fields are: {}; declare others under `auth.credentials`",
+                                known.join(", ")
+                            ),
+                        };
+                        self.at_value(
+                            path,
+                            format!("`{{credentials.{name}}}` names no credential field `{name}`"),
+                        )
+                        .help = Some(help);
+                    }
+                    (Piece::Credential(_), Some(_)) => {}
+                }
             }
-            rest = &rest[open + close + 1..];
         }
     }
 
-    fn undeclared_config(&mut self, path: &[&str], placeholder: &str, name: &str) {
+    fn undeclared_config(&mut self, path: &[&str], name: &str, def: &ConnectorDef) {
+        let close = crate::suggest::closest(name, def.connection_config.keys().map(String::as_str));
         self.at_value(
             path,
-            format!("`{{{placeholder}}}` names no connection_config setting `{name}`"),
+            format!("`{{connection_config.{name}}}` names no connection_config setting `{name}`"),
         )
-        .help = Some(format!(
-            "declare it under `connection_config:` as `{name}: {{ description: … }}`"
-        ));
+        .help = Some(match close {
+            Some(close) => format!("did you mean `{{connection_config.{close}}}`?"),
+            None => {
+                format!("declare it under `connection_config:` as `{name}: {{ description: … }}`")
+            }
+        });
     }
 
     fn header_name(&mut self, path: &[&str], name: &str) {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !valid {
+        if !is_header_name(name) {
             self.at_key(path, format!("`{name}` is not a valid HTTP header name"));
         }
     }
@@ -328,25 +442,37 @@ impl Checker<'_> {
         // (field, present, allowed for this kind, required for this kind)
         let oauth2 = kind == AuthKind::Oauth2;
         let any_oauth2 = kind.is_oauth2();
+        let jwt_bearer = kind == AuthKind::JwtBearer;
+        let scoped = any_oauth2 || jwt_bearer;
+        let token = kind.has_token_url();
         let api_key = kind == AuthKind::ApiKey;
-        let fields: [(&str, bool, bool, bool); 14] = [
+        // The `in`/`name` shorthand is needed unless templates place the key.
+        let shorthand = api_key && !auth.has_templates();
+        let named_credentials = matches!(
+            kind,
+            AuthKind::ApiKey | AuthKind::Basic | AuthKind::Oauth2ClientCredentials
+        );
+        let credential = kind != AuthKind::None;
+        let fields: [(&str, bool, bool, bool); 19] = [
             (
                 "authorization_url",
                 auth.authorization_url.is_some(),
                 oauth2,
                 oauth2,
             ),
+            ("token_url", auth.token_url.is_some(), token, token),
             (
-                "token_url",
-                auth.token_url.is_some(),
-                any_oauth2,
-                any_oauth2,
+                "token_request_encoding",
+                auth.token_request_encoding.is_some(),
+                token,
+                false,
             ),
-            ("scopes", !auth.scopes.is_empty(), any_oauth2, false),
+            ("audience", auth.audience.is_some(), jwt_bearer, false),
+            ("scopes", !auth.scopes.is_empty(), scoped, false),
             (
                 "scope_separator",
                 auth.scope_separator.is_some(),
-                any_oauth2,
+                scoped,
                 false,
             ),
             ("pkce", auth.pkce.is_some(), oauth2, false),
@@ -362,12 +488,7 @@ impl Checker<'_> {
                 any_oauth2,
                 false,
             ),
-            (
-                "token_params",
-                !auth.token_params.is_empty(),
-                any_oauth2,
-                false,
-            ),
+            ("token_params", !auth.token_params.is_empty(), token, false),
             (
                 "refresh_params",
                 !auth.refresh_params.is_empty(),
@@ -377,7 +498,7 @@ impl Checker<'_> {
             (
                 "access_token_path",
                 auth.access_token_path.is_some(),
-                any_oauth2,
+                token,
                 false,
             ),
             (
@@ -386,9 +507,17 @@ impl Checker<'_> {
                 oauth2,
                 false,
             ),
-            ("in", auth.location.is_some(), api_key, api_key),
-            ("name", auth.name.is_some(), api_key, api_key),
+            ("in", auth.location.is_some(), api_key, shorthand),
+            ("name", auth.name.is_some(), api_key, shorthand),
             ("prefix", auth.prefix.is_some(), api_key, false),
+            (
+                "credentials",
+                !auth.credentials.is_empty(),
+                named_credentials,
+                false,
+            ),
+            ("headers", !auth.headers.is_empty(), credential, false),
+            ("query", !auth.query.is_empty(), credential, false),
         ];
         for (field, present, allowed, required) in fields {
             if present && !allowed {
@@ -413,12 +542,124 @@ impl Checker<'_> {
                 self.url(&["auth", field], url, def);
             }
         }
+        if let Some(audience) = &auth.audience
+            && audience.trim().is_empty()
+        {
+            self.at_value(&["auth", "audience"], "`audience` cannot be empty")
+                .help = Some("remove it to use the token URL".into());
+        }
+        // Parameter values take `{connection_config.NAME}` placeholders as header values do.
+        for (field, params) in [
+            ("authorization_params", &auth.authorization_params),
+            ("token_params", &auth.token_params),
+            ("refresh_params", &auth.refresh_params),
+        ] {
+            for (name, value) in params {
+                self.header_value(&["auth", field, name], value, def);
+            }
+        }
         if let Some(name) = &auth.name
             && auth.location == Some(KeyLocation::Header)
         {
             self.header_name(&["auth", "name"], name);
         }
         self.token_response_paths(def);
+        self.credentials(def);
+        self.placements(def);
+    }
+
+    /// `auth.credentials`: snake_case names, each once, that the kind can use.
+    fn credentials(&mut self, def: &ConnectorDef) {
+        let auth = &def.auth;
+        let mut seen = BTreeSet::new();
+        for (index, name) in auth.credentials.iter().enumerate() {
+            let at = ["auth", "credentials", &index.to_string()];
+            if !naming::is_snake_identifier(name) {
+                self.at_value(&at, format!("invalid credential field name `{name}`"))
+                    .help = Some(
+                    "use lowercase letters, digits and `_`, starting with a letter, such as `api_key`"
+                        .into(),
+                );
+            } else if !seen.insert(name.as_str()) {
+                self.at_value(&at, format!("credential field `{name}` is listed twice"))
+                    .help = Some("remove one of them".into());
+            } else if auth.kind == AuthKind::Oauth2ClientCredentials
+                && !matches!(name.as_str(), "client_id" | "client_secret")
+            {
+                self.at_value(
+                    &at,
+                    format!("`{name}` is not a client credential"),
+                )
+                .help = Some(
+                    "oauth2_client_credentials connections may bring only `client_id` and `client_secret`"
+                        .into(),
+                );
+            }
+        }
+        if auth.credentials.is_empty() || auth.has_templates() {
+            return;
+        }
+        let declared = |field: &str| auth.credentials.iter().any(|name| name == field);
+        let place = "place the credential fields with `auth.headers` or `auth.query`";
+        let problem = match auth.kind {
+            AuthKind::Oauth2ClientCredentials if !declared("client_id") => Some((
+                "oauth2_client_credentials `credentials` must include `client_id`".to_owned(),
+                "list `client_id` (and `client_secret`)",
+            )),
+            AuthKind::Basic if !declared("username") => Some((
+                "basic auth without templates sends `username` and `password`, and `username` is not declared".to_owned(),
+                place,
+            )),
+            AuthKind::ApiKey if auth.credentials.len() > 1 => Some((
+                format!(
+                    "the `in`/`name` shorthand places one credential, and {} are declared",
+                    auth.credentials.len()
+                ),
+                place,
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = problem {
+            self.at_key(&["auth", "credentials"], message).help = Some(help.into());
+        }
+    }
+
+    /// `auth.headers` and `auth.query`: valid names, templates naming known fields and
+    /// settings, and not both forms of api_key placement.
+    fn placements(&mut self, def: &ConnectorDef) {
+        let auth = &def.auth;
+        if !auth.has_templates() {
+            return;
+        }
+        if auth.kind == AuthKind::ApiKey {
+            for (field, present) in [
+                ("in", auth.location.is_some()),
+                ("name", auth.name.is_some()),
+                ("prefix", auth.prefix.is_some()),
+            ] {
+                if present {
+                    self.at_key(
+                        &["auth", field],
+                        format!("`{field}` cannot be combined with `auth.headers` or `auth.query`"),
+                    )
+                    .help = Some(
+                        "`in`/`name`/`prefix` is a shorthand for one template: keep one form"
+                            .into(),
+                    );
+                }
+            }
+        }
+        let known = auth.template_credentials();
+        for (name, value) in &auth.headers {
+            self.header_name(&["auth", "headers", name], name);
+            self.template(&["auth", "headers", name], value, def, Some(&known));
+        }
+        for (name, value) in &auth.query {
+            if name.is_empty() {
+                self.at_key(&["auth", "query", name], "a query parameter needs a name");
+            }
+            self.template(&["auth", "query", name], value, def, Some(&known));
+        }
     }
 
     /// `access_token_path` and `keep_from_token_response`: dotted paths without empty
@@ -905,4 +1146,12 @@ fn placeholders(path: &str) -> Result<BTreeSet<&str>, String> {
         return Err(format!("unmatched `}}` in path `{path}`"));
     }
     Ok(found)
+}
+
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

@@ -68,7 +68,7 @@ fn verify_is_kept() {
     let def = parse(&format!("{API_KEY}verify: {{ method: GET, path: /me }}\n")).unwrap();
     let verify = def.verify.unwrap();
     assert_eq!(verify.method, HttpMethod::Get);
-    assert_eq!(verify.path, "/me");
+    assert_eq!(verify.paths().collect::<Vec<_>>(), ["/me"]);
 }
 
 #[test]

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use connector_defs::{ConnectorDef, Endpoint, RateLimitScope, RetryDef};
 use futures_core::Stream;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -86,6 +86,9 @@ pub struct RawClient {
     config: Arc<HashMap<String, String>>,
     limiter: Option<Arc<RateLimiter>>,
     max_response_bytes: usize,
+    /// Until when the provider's budget is spent (a response said `remaining: 0` with a
+    /// reset time); shared by clones.
+    held_until: Arc<Mutex<Option<Instant>>>,
 }
 
 /// The HTTP client shared by every `RawClient` that was not given one.
@@ -121,6 +124,7 @@ impl RawClient {
             config: Arc::default(),
             limiter,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            held_until: Arc::default(),
         }
     }
 
@@ -226,8 +230,8 @@ impl RawClient {
         let mut prepared =
             request::prepare(&self.def, &base, name, endpoint, input, &self.config, url)?;
         self.auth.apply(
-            &self.def.name,
-            &self.def.auth,
+            &self.def,
+            &self.config,
             &mut prepared.url,
             &mut prepared.headers,
         )?;
@@ -384,7 +388,7 @@ impl RawClient {
             all_headers.append(name, value.clone());
         }
         self.auth
-            .apply(&self.def.name, &self.def.auth, &mut url, &mut all_headers)?;
+            .apply(&self.def, &self.config, &mut url, &mut all_headers)?;
         let idempotent = !matches!(method, Method::POST | Method::PATCH)
             || all_headers.contains_key("idempotency-key");
         Ok(Prepared {
@@ -439,6 +443,7 @@ impl RawClient {
         loop {
             attempt += 1;
             let last = attempt >= max_attempts;
+            self.wait_for_reset().await;
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
@@ -478,6 +483,7 @@ impl RawClient {
                 }
             };
             let status = response.status();
+            self.hold_if_spent(response.headers(), &retry);
             tracing::debug!(
                 attempt,
                 status = status.as_u16(),
@@ -492,12 +498,12 @@ impl RawClient {
             if !retryable || last {
                 return Ok(response);
             }
-            let wait = match retry_after(response.headers()) {
+            let wait = match retry_hint(response.headers(), &retry) {
                 Some(wait) if wait > max_backoff => {
                     tracing::debug!(
                         attempt,
                         retry_after_ms = wait.as_millis() as u64,
-                        "Retry-After exceeds max_backoff_ms; giving up"
+                        "the retry hint exceeds max_backoff_ms; giving up"
                     );
                     return Ok(response);
                 }
@@ -508,6 +514,40 @@ impl RawClient {
             drop(response);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Waits while the provider's budget is spent (see [`RawClient::hold_if_spent`]).
+    async fn wait_for_reset(&self) {
+        let until = *self.held_until.lock().expect("the hold is never poisoned");
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now {
+                tracing::debug!(
+                    wait_ms = (until - now).as_millis() as u64,
+                    "the budget is spent; waiting for its reset"
+                );
+                tokio::time::sleep(until - now).await;
+            }
+        }
+    }
+
+    /// A response whose `remaining` header says 0 with a reset time (`at`) holds this
+    /// client's next requests until the reset, for at most `max_backoff_ms`.
+    fn hold_if_spent(&self, headers: &HeaderMap, retry: &RetryDef) {
+        let Some(remaining) = &retry.remaining else {
+            return;
+        };
+        let spent = header_text(headers, remaining)
+            .and_then(|value| value.parse::<f64>().ok())
+            .is_some_and(|left| left <= 0.0);
+        if !spent {
+            return;
+        }
+        let Some(reset) = retry.at.iter().find_map(|name| reset_in(headers, name)) else {
+            return;
+        };
+        let wait = reset.min(Duration::from_millis(retry.max_backoff_ms));
+        *self.held_until.lock().expect("the hold is never poisoned") = Some(Instant::now() + wait);
     }
 
     /// Reads a response, up to the client's size limit; unless `ok`, a non-2xx status becomes
@@ -529,7 +569,7 @@ impl RawClient {
         let text = String::from_utf8_lossy(&body).into_owned();
         if status == StatusCode::TOO_MANY_REQUESTS {
             Err(Error::RateLimited {
-                retry_after: retry_after(&headers),
+                retry_after: retry_hint(&headers, &self.def.retry.clone().unwrap_or_default()),
                 body: text,
             })
         } else {
@@ -562,15 +602,58 @@ fn backoff(retry: &RetryDef, attempt: u32) -> Duration {
     Duration::from_millis(fastrand::u64(0..=ceiling))
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+/// How long the response's retry hints say to wait: the first `after` header present (seconds,
+/// or an HTTP date), else the first `at` header (a reset time).
+pub(crate) fn retry_hint(headers: &HeaderMap, retry: &RetryDef) -> Option<Duration> {
+    retry
+        .after
+        .iter()
+        .find_map(|name| wait_after(headers, name))
+        .or_else(|| retry.at.iter().find_map(|name| reset_in(headers, name)))
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    Some(headers.get(name)?.to_str().ok()?.trim())
+}
+
+/// A wait in seconds (`2`, `1.5`) or an HTTP date.
+fn wait_after(headers: &HeaderMap, name: &str) -> Option<Duration> {
+    let value = header_text(headers, name)?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(seconds).ok();
     }
-    let date = httpdate::parse_http_date(value).ok()?;
+    until(httpdate::parse_http_date(value).ok()?)
+}
+
+/// A reset time: epoch milliseconds, epoch seconds, seconds from now when too small to be a
+/// date (before 2001), or an HTTP date.
+fn reset_in(headers: &HeaderMap, name: &str) -> Option<Duration> {
+    /// 2001-09-09 in epoch seconds, and the same in milliseconds.
+    const EPOCH_SECONDS: f64 = 1e9;
+    const EPOCH_MILLISECONDS: f64 = 1e12;
+    let value = header_text(headers, name)?;
+    let Ok(number) = value.parse::<f64>() else {
+        return until(httpdate::parse_http_date(value).ok()?);
+    };
+    if !number.is_finite() || number < 0.0 {
+        return None;
+    }
+    if number < EPOCH_SECONDS {
+        return Duration::try_from_secs_f64(number).ok();
+    }
+    let seconds = if number >= EPOCH_MILLISECONDS {
+        number / 1000.0
+    } else {
+        number
+    };
+    until(SystemTime::UNIX_EPOCH + Duration::try_from_secs_f64(seconds).ok()?)
+}
+
+/// The time left until `moment` (zero once past).
+fn until(moment: SystemTime) -> Option<Duration> {
     Some(
-        date.duration_since(SystemTime::now())
+        moment
+            .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
 }
@@ -628,6 +711,7 @@ impl fmt::Debug for RawClient {
             .field("connection_config", &self.config)
             .field("rate_limiter", &self.limiter)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("held_until", &self.held_until)
             .finish_non_exhaustive()
     }
 }

@@ -12,11 +12,11 @@ mod body;
 mod client;
 mod error;
 pub mod headers;
+pub mod jwt;
 pub mod oauth;
 mod pagination;
 mod rate_limit;
 mod request;
-mod suggest;
 
 pub use auth::Auth;
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};

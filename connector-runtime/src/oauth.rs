@@ -1,6 +1,9 @@
-//! OAuth 2.0 flows for the `oauth2` and `oauth2_client_credentials` auth kinds, on the
-//! [`oauth2`] crate: the authorization URL (with PKCE S256), the code exchange, refresh and
-//! the client-credentials grant.
+//! Token requests: the OAuth 2.0 flows of the `oauth2` and `oauth2_client_credentials` auth
+//! kinds on the [`oauth2`] crate (the authorization URL with PKCE S256, the code exchange,
+//! refresh, the client-credentials grant), and the JWT kinds' requests: the RFC 7523
+//! assertion grant (`jwt_bearer`) and an app JWT minting an installation token (`app_jwt`).
+//! Every token request carries its parameters as the definition's `token_request_encoding`
+//! says.
 //!
 //! ```no_run
 //! # async fn demo(def: &connector_runtime::ConnectorDef) -> Result<(), connector_runtime::oauth::OAuthError> {
@@ -22,7 +25,9 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use connector_defs::{AuthDef, AuthKind, ConfigField, ConnectorDef, TokenAuthMethod};
+use connector_defs::{
+    AuthDef, AuthKind, ConfigField, ConnectorDef, TokenAuthMethod, TokenRequestEncoding,
+};
 use indexmap::IndexMap;
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
@@ -39,7 +44,13 @@ use serde_json::{Map, Value};
 
 use crate::auth::Redacted;
 use crate::body::{self, ReadError};
+use crate::jwt::{self, SigningKey};
 use crate::{Auth, Error, request};
+
+/// The `grant_type` of RFC 7523's assertion grant.
+const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// What GitHub asks API clients to accept.
+const APP_JWT_ACCEPT: &str = "application/vnd.github+json";
 
 /// Timeout of token requests made with the default HTTP client.
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,6 +75,9 @@ pub enum OAuthError {
     /// The provider's answer is not a valid token response.
     #[error("invalid token response: {0}")]
     InvalidResponse(String),
+    /// A JWT could not be signed with the key given.
+    #[error("cannot sign the JWT: {0}")]
+    Signing(String),
     /// The token endpoint could not be reached, or did not answer in time.
     #[error("cannot reach the token endpoint: {0}")]
     Transport(String),
@@ -91,6 +105,15 @@ impl From<OAuthError> for Error {
             other => Error::Auth(other.to_string()),
         }
     }
+}
+
+/// A `jwt_bearer` connection's credential: who signs the assertion (`iss`; Google's
+/// `client_email`), for whom (`sub`, a user to impersonate) and with which key.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    pub issuer: String,
+    pub subject: Option<String>,
+    pub key: SigningKey,
 }
 
 /// Where to send the user, and what to keep until the callback.
@@ -216,6 +239,9 @@ pub struct OAuthApp {
     token_auth_method: TokenAuthMethod,
     token_params: Vec<(String, String)>,
     refresh_params: Vec<(String, String)>,
+    token_request_encoding: TokenRequestEncoding,
+    /// jwt_bearer: the assertion's `aud` when not the token URL.
+    audience: Option<String>,
     /// Where the access token sits when not at the top of the token response.
     access_token_path: Option<String>,
     /// `connection_config` settings taken from the token response, with their dotted paths.
@@ -261,7 +287,7 @@ fn default_http() -> reqwest::Client {
 }
 
 impl OAuthApp {
-    /// The app for a connector (auth kind `oauth2` or `oauth2_client_credentials`): as
+    /// The app for a connector (an auth kind with a token URL): as
     /// [`OAuthApp::new`], and the defaults of its `connection_config` fields fill the
     /// placeholders of its OAuth URLs that [`OAuthApp::with_connection_config`] leaves empty.
     pub fn for_connector(
@@ -274,8 +300,9 @@ impl OAuthApp {
         Ok(app)
     }
 
-    /// The app for a definition's `auth` (kind `oauth2` or `oauth2_client_credentials`).
-    /// An empty `client_secret` makes a public client (client_id in the body, no secret).
+    /// The app for a definition's `auth` (`oauth2`, `oauth2_client_credentials`, `jwt_bearer`
+    /// or `app_jwt`). An empty `client_secret` makes a public client (client_id in the body,
+    /// no secret). For `app_jwt`, `client_id` is the app id; `jwt_bearer` uses neither.
     /// Placeholders in its URLs are filled from [`OAuthApp::with_connection_config`] only;
     /// [`OAuthApp::for_connector`] applies the definition's defaults too.
     pub fn new(
@@ -283,9 +310,9 @@ impl OAuthApp {
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Result<Self, OAuthError> {
-        if !def.kind.is_oauth2() {
+        if !def.kind.has_token_url() {
             return Err(OAuthError::Config(format!(
-                "auth kind `{}` has no OAuth 2.0 flow",
+                "auth kind `{}` has no token URL",
                 def.kind.as_str()
             )));
         }
@@ -303,7 +330,9 @@ impl OAuthApp {
             token_auth_method: def.token_auth_method.unwrap_or_default(),
             token_params: pairs(&def.token_params),
             refresh_params: pairs(&def.refresh_params),
-            access_token_path: def.access_token_path.clone(),
+            token_request_encoding: def.token_request_encoding(),
+            audience: def.audience.clone(),
+            access_token_path: def.token_path().map(str::to_owned),
             kept: def
                 .kept_from_token_response()
                 .map(|(name, path)| (name.to_owned(), path.to_owned()))
@@ -468,8 +497,8 @@ impl OAuthApp {
         let mut request = client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(self.scope_list(scopes));
-        for (name, value) in &self.authorization_params {
-            request = request.add_extra_param(name.as_str(), value.as_str());
+        for (name, value) in self.filled(&self.authorization_params)? {
+            request = request.add_extra_param(name, value);
         }
         let mut verifier = None;
         if self.pkce {
@@ -497,8 +526,8 @@ impl OAuthApp {
         if let Some(verifier) = pkce_verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()));
         }
-        for (name, value) in &self.token_params {
-            request = request.add_extra_param(name.as_str(), value.as_str());
+        for (name, value) in self.filled(&self.token_params)? {
+            request = request.add_extra_param(name, value);
         }
         let response = request
             .request_async(&self.token_http())
@@ -515,8 +544,8 @@ impl OAuthApp {
         let client = self.token_client()?;
         let token = RefreshToken::new(refresh_token.to_owned());
         let mut request = client.exchange_refresh_token(&token);
-        for (name, value) in &self.refresh_params {
-            request = request.add_extra_param(name.as_str(), value.as_str());
+        for (name, value) in self.filled(&self.refresh_params)? {
+            request = request.add_extra_param(name, value);
         }
         let response = request
             .request_async(&self.token_http())
@@ -539,8 +568,8 @@ impl OAuthApp {
         let mut request = client
             .exchange_client_credentials()
             .add_scopes(self.scope_list(scopes));
-        for (name, value) in &self.token_params {
-            request = request.add_extra_param(name.as_str(), value.as_str());
+        for (name, value) in self.filled(&self.token_params)? {
+            request = request.add_extra_param(name, value);
         }
         let response = request
             .request_async(&self.token_http())
@@ -549,11 +578,125 @@ impl OAuthApp {
         Ok(self.token_set(response))
     }
 
+    /// The RFC 7523 assertion grant (kind `jwt_bearer`): a JWT of `account` for the
+    /// definition's audience (default: the token URL) with `scopes` (the app's when `None`),
+    /// valid for an hour, traded at the token URL for an access token. Minting again is the
+    /// same call.
+    pub async fn jwt_bearer(
+        &self,
+        account: &ServiceAccount,
+        scopes: Option<&[String]>,
+    ) -> Result<TokenSet, OAuthError> {
+        let token_url = self.url(self.token_url.as_ref(), "token_url")?;
+        let scope = scopes.unwrap_or(&self.scopes).join(&self.scope_separator);
+        let claims = jwt::assertion_claims(
+            &account.issuer,
+            account.subject.as_deref(),
+            self.audience.as_deref().unwrap_or(&token_url),
+            &scope,
+            SystemTime::now(),
+        );
+        let assertion = account
+            .key
+            .sign(&claims)
+            .map_err(|error| OAuthError::Signing(error.to_string()))?;
+        let mut params = vec![
+            ("grant_type".to_owned(), JWT_BEARER_GRANT.to_owned()),
+            ("assertion".to_owned(), assertion),
+        ];
+        params.extend(self.filled(&self.token_params)?);
+        self.token_request(&token_url, params, None).await
+    }
+
+    /// An installation token (kind `app_jwt`): a JWT of the app (`iss` = the client id, issued
+    /// a minute ago, expiring in nine) signed with `app_key`, sent as `Authorization: Bearer`
+    /// to the token URL, whose answer carries the token (at `token` unless the definition's
+    /// `access_token_path` says otherwise) and its RFC 3339 `expires_at`.
+    pub async fn app_token(&self, app_key: &SigningKey) -> Result<TokenSet, OAuthError> {
+        let token_url = self.url(self.token_url.as_ref(), "token_url")?;
+        let app_jwt = app_key
+            .sign(&jwt::app_claims(&self.client_id, SystemTime::now()))
+            .map_err(|error| OAuthError::Signing(error.to_string()))?;
+        let params = self.filled(&self.token_params)?;
+        self.token_request(&token_url, params, Some(&app_jwt)).await
+    }
+
+    /// POSTs a token request the oauth2 crate has no grant for, through the same HTTP hook
+    /// (encoding, size limit, token lifting), and reads the answer as it would.
+    async fn token_request(
+        &self,
+        url: &str,
+        params: Vec<(String, String)>,
+        bearer: Option<&str>,
+    ) -> Result<TokenSet, OAuthError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish();
+        let mut request = oauth2::http::Request::builder()
+            .method(oauth2::http::Method::POST)
+            .uri(url)
+            .header(
+                oauth2::http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
+        request = match bearer {
+            Some(jwt) => request
+                .header(oauth2::http::header::AUTHORIZATION, format!("Bearer {jwt}"))
+                .header(oauth2::http::header::ACCEPT, APP_JWT_ACCEPT),
+            None => request.header(oauth2::http::header::ACCEPT, "application/json"),
+        };
+        let request = request
+            .body(body.into_bytes())
+            .map_err(|error| OAuthError::Config(format!("token_url `{url}`: {error}")))?;
+        let response = self
+            .token_http()
+            .call(request)
+            .await
+            .map_err(|error| map_error(RequestTokenError::Request(error)))?;
+        let status = response.status();
+        let body = response.body();
+        if status.is_success() {
+            let parsed: TokenResponse = serde_json::from_slice(body)
+                .map_err(|error| OAuthError::InvalidResponse(error.to_string()))?;
+            return Ok(self.token_set(parsed));
+        }
+        if let Ok(refused) = serde_json::from_slice::<BasicErrorResponse>(body) {
+            return Err(map_error(RequestTokenError::ServerResponse(refused)));
+        }
+        // Not an RFC 6749 error (GitHub answers `{"message": …}`): a 400 or 401 refuses the
+        // JWT or its key, which only new credentials can fix.
+        let description = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|answer| answer.get("message")?.as_str().map(str::to_owned))
+            .map(|message| format!("HTTP {}: {message}", status.as_u16()))
+            .or_else(|| Some(format!("HTTP {}", status.as_u16())));
+        Err(match status.as_u16() {
+            400 | 401 => OAuthError::InvalidGrant { description },
+            other => OAuthError::Provider {
+                code: format!("http_{other}"),
+                description,
+            },
+        })
+    }
+
+    /// Parameter values with their `{connection_config.NAME}` placeholders filled.
+    fn filled(&self, params: &[(String, String)]) -> Result<Vec<(String, String)>, OAuthError> {
+        params
+            .iter()
+            .map(|(name, value)| {
+                request::fill_param(value, &self.declared_config, &self.connection_config)
+                    .map(|value| (name.clone(), value))
+                    .map_err(|error| OAuthError::Config(format!("parameter `{name}`: {error}")))
+            })
+            .collect()
+    }
+
     fn token_http(&self) -> TokenHttp {
         TokenHttp {
             http: self.http.clone(),
             limit: self.max_response_bytes,
             access_token_path: self.access_token_path.clone(),
+            encoding: self.token_request_encoding,
         }
     }
 
@@ -615,9 +758,10 @@ fn at_path<'v>(object: &'v Map<String, Value>, path: &str) -> Option<&'v Value> 
 }
 
 /// Moves the token fields found next to the access token at `path` (Slack's
-/// `authed_user.access_token`) to the top of a token response, where RFC 6749 has them; the
-/// other top-level fields stay. An answer with no token there but a top-level `error` (Slack
-/// answers 200 `{"ok": false, "error": …}`) is turned into an error response.
+/// `authed_user.access_token`) to the top of a token response, where RFC 6749 has them (an
+/// RFC 3339 `expires_at`, GitHub's, becomes `expires_in`); the other top-level fields stay.
+/// An answer with no token there but a top-level `error` (Slack answers 200
+/// `{"ok": false, "error": …}`) is turned into an error response.
 fn lift_token(body: &[u8], path: &str) -> Result<Option<Vec<u8>>, TokenHttpError> {
     let Ok(Value::Object(mut top)) = serde_json::from_slice::<Value>(body) else {
         return Err(TokenHttpError::NoToken(path.to_owned()));
@@ -636,10 +780,19 @@ fn lift_token(body: &[u8], path: &str) -> Result<Option<Vec<u8>>, TokenHttpError
         }
         return Err(TokenHttpError::NoToken(path.to_owned()));
     };
+    let expires_in = nested.get("expires_in").cloned().or_else(|| {
+        let expires_at = nested.get("expires_at")?.as_str()?;
+        let at = chrono::DateTime::parse_from_rfc3339(expires_at).ok()?;
+        Some(
+            (at.timestamp() - chrono::Utc::now().timestamp())
+                .max(0)
+                .into(),
+        )
+    });
     let lifted: Vec<(&str, Option<Value>)> = vec![
         ("access_token", nested.get(token_name).cloned()),
         ("refresh_token", nested.get("refresh_token").cloned()),
-        ("expires_in", nested.get("expires_in").cloned()),
+        ("expires_in", expires_in),
         (
             "token_type",
             Some(
@@ -669,12 +822,51 @@ fn token_type(token_type: &BasicTokenType) -> String {
     }
 }
 
-/// The HTTP client the oauth2 crate sends token requests with: it reads each answer up to a
-/// limit.
+/// The HTTP client the oauth2 crate sends token requests with: it re-encodes each request's
+/// form parameters as `encoding` says and reads each answer up to a limit.
 struct TokenHttp {
     http: reqwest::Client,
     limit: usize,
     access_token_path: Option<String>,
+    encoding: TokenRequestEncoding,
+}
+
+/// A form-encoded token request re-encoded: as a JSON object of strings, or in the URL's query
+/// string with an empty body. Headers (client authentication) stay.
+fn encode(mut request: HttpRequest, encoding: TokenRequestEncoding) -> HttpRequest {
+    use oauth2::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+    if encoding == TokenRequestEncoding::Form {
+        return request;
+    }
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(request.body())
+        .into_owned()
+        .collect();
+    match encoding {
+        TokenRequestEncoding::Form => {}
+        TokenRequestEncoding::Json => {
+            let object: Map<String, Value> = params
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+            *request.body_mut() = serde_json::to_vec(&object).expect("a JSON object serialises");
+            request
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        TokenRequestEncoding::Query => {
+            // The URI came from a parsed token URL, so both parses succeed.
+            if let Ok(mut url) = url::Url::parse(&request.uri().to_string()) {
+                url.query_pairs_mut().extend_pairs(&params);
+                if let Ok(uri) = url.as_str().parse() {
+                    *request.uri_mut() = uri;
+                }
+            }
+            request.body_mut().clear();
+            request.headers_mut().remove(CONTENT_TYPE);
+            request.headers_mut().remove(CONTENT_LENGTH);
+        }
+    }
+    request
 }
 
 impl<'c> AsyncHttpClient<'c> for TokenHttp {
@@ -683,6 +875,7 @@ impl<'c> AsyncHttpClient<'c> for TokenHttp {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
+            let request = encode(request, self.encoding);
             let response = self.http.execute(request.try_into()?).await?;
             let mut answer = HttpResponse::default();
             *answer.status_mut() = response.status();

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
+use connector_defs::template::{self, Piece};
 use connector_defs::{BodyEncoding, ConfigField, ConnectorDef, Endpoint, ParamLocation};
 use indexmap::IndexMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -43,7 +44,7 @@ fn resolve_params<'a>(
 ) -> Result<Vec<(&'a str, &'a connector_defs::Param, &'a Value)>, Error> {
     if let Some(unknown) = input.keys().find(|key| !endpoint.params.contains_key(*key)) {
         let known: Vec<&str> = endpoint.params.keys().map(String::as_str).collect();
-        let hint = match crate::suggest::closest(unknown, known.iter().copied()) {
+        let hint = match connector_defs::suggest::closest(unknown, known.iter().copied()) {
             Some(suggestion) => format!("; did you mean `{suggestion}`?"),
             None if known.is_empty() => " (it has none)".to_owned(),
             None => format!(" (it has: {})", known.join(", ")),
@@ -133,7 +134,7 @@ pub(crate) fn fill_url(
     values: &HashMap<String, String>,
     is_origin: impl Fn(&str) -> bool,
 ) -> Result<String, Error> {
-    fill_config(template, declared, values, |name, value, opens_template| {
+    let config = |name: &str, value: &str, opens_template: bool| {
         if opens_template && is_origin(name) {
             return origin(name, value);
         }
@@ -155,7 +156,8 @@ pub(crate) fn fill_url(
             )));
         }
         Ok(value.to_owned())
-    })
+    };
+    fill(template, declared, values, None, config)
 }
 
 /// Fills the `{connection_config.NAME}` placeholders of a header value template, like
@@ -166,57 +168,109 @@ pub(crate) fn fill_header(
     declared: &IndexMap<String, ConfigField>,
     values: &HashMap<String, String>,
 ) -> Result<String, Error> {
-    fill_config(template, declared, values, |name, value, _| {
-        if value.chars().any(char::is_control) {
-            return Err(Error::InvalidInput(format!(
-                "connection_config `{name}` cannot hold control characters (it goes in a header)"
-            )));
-        }
+    fill(template, declared, values, None, header_config)
+}
+
+/// Fills the `{connection_config.NAME}` placeholders of an OAuth parameter value, like
+/// [`fill_url`]; any value goes, as the request's encoding escapes it.
+pub(crate) fn fill_param(
+    template: &str,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
+) -> Result<String, Error> {
+    fill(template, declared, values, None, |_, value, _| {
         Ok(value.to_owned())
     })
 }
 
-/// Replaces each `{connection_config.NAME}` of `template` with the value `values` gives, else
-/// the declared default (empty for an optional setting), as `render(name, value,
-/// opens_template)` writes it (or refuses it).
-fn fill_config(
+/// Fills a credential placement (`auth.headers`, `auth.query`): `{credentials.NAME}` from
+/// `credentials`, `{connection_config.NAME}` as in a header value.
+pub(crate) fn fill_credential(
     template: &str,
     declared: &IndexMap<String, ConfigField>,
     values: &HashMap<String, String>,
-    render: impl Fn(&str, &str, bool) -> Result<String, Error>,
+    credentials: &HashMap<&str, &str>,
 ) -> Result<String, Error> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find("{connection_config.") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + "{connection_config.".len()..];
-        let close = after.find('}').ok_or_else(|| {
-            Error::InvalidInput(format!("`{template}` has an unclosed placeholder"))
-        })?;
-        let name = &after[..close];
-        let field = declared.get(name);
-        let value = match (values.get(name), field) {
-            (Some(value), _) => value.as_str(),
-            (None, Some(field)) if field.default.is_some() => {
-                field.default.as_deref().unwrap_or_default()
-            }
-            (None, Some(field)) if !field.required => "",
-            _ => {
-                return Err(Error::InvalidInput(format!(
-                    "connection_config `{name}` is required{}",
-                    field
-                        .and_then(|field| field.description.as_deref())
-                        .map(|description| format!(" ({description})"))
-                        .unwrap_or_default()
-                )));
-            }
-        };
-        let rendered = render(name, value, out.is_empty() && open == 0)?;
-        out.push_str(&rendered);
-        rest = &after[close + 1..];
+    fill(template, declared, values, Some(credentials), header_config)
+}
+
+fn header_config(name: &str, value: &str, _opens_template: bool) -> Result<String, Error> {
+    if value.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "connection_config `{name}` cannot hold control characters (it goes in a header)"
+        )));
     }
-    out.push_str(rest);
+    Ok(value.to_owned())
+}
+
+/// Renders `template`: of its `A || B` alternatives, the first whose settings all have a
+/// value (given, or a non-empty default), else the last. Each `{connection_config.NAME}` is
+/// the value `values` gives, else the declared default (empty for an optional setting), as
+/// `render_config(name, value, opens_template)` writes it (or refuses it); each
+/// `{credentials.NAME}` is the credential field's value, as it is.
+fn fill(
+    template: &str,
+    declared: &IndexMap<String, ConfigField>,
+    values: &HashMap<String, String>,
+    credentials: Option<&HashMap<&str, &str>>,
+    render_config: impl Fn(&str, &str, bool) -> Result<String, Error>,
+) -> Result<String, Error> {
+    let unclosed = |_| Error::InvalidInput(format!("`{template}` has an unclosed placeholder"));
+    let value_of = |name: &str| config_value(name, declared, values);
+    let mut alternatives = template::alternatives(template).peekable();
+    let pieces = loop {
+        let alternative = alternatives.next().unwrap_or_default();
+        let pieces = template::pieces(alternative).map_err(unclosed)?;
+        let filled = pieces.iter().all(|piece| match piece {
+            Piece::Config(name) => value_of(name).is_some_and(|value| !value.is_empty()),
+            _ => true,
+        });
+        if filled || alternatives.peek().is_none() {
+            break pieces;
+        }
+    };
+    let mut out = String::with_capacity(template.len());
+    for (index, piece) in pieces.into_iter().enumerate() {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Config(name) => {
+                let field = declared.get(name);
+                let value = match (value_of(name), field) {
+                    (Some(value), _) => value,
+                    (None, Some(field)) if !field.required => "",
+                    _ => {
+                        return Err(Error::InvalidInput(format!(
+                            "connection_config `{name}` is required{}",
+                            field
+                                .and_then(|field| field.description.as_deref())
+                                .map(|description| format!(" ({description})"))
+                                .unwrap_or_default()
+                        )));
+                    }
+                };
+                out.push_str(&render_config(name, value, index == 0)?);
+            }
+            Piece::Credential(name) => {
+                let value = credentials
+                    .and_then(|credentials| credentials.get(name))
+                    .ok_or_else(|| Error::Auth(format!("the credential has no field `{name}`")))?;
+                out.push_str(value);
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The value of setting `name`: given, else its declared default.
+fn config_value<'a>(
+    name: &str,
+    declared: &'a IndexMap<String, ConfigField>,
+    values: &'a HashMap<String, String>,
+) -> Option<&'a str> {
+    values
+        .get(name)
+        .or_else(|| declared.get(name)?.default.as_ref())
+        .map(String::as_str)
 }
 
 /// A setting that is a whole origin (Salesforce's `instance_url`): an absolute http or https

@@ -274,3 +274,139 @@ async fn a_reset_before_the_response_is_not_retried_for_a_post() {
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
 }
+
+const HINTED: &str = r#"
+name: hinted_retry
+version: 1.0.0
+base_url: https://api.example.test
+auth: { kind: none }
+retry:
+  max_attempts: 3
+  initial_backoff_ms: 10
+  max_backoff_ms: 5000
+  after: [retry-after, x-ratelimit-retry-after]
+  at: [x-ratelimit-reset]
+  remaining: x-ratelimit-remaining
+endpoints:
+  list: { method: GET, path: /items }
+"#;
+
+fn took_at_least(started: Instant, wait: Duration) {
+    assert!(
+        started.elapsed() >= wait,
+        "waited only {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_named_retry_after_header_sets_the_wait() {
+    let server = MockServer::start().await;
+    mount_then_ok(
+        &server,
+        "GET",
+        ResponseTemplate::new(429).insert_header("X-RateLimit-Retry-After", "1"),
+        1,
+    )
+    .await;
+    let client = client(HINTED, Auth::None, &server);
+    let started = Instant::now();
+    client.execute("list", object(json!({}))).await.unwrap();
+    took_at_least(started, Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_reset_time_sets_the_wait_in_seconds_from_now_or_as_an_epoch() {
+    let in_two_seconds = || {
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 2
+    };
+    for form in ["seconds from now", "epoch seconds", "epoch milliseconds"] {
+        let reset = match form {
+            "seconds from now" => "1".to_owned(),
+            "epoch seconds" => in_two_seconds().to_string(),
+            _ => (in_two_seconds() * 1000).to_string(),
+        };
+        let server = MockServer::start().await;
+        mount_then_ok(
+            &server,
+            "GET",
+            ResponseTemplate::new(503).insert_header("X-RateLimit-Reset", reset.as_str()),
+            1,
+        )
+        .await;
+        let client = client(HINTED, Auth::None, &server);
+        let started = Instant::now();
+        client.execute("list", object(json!({}))).await.unwrap();
+        // An epoch in whole seconds may be up to a second closer than it reads.
+        took_at_least(started, Duration::from_millis(800));
+    }
+}
+
+#[tokio::test]
+async fn a_reset_beyond_the_ceiling_gives_the_error_at_once_with_its_wait() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(429).insert_header("X-RateLimit-Reset", "120"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(HINTED, Auth::None, &server);
+    let started = Instant::now();
+    match client.execute("list", object(json!({}))).await.unwrap_err() {
+        Error::RateLimited { retry_after, .. } => {
+            assert_eq!(retry_after, Some(Duration::from_secs(120)))
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_spent_budget_holds_the_next_request_until_the_reset() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-RateLimit-Remaining", "0")
+                .insert_header("X-RateLimit-Reset", "1")
+                .set_body_json(json!([])),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(HINTED, Auth::None, &server);
+    let started = Instant::now();
+    client.execute("list", object(json!({}))).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(900));
+    // A clone shares the hold.
+    client
+        .clone()
+        .execute("list", object(json!({})))
+        .await
+        .unwrap();
+    took_at_least(started, Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_budget_left_holds_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("X-RateLimit-Remaining", "5")
+                .insert_header("X-RateLimit-Reset", "30")
+                .set_body_json(json!([])),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(HINTED, Auth::None, &server);
+    let started = Instant::now();
+    client.execute("list", object(json!({}))).await.unwrap();
+    client.execute("list", object(json!({}))).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

@@ -260,7 +260,7 @@ func (r ApiCreateConnectionRequest) Execute() (*Connection, *http.Response, erro
 }
 
 /*
-CreateConnection Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or (for client-credentials connectors) a token fetched now. When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
+CreateConnection Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or a token fetched now (client credentials) or minted now (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`). When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
 
  @param ctx context.Context - for authentication, logging, cancellation, deadlines, tracing, etc. Passed from http.Request or context.Background().
  @return ApiCreateConnectionRequest

@@ -26,6 +26,8 @@ const (
 	AUTHKIND_BASIC AuthKind = "basic"
 	AUTHKIND_BEARER AuthKind = "bearer"
 	AUTHKIND_NONE AuthKind = "none"
+	AUTHKIND_JWT_BEARER AuthKind = "jwt_bearer"
+	AUTHKIND_APP_JWT AuthKind = "app_jwt"
 )
 
 // All allowed values of AuthKind enum
@@ -36,6 +38,8 @@ var AllowedAuthKindEnumValues = []AuthKind{
 	"basic",
 	"bearer",
 	"none",
+	"jwt_bearer",
+	"app_jwt",
 }
 
 func (v *AuthKind) UnmarshalJSON(src []byte) error {

@@ -39,6 +39,8 @@ type Connector struct {
 	Source string `json:"source"`
 	// SHA-256 of the definition's YAML.
 	ContentHash string `json:"content_hash"`
+	// The credential fields a connection brings in `credentials` (`POST /v1/connections`), by name: `api_key`, `username` and `password`, `token`, the connector's own (`secret_key`…), or `client_id` and `client_secret` when each connection brings its own OAuth client. Empty for OAuth 2.0 connectors, whose tokens come from an authorization.
+	CredentialFields []string `json:"credential_fields"`
 	// The per-connection settings, by name.
 	ConnectionConfig map[string]ConnectionConfigField `json:"connection_config"`
 	// Empty for a proxy-only definition.
@@ -51,7 +53,7 @@ type _Connector Connector
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, categories []string, scopes []string, typed bool, source string, contentHash string, connectionConfig map[string]ConnectionConfigField, endpoints []EndpointInfo) *Connector {
+func NewConnector(name string, displayName string, version string, baseUrl string, authKind AuthKind, categories []string, scopes []string, typed bool, source string, contentHash string, credentialFields []string, connectionConfig map[string]ConnectionConfigField, endpoints []EndpointInfo) *Connector {
 	this := Connector{}
 	this.Name = name
 	this.DisplayName = displayName
@@ -63,6 +65,7 @@ func NewConnector(name string, displayName string, version string, baseUrl strin
 	this.Typed = typed
 	this.Source = source
 	this.ContentHash = contentHash
+	this.CredentialFields = credentialFields
 	this.ConnectionConfig = connectionConfig
 	this.Endpoints = endpoints
 	return &this
@@ -380,6 +383,30 @@ func (o *Connector) SetContentHash(v string) {
 	o.ContentHash = v
 }
 
+// GetCredentialFields returns the CredentialFields field value
+func (o *Connector) GetCredentialFields() []string {
+	if o == nil {
+		var ret []string
+		return ret
+	}
+
+	return o.CredentialFields
+}
+
+// GetCredentialFieldsOk returns a tuple with the CredentialFields field value
+// and a boolean to check if the value has been set.
+func (o *Connector) GetCredentialFieldsOk() ([]string, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return o.CredentialFields, true
+}
+
+// SetCredentialFields sets field value
+func (o *Connector) SetCredentialFields(v []string) {
+	o.CredentialFields = v
+}
+
 // GetConnectionConfig returns the ConnectionConfig field value
 func (o *Connector) GetConnectionConfig() map[string]ConnectionConfigField {
 	if o == nil {
@@ -454,6 +481,7 @@ func (o Connector) ToMap() (map[string]interface{}, error) {
 	toSerialize["typed"] = o.Typed
 	toSerialize["source"] = o.Source
 	toSerialize["content_hash"] = o.ContentHash
+	toSerialize["credential_fields"] = o.CredentialFields
 	toSerialize["connection_config"] = o.ConnectionConfig
 	toSerialize["endpoints"] = o.Endpoints
 	return toSerialize, nil
@@ -474,6 +502,7 @@ func (o *Connector) UnmarshalJSON(data []byte) (err error) {
 		"typed",
 		"source",
 		"content_hash",
+		"credential_fields",
 		"connection_config",
 		"endpoints",
 	}

@@ -31,7 +31,8 @@ type CreateConnection struct {
 	ConnectionConfig *map[string]string `json:"connection_config,omitempty"`
 	// Granted scopes of imported tokens; scopes asked for with client credentials.
 	Scopes []string `json:"scopes,omitempty"`
-	Credentials *Credentials `json:"credentials,omitempty"`
+	// The credential, by field name; which fields apply depends on the connector (`credential_fields` of `GET /v1/connectors/{name}`): its named fields for `api_key` and `basic` (by default `api_key`; `username` and `password`), `token` for `bearer`, `access_token` (with `refresh_token`, `expires_at` as RFC 3339) for imported OAuth 2.0 tokens. For `oauth2_client_credentials`, leave it out (a token is fetched now) or give the connector's `client_id` and `client_secret` when each connection brings its own OAuth client. A missing field is a 400 `invalid_input` naming `credentials.NAME`, and so is an unknown one (with a suggestion when it is close to a known one). A `null` field is left out.
+	Credentials *map[string]string `json:"credentials,omitempty"`
 }
 
 type _CreateConnection CreateConnection
@@ -239,9 +240,9 @@ func (o *CreateConnection) SetScopes(v []string) {
 }
 
 // GetCredentials returns the Credentials field value if set, zero value otherwise.
-func (o *CreateConnection) GetCredentials() Credentials {
+func (o *CreateConnection) GetCredentials() map[string]string {
 	if o == nil || IsNil(o.Credentials) {
-		var ret Credentials
+		var ret map[string]string
 		return ret
 	}
 	return *o.Credentials
@@ -249,7 +250,7 @@ func (o *CreateConnection) GetCredentials() Credentials {
 
 // GetCredentialsOk returns a tuple with the Credentials field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *CreateConnection) GetCredentialsOk() (*Credentials, bool) {
+func (o *CreateConnection) GetCredentialsOk() (*map[string]string, bool) {
 	if o == nil || IsNil(o.Credentials) {
 		return nil, false
 	}
@@ -265,8 +266,8 @@ func (o *CreateConnection) HasCredentials() bool {
 	return false
 }
 
-// SetCredentials gets a reference to the given Credentials and assigns it to the Credentials field.
-func (o *CreateConnection) SetCredentials(v Credentials) {
+// SetCredentials gets a reference to the given map[string]string and assigns it to the Credentials field.
+func (o *CreateConnection) SetCredentials(v map[string]string) {
 	o.Credentials = &v
 }
 

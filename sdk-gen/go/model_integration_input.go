@@ -17,9 +17,9 @@ import (
 // checks if the IntegrationInput type satisfies the MappedNullable interface at compile time
 var _ MappedNullable = &IntegrationInput{}
 
-// IntegrationInput A connector's OAuth app. The client secret is stored encrypted and never returned.
+// IntegrationInput A connector's OAuth app. The client secret and the private key are stored encrypted and never returned.
 type IntegrationInput struct {
-	// Required for OAuth 2.0 connectors.
+	// Required for OAuth 2.0 connectors; the app id (the JWT's `iss`) for `app_jwt`.
 	ClientId *string `json:"client_id,omitempty"`
 	// Empty or absent for a public client.
 	ClientSecret *string `json:"client_secret,omitempty"`
@@ -29,6 +29,8 @@ type IntegrationInput struct {
 	BaseUrl *string `json:"base_url,omitempty"`
 	AuthorizationUrl *string `json:"authorization_url,omitempty"`
 	TokenUrl *string `json:"token_url,omitempty"`
+	// app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which signs the app JWTs (RS256) that mint installation tokens.
+	PrivateKey *string `json:"private_key,omitempty"`
 }
 
 // NewIntegrationInput instantiates a new IntegrationInput object
@@ -240,6 +242,38 @@ func (o *IntegrationInput) SetTokenUrl(v string) {
 	o.TokenUrl = &v
 }
 
+// GetPrivateKey returns the PrivateKey field value if set, zero value otherwise.
+func (o *IntegrationInput) GetPrivateKey() string {
+	if o == nil || IsNil(o.PrivateKey) {
+		var ret string
+		return ret
+	}
+	return *o.PrivateKey
+}
+
+// GetPrivateKeyOk returns a tuple with the PrivateKey field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *IntegrationInput) GetPrivateKeyOk() (*string, bool) {
+	if o == nil || IsNil(o.PrivateKey) {
+		return nil, false
+	}
+	return o.PrivateKey, true
+}
+
+// HasPrivateKey returns a boolean if a field has been set.
+func (o *IntegrationInput) HasPrivateKey() bool {
+	if o != nil && !IsNil(o.PrivateKey) {
+		return true
+	}
+
+	return false
+}
+
+// SetPrivateKey gets a reference to the given string and assigns it to the PrivateKey field.
+func (o *IntegrationInput) SetPrivateKey(v string) {
+	o.PrivateKey = &v
+}
+
 func (o IntegrationInput) MarshalJSON() ([]byte, error) {
 	toSerialize,err := o.ToMap()
 	if err != nil {
@@ -267,6 +301,9 @@ func (o IntegrationInput) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.TokenUrl) {
 		toSerialize["token_url"] = o.TokenUrl
+	}
+	if !IsNil(o.PrivateKey) {
+		toSerialize["private_key"] = o.PrivateKey
 	}
 	return toSerialize, nil
 }

@@ -83,7 +83,7 @@ where
     let entry = entry_of(state, &loaded, expected_connector)?;
     let client = client_for(state, entry, &loaded).await?;
     let answer = call(client).await;
-    if !(retryable && answer.unauthorized() && loaded.secret.is_oauth2()) {
+    if !(retryable && answer.unauthorized() && loaded.secret.is_renewable()) {
         return answer.map_err(ApiError::from);
     }
     tracing::info!(connection = %connection_id, "the provider answered 401; refreshing the token once");

@@ -1,11 +1,14 @@
-//! Integrations: each connector's OAuth app (client id and secret) and URL overrides, stored
-//! through the API or read from the environment, and the [`OAuthApp`] built from them.
+//! Integrations: each connector's OAuth app (client id and secret; an app's private key for
+//! `app_jwt`) and URL overrides, stored through the API or read from the environment, and the
+//! [`OAuthApp`] built from them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use connector_runtime::oauth::{OAuthApp, OAuthError, TokenSet};
+use connector_defs::AuthKind;
+use connector_runtime::jwt::SigningKey;
+use connector_runtime::oauth::{OAuthApp, OAuthError, ServiceAccount, TokenSet};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -14,7 +17,7 @@ use crate::cache::TtlCache;
 use crate::crypto::Cipher;
 use crate::db::entities::integration;
 use crate::registry::Entry;
-use crate::store::StoreError;
+use crate::store::{ClientCredentials, StoreError};
 
 /// How long a token endpoint may take to answer. A refresh lease outlives it (see `refresh`).
 pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,6 +40,8 @@ pub struct Integration {
     pub base_url: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
+    /// The app's private key in PEM (auth kind `app_jwt`).
+    pub private_key: Option<String>,
     pub source: IntegrationSource,
     /// When it was stored and last replaced (stored integrations only).
     pub created_at: Option<DateTime<Utc>>,
@@ -61,6 +66,8 @@ pub struct NewIntegration {
     pub base_url: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
+    /// Checked by the caller ([`SigningKey::from_pem`]).
+    pub private_key: Option<String>,
 }
 
 /// Why no OAuth app could be built.
@@ -102,6 +109,11 @@ fn integration_aad(connector: &str) -> String {
     format!("integration:{connector}")
 }
 
+/// Binds a sealed app private key to its integration (not interchangeable with the secret).
+fn private_key_aad(connector: &str) -> String {
+    format!("integration-private-key:{connector}")
+}
+
 impl Integrations {
     pub fn new(
         db: DatabaseConnection,
@@ -140,6 +152,12 @@ impl Integrations {
                 let secret = self
                     .cipher
                     .open(&row.client_secret, &integration_aad(connector))?;
+                let private_key = row
+                    .private_key
+                    .as_ref()
+                    .map(|sealed| self.cipher.open(sealed, &private_key_aad(connector)))
+                    .transpose()?
+                    .map(|key| String::from_utf8_lossy(&key).into_owned());
                 Some(Arc::new(Integration {
                     client_id: row.client_id,
                     client_secret: String::from_utf8_lossy(&secret).into_owned(),
@@ -149,6 +167,7 @@ impl Integrations {
                     base_url: row.base_url,
                     authorization_url: row.authorization_url,
                     token_url: row.token_url,
+                    private_key,
                     source: IntegrationSource::Api,
                     created_at: Some(row.created_at),
                     updated_at: Some(row.updated_at),
@@ -173,6 +192,10 @@ impl Integrations {
             base_url: Set(new.base_url),
             authorization_url: Set(new.authorization_url),
             token_url: Set(new.token_url),
+            private_key: Set(new.private_key.map(|key| {
+                self.cipher
+                    .seal(key.as_bytes(), &private_key_aad(connector))
+            })),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -186,6 +209,7 @@ impl Integrations {
                         integration::Column::BaseUrl,
                         integration::Column::AuthorizationUrl,
                         integration::Column::TokenUrl,
+                        integration::Column::PrivateKey,
                         integration::Column::UpdatedAt,
                     ])
                     .to_owned(),
@@ -218,16 +242,53 @@ impl Integrations {
             .get(name)
             .await?
             .ok_or_else(|| IntegrationError::Missing(name.clone()))?;
-        let mut app = OAuthApp::for_connector(
-            &entry.def,
-            &integration.client_id,
-            &integration.client_secret,
+        let app = self.app(
+            entry,
+            connection_config,
+            (&integration.client_id, &integration.client_secret),
+            Some(&integration),
+        )?;
+        Ok((app, integration))
+    }
+
+    /// The app that fetches a connection's tokens: with the connection's own OAuth client
+    /// when it brings one (the integration, if any, still overrides URLs and scopes), else
+    /// the integration's.
+    pub async fn token_app(
+        &self,
+        entry: &Entry,
+        connection_config: impl IntoIterator<Item = (String, String)>,
+        client: Option<&ClientCredentials>,
+    ) -> Result<OAuthApp, IntegrationError> {
+        let Some(client) = client else {
+            return Ok(self.oauth_app(entry, connection_config).await?.0);
+        };
+        let integration = self.get(&entry.def.name).await?;
+        self.app(
+            entry,
+            connection_config,
+            (&client.client_id, &client.client_secret),
+            integration.as_deref(),
         )
-        .map_err(|error| IntegrationError::Invalid(error.to_string()))?
-        .with_redirect_url(self.redirect_url.clone())
-        .with_http(self.token_http.clone())
-        .with_max_response_bytes(self.max_token_response_bytes)
-        .with_connection_config(connection_config);
+    }
+
+    /// The app of `client` (id, secret), with the overrides of `integration`.
+    fn app(
+        &self,
+        entry: &Entry,
+        connection_config: impl IntoIterator<Item = (String, String)>,
+        (client_id, client_secret): (&str, &str),
+        integration: Option<&Integration>,
+    ) -> Result<OAuthApp, IntegrationError> {
+        let mut app = OAuthApp::for_connector(&entry.def, client_id, client_secret)
+            .map_err(|error| IntegrationError::Invalid(error.to_string()))?
+            .with_redirect_url(self.redirect_url.clone())
+            .with_http(self.token_http.clone())
+            .with_max_response_bytes(self.max_token_response_bytes)
+            .with_connection_config(connection_config);
+        let Some(integration) = integration else {
+            return Ok(app);
+        };
         if let Some(url) = &integration.authorization_url {
             app = app.with_authorization_url(url);
         }
@@ -237,19 +298,61 @@ impl Integrations {
         if let Some(scopes) = &integration.scopes {
             app = app.with_scopes(scopes.clone());
         }
-        Ok((app, integration))
+        Ok(app)
     }
 
-    /// A token for the app itself (kind `oauth2_client_credentials`): a new connection's
-    /// first token, with `scopes` (the definition's when empty).
+    /// A new connection's first token (kind `oauth2_client_credentials`), with `scopes` (the
+    /// definition's when empty), fetched with the connection's own client when it brings one.
     pub async fn client_credentials(
         &self,
         entry: &Entry,
         scopes: &[String],
         config: &std::collections::BTreeMap<String, String>,
+        client: Option<&ClientCredentials>,
     ) -> Result<TokenSet, IntegrationError> {
-        let (app, _) = self.oauth_app(entry, config.clone()).await?;
+        let app = self.token_app(entry, config.clone(), client).await?;
         app.client_credentials((!scopes.is_empty()).then_some(scopes))
+            .await
+            .map_err(IntegrationError::TokenRequest)
+    }
+
+    /// An access token for a service account (kind `jwt_bearer`): a signed assertion traded at
+    /// the token URL, with `scopes` (the definition's, or the integration's, when empty). The
+    /// connection brings the key, so an integration is optional; it only overrides URLs and
+    /// scopes.
+    pub async fn jwt_bearer(
+        &self,
+        entry: &Entry,
+        account: &ServiceAccount,
+        scopes: &[String],
+        config: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<TokenSet, IntegrationError> {
+        let integration = self.get(&entry.def.name).await?;
+        let app = self.app(entry, config, ("", ""), integration.as_deref())?;
+        app.jwt_bearer(account, (!scopes.is_empty()).then_some(scopes))
+            .await
+            .map_err(IntegrationError::TokenRequest)
+    }
+
+    /// An installation token (kind `app_jwt`): a JWT signed with the integration's private
+    /// key, sent to the token URL that `config` fills (the installation id).
+    pub async fn app_token(
+        &self,
+        entry: &Entry,
+        config: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<TokenSet, IntegrationError> {
+        let (app, integration) = self.oauth_app(entry, config).await?;
+        let name = &entry.def.name;
+        let pem = integration.private_key.as_deref().ok_or_else(|| {
+            IntegrationError::Invalid(format!(
+                "connector `{name}` ({}) needs the app's private key: PUT /v1/integrations/{name} with private_key",
+                AuthKind::AppJwt.as_str()
+            ))
+        })?;
+        let key = SigningKey::from_pem(pem).map_err(|error| {
+            IntegrationError::Invalid(format!("the private key of connector `{name}`: {error}"))
+        })?;
+        app.app_token(&key)
             .await
             .map_err(IntegrationError::TokenRequest)
     }
@@ -275,6 +378,7 @@ fn from_env(connector: &str) -> Option<Integration> {
         base_url: var("BASE_URL"),
         authorization_url: var("AUTHORIZATION_URL"),
         token_url: var("TOKEN_URL"),
+        private_key: var("PRIVATE_KEY"),
         source: IntegrationSource::Environment,
         created_at: None,
         updated_at: None,

@@ -155,6 +155,30 @@ auth:
   kind: none
 "
         }
+        AuthKind::JwtBearer => {
+            "\
+auth:
+  # The RFC 7523 assertion grant (service accounts): the server signs a JWT (RS256) with the
+  # connection's credentials.private_key (iss: credentials.issuer, optional sub:
+  # credentials.subject) and posts it to token_url, again whenever the token expires.
+  kind: jwt_bearer
+  token_url: https://example.com/oauth/token
+  scopes: [read]
+  # The JWT's aud, when not the token URL:
+  # audience: https://example.com/
+"
+        }
+        AuthKind::AppJwt => {
+            "\
+auth:
+  # An app's JWT (RS256, signed with the integration's private_key, iss = its client_id)
+  # mints short-lived installation tokens at token_url (GitHub Apps).
+  kind: app_jwt
+  token_url: https://api.example.com/app/installations/{connection_config.installation_id}/access_tokens
+connection_config:
+  installation_id: { pattern: \"[0-9]+\", example: \"12345\", description: The app installation's id. }
+"
+        }
     }
 }
 
@@ -171,6 +195,8 @@ mod tests {
             AuthKind::Basic,
             AuthKind::Bearer,
             AuthKind::None,
+            AuthKind::JwtBearer,
+            AuthKind::AppJwt,
         ] {
             let yaml = starting_definition("acme_crm", kind);
             let def = connector_defs::parse(&yaml, "acme_crm.yaml")

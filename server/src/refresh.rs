@@ -29,8 +29,8 @@ use futures_util::future::{BoxFuture, Shared};
 use serde_json::json;
 
 use crate::crypto::random_token;
-use crate::integrations::{Integrations, TOKEN_TIMEOUT};
-use crate::registry::Registry;
+use crate::integrations::{IntegrationError, Integrations, TOKEN_TIMEOUT};
+use crate::registry::{Entry, Registry};
 use crate::store::{Loaded, Secret, Store, StoreError, config_pairs, status, with_kept_config};
 
 /// How long a refresh lease lasts: longer than any token request may take.
@@ -106,7 +106,7 @@ impl Refresher {
     pub async fn usable(self: &Arc<Self>, id: &str) -> Outcome {
         let loaded = self.store.load(id).await?;
         check_usable(&loaded)?;
-        if loaded.secret.is_oauth2() && loaded.needs_refresh(self.margin, Utc::now()) {
+        if loaded.secret.is_renewable() && loaded.needs_refresh(self.margin, Utc::now()) {
             return self.refresh(id, Some(loaded.version)).await;
         }
         Ok(loaded)
@@ -116,7 +116,7 @@ impl Refresher {
     pub async fn refresh_now(self: &Arc<Self>, id: &str) -> Outcome {
         let loaded = self.store.load(id).await?;
         check_usable(&loaded)?;
-        if !loaded.secret.is_oauth2() {
+        if !loaded.secret.is_renewable() {
             return Err(RefreshError::NotOauth2(id.to_owned()));
         }
         self.refresh(id, None).await
@@ -207,11 +207,7 @@ impl Refresher {
         let now = Utc::now();
         match self.exchange(&current).await {
             Ok(tokens) => {
-                let secret = Secret::Oauth2 {
-                    access_token: tokens.access_token.clone(),
-                    refresh_token: tokens.refresh_token.clone(),
-                    token_type: tokens.token_type.clone(),
-                };
+                let secret = current.secret.renewed(&tokens);
                 let mut connection = current.connection.clone();
                 connection.expires_at = tokens.expires_at.map(chrono::DateTime::<Utc>::from);
                 if let Some(scopes) = &tokens.scopes {
@@ -245,6 +241,7 @@ impl Refresher {
                 let recorded = match &error {
                     OAuthError::InvalidGrant { .. } => Some(status::NEEDS_REAUTH),
                     OAuthError::Provider { .. }
+                    | OAuthError::Signing(_)
                     | OAuthError::InvalidResponse(_)
                     | OAuthError::ResponseTooLarge { .. } => Some(status::ERROR),
                     _ => None,
@@ -277,22 +274,48 @@ impl Refresher {
         }
     }
 
-    /// Asks the token endpoint for a new access token.
+    /// Asks the token endpoint for a new access token: a refresh, a client-credentials grant,
+    /// or a JWT minted again.
     async fn exchange(&self, current: &Loaded) -> Result<TokenSet, OAuthError> {
         let connector = &current.connection.connector;
         let entry = self.registry.get(connector).ok_or_else(|| {
             OAuthError::Config(format!("connector `{connector}` is no longer loaded"))
         })?;
-        let (app, _) = self
+        let config = config_pairs(&current.connection.connection_config);
+        let scopes: Vec<String> =
+            serde_json::from_value(current.connection.scopes.clone()).unwrap_or_default();
+        let minted = match (current.secret.service_account(), entry.def.auth.kind) {
+            (Some(account), _) => {
+                let account = account.map_err(|error| OAuthError::Signing(error.to_string()))?;
+                self.integrations
+                    .jwt_bearer(entry, &account, &scopes, config)
+                    .await
+            }
+            (None, AuthKind::AppJwt) => self.integrations.app_token(entry, config).await,
+            (None, _) => return self.oauth2_exchange(current, entry, config, &scopes).await,
+        };
+        minted.map_err(|error| match error {
+            IntegrationError::TokenRequest(error) => error,
+            other => OAuthError::Config(other.to_string()),
+        })
+    }
+
+    /// A refresh, or a client-credentials grant.
+    async fn oauth2_exchange(
+        &self,
+        current: &Loaded,
+        entry: &Entry,
+        config: Vec<(String, String)>,
+        scopes: &[String],
+    ) -> Result<TokenSet, OAuthError> {
+        let app = self
             .integrations
-            .oauth_app(entry, config_pairs(&current.connection.connection_config))
+            .token_app(entry, config, current.secret.client())
             .await
             .map_err(|error| OAuthError::Config(error.to_string()))?;
         match (&current.secret, entry.def.auth.kind) {
             (_, AuthKind::Oauth2ClientCredentials) => {
-                let scopes: Vec<String> =
-                    serde_json::from_value(current.connection.scopes.clone()).unwrap_or_default();
-                app.client_credentials((!scopes.is_empty()).then_some(scopes.as_slice()))
+                app.client_credentials((!scopes.is_empty()).then_some(scopes))
                     .await
             }
             (

@@ -8,11 +8,14 @@
 //!
 //! Errors are the store's own ([`StoreError`]); the HTTP layer decides what status they get.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use connector_runtime::Auth;
+use connector_runtime::jwt::{KeyError, SigningKey};
+use connector_runtime::oauth::{ServiceAccount, TokenSet};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -56,16 +59,22 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Secret {
-    /// Both OAuth 2.0 kinds.
+    /// Both OAuth 2.0 kinds, and `app_jwt` (its key is the integration's).
     Oauth2 {
         access_token: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refresh_token: Option<String>,
         token_type: String,
+        /// The connection's own OAuth client (oauth2_client_credentials with
+        /// `auth.credentials`), which fetches each of its tokens.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<ClientCredentials>,
     },
+    /// Stored before named credential fields; read, no longer written.
     ApiKey {
         api_key: String,
     },
+    /// Stored before named credential fields; read, no longer written.
     Basic {
         username: String,
         password: String,
@@ -73,22 +82,124 @@ pub enum Secret {
     Bearer {
         token: String,
     },
+    /// A service account (`jwt_bearer`): its key, and the access token last minted with it.
+    JwtBearer {
+        issuer: String,
+        private_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_id: Option<String>,
+        access_token: String,
+        token_type: String,
+    },
+    /// Named credential fields (api_key and basic kinds).
+    Fields {
+        fields: BTreeMap<String, String>,
+    },
     None,
+}
+
+/// A connection's own OAuth client.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
 }
 
 impl Secret {
     pub fn auth(&self) -> Auth {
         match self {
-            Secret::Oauth2 { access_token, .. } => Auth::bearer(access_token.clone()),
+            Secret::Oauth2 { access_token, .. } | Secret::JwtBearer { access_token, .. } => {
+                Auth::bearer(access_token.clone())
+            }
             Secret::ApiKey { api_key } => Auth::api_key(api_key.clone()),
             Secret::Basic { username, password } => Auth::basic(username.clone(), password.clone()),
             Secret::Bearer { token } => Auth::bearer(token.clone()),
+            Secret::Fields { fields } => Auth::Fields {
+                fields: fields.clone(),
+            },
             Secret::None => Auth::None,
         }
     }
 
-    pub fn is_oauth2(&self) -> bool {
-        matches!(self, Secret::Oauth2 { .. })
+    /// Whether the credential is an access token that a token request renews (refreshed,
+    /// fetched again or minted again).
+    pub fn is_renewable(&self) -> bool {
+        matches!(self, Secret::Oauth2 { .. } | Secret::JwtBearer { .. })
+    }
+
+    /// The access token and its type, for the kinds that have one.
+    pub fn access_token(&self) -> Option<(&str, &str)> {
+        match self {
+            Secret::Oauth2 {
+                access_token,
+                token_type,
+                ..
+            }
+            | Secret::JwtBearer {
+                access_token,
+                token_type,
+                ..
+            } => Some((access_token, token_type)),
+            Secret::Bearer { token } => Some((token, "Bearer")),
+            _ => None,
+        }
+    }
+
+    /// The service account of a `jwt_bearer` credential; its key was checked when stored.
+    pub fn service_account(&self) -> Option<Result<ServiceAccount, KeyError>> {
+        let Secret::JwtBearer {
+            issuer,
+            private_key,
+            subject,
+            key_id,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        Some(SigningKey::from_pem(private_key).map(|key| ServiceAccount {
+            issuer: issuer.clone(),
+            subject: subject.clone(),
+            key: key.with_key_id(key_id.clone()),
+        }))
+    }
+
+    /// This credential with the tokens of a renewal: a service account keeps its key.
+    pub fn renewed(&self, tokens: &TokenSet) -> Secret {
+        match self {
+            Secret::JwtBearer {
+                issuer,
+                private_key,
+                subject,
+                key_id,
+                ..
+            } => Secret::JwtBearer {
+                issuer: issuer.clone(),
+                private_key: private_key.clone(),
+                subject: subject.clone(),
+                key_id: key_id.clone(),
+                access_token: tokens.access_token.clone(),
+                token_type: tokens.token_type.clone(),
+            },
+            // The connection's own client fetches its next token too.
+            _ => Secret::Oauth2 {
+                access_token: tokens.access_token.clone(),
+                refresh_token: tokens.refresh_token.clone(),
+                token_type: tokens.token_type.clone(),
+                client: self.client().cloned(),
+            },
+        }
+    }
+
+    /// The connection's own OAuth client, when it brings one.
+    pub fn client(&self) -> Option<&ClientCredentials> {
+        match self {
+            Secret::Oauth2 { client, .. } => client.as_ref(),
+            _ => None,
+        }
     }
 }
 
@@ -522,5 +633,26 @@ mod tests {
         assert!(!loaded(0, 3600).needs_refresh(margin, now));
         // Expired, whatever its lifetime.
         assert!(loaded(10, -1).needs_refresh(margin, now));
+    }
+
+    #[test]
+    fn secrets_sealed_before_named_fields_still_open() {
+        let open = |json: &str| serde_json::from_str::<Secret>(json).unwrap().auth();
+        assert_eq!(
+            open(r#"{"kind":"api_key","api_key":"k"}"#),
+            Auth::api_key("k")
+        );
+        assert_eq!(
+            open(r#"{"kind":"basic","username":"u","password":"p"}"#),
+            Auth::basic("u", "p")
+        );
+        let token = r#"{"kind":"oauth2","access_token":"a","token_type":"Bearer"}"#;
+        assert_eq!(open(token), Auth::bearer("a"));
+        assert!(
+            serde_json::from_str::<Secret>(token)
+                .unwrap()
+                .client()
+                .is_none()
+        );
     }
 }

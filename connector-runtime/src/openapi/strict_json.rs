@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::{ActionError, ActionStatus};
 use crate::defs::Bounds;
-use crate::suggest::closest;
+use connector_defs::suggest::closest;
 
 /// A JSON request body of type `T` in which every field, at any depth, is one that `T`'s
 /// schema declares, and every value is within the bounds the schema declares (`minimum`,

@@ -45,7 +45,6 @@ __all__ = [
     "Connector",
     "ConnectorList",
     "CreateConnection",
-    "Credentials",
     "DropboxCreateFolderInput",
     "DropboxCreateFolderResponse",
     "DropboxCreateFolderResponseMetadata",
@@ -348,7 +347,6 @@ from connector_platform.models.connection_status import ConnectionStatus as Conn
 from connector_platform.models.connector import Connector as Connector
 from connector_platform.models.connector_list import ConnectorList as ConnectorList
 from connector_platform.models.create_connection import CreateConnection as CreateConnection
-from connector_platform.models.credentials import Credentials as Credentials
 from connector_platform.models.dropbox_create_folder_input import DropboxCreateFolderInput as DropboxCreateFolderInput
 from connector_platform.models.dropbox_create_folder_response import DropboxCreateFolderResponse as DropboxCreateFolderResponse
 from connector_platform.models.dropbox_create_folder_response_metadata import DropboxCreateFolderResponseMetadata as DropboxCreateFolderResponseMetadata

@@ -175,14 +175,14 @@ func unique(prefix string) string {
 
 func importTokens(t *testing.T, api *cp.APIClient, ctx context.Context, connector, endUser string) *cp.Connection {
 	t.Helper()
-	credentials := cp.NewCredentials()
-	credentials.SetAccessToken(connector + "-access")
-	credentials.SetRefreshToken(connector + "-refresh")
-	credentials.SetExpiresAt(time.Now().Add(time.Hour))
 	input := cp.NewCreateConnection(connector)
 	input.SetConnectionId(unique(connector))
 	input.SetEndUserId(endUser)
-	input.SetCredentials(*credentials)
+	input.SetCredentials(map[string]string{
+		"access_token":  connector + "-access",
+		"refresh_token": connector + "-refresh",
+		"expires_at":    time.Now().Add(time.Hour).Format(time.RFC3339),
+	})
 	created, _, err := api.ConnectionsAPI.CreateConnection(ctx).CreateConnection(*input).Execute()
 	if err != nil {
 		t.Fatalf("create %s connection: %v", connector, err)
@@ -290,10 +290,8 @@ func TestTypedActionsAcrossThreeConnectors(t *testing.T) {
 
 func TestAnAPIKeyConnectionThroughTheRequestEnvelope(t *testing.T) {
 	api, ctx := client(secretKey)
-	credentials := cp.NewCredentials()
-	credentials.SetApiKey(apiKey)
 	input := cp.NewCreateConnection("acme")
-	input.SetCredentials(*credentials)
+	input.SetCredentials(map[string]string{"api_key": apiKey})
 	created, _, err := api.ConnectionsAPI.CreateConnection(ctx).CreateConnection(*input).Execute()
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ from connector_platform import (
     ConnectionsApi,
     ConnectorsApi,
     CreateConnection,
-    Credentials,
     DropboxApi,
     DropboxListFolderInput,
     EnvelopeRequest,
@@ -45,11 +44,11 @@ def import_tokens(api, connector, end_user_id):
             connector=connector,
             connection_id=unique(connector),
             end_user_id=end_user_id,
-            credentials=Credentials(
-                access_token=f"{connector}-access",
-                refresh_token=f"{connector}-refresh",
-                expires_at=datetime.now(timezone.utc) + timedelta(hours=1),
-            ),
+            credentials={
+                "access_token": f"{connector}-access",
+                "refresh_token": f"{connector}-refresh",
+                "expires_at": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+            },
         )
     )
 
@@ -98,7 +97,7 @@ def test_typed_actions_across_three_connectors(api, mock_provider):
 def test_an_api_key_connection_through_the_request_envelope(api):
     connections = ConnectionsApi(api)
     created = connections.create_connection(
-        CreateConnection(connector="acme", connection_id=unique("acme"), credentials=Credentials(api_key=API_KEY))
+        CreateConnection(connector="acme", connection_id=unique("acme"), credentials={"api_key": API_KEY})
     )
     assert created.status == connector_platform.ConnectionStatus.ACTIVE
     answer = connections.connection_request(created.id, EnvelopeRequest(method=HttpMethod.GET, path="/ping"))

@@ -5,15 +5,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use connector_defs::{AuthKind, VerifyDef};
+use connector_runtime::RawRequest;
+use connector_runtime::oauth::TokenSet;
 use connector_runtime::openapi::{SecretKey, StrictJson};
-use connector_runtime::{ConnectorDef, RawRequest};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::{Value, json};
 
 use super::{
-    Tag, check_connection_config, check_connection_id, decode_cursor, encode_cursor, page_limit,
+    Tag, check_connection_config, check_connection_id, credentials, decode_cursor, encode_cursor,
+    page_limit,
 };
 use crate::calls;
 use crate::crypto::random_token;
@@ -77,21 +79,6 @@ impl From<&connection::Model> for Connection {
     }
 }
 
-/// The credential of a new connection; which fields apply depends on the connector's auth
-/// kind: `access_token` (with `refresh_token`, `expires_at`) for imported OAuth 2.0 tokens,
-/// `api_key`, `username` and `password` (basic), `token` (bearer). Leave it out for
-/// `oauth2_client_credentials` (a token is fetched now) and `none`.
-#[derive(Debug, Clone, Default, Object)]
-pub struct Credentials {
-    pub access_token: Option<String>,
-    pub refresh_token: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub api_key: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub token: Option<String>,
-}
-
 #[derive(Debug, Clone, Object)]
 pub struct CreateConnection {
     pub connector: String,
@@ -106,7 +93,16 @@ pub struct CreateConnection {
     pub connection_config: Option<BTreeMap<String, String>>,
     /// Granted scopes of imported tokens; scopes asked for with client credentials.
     pub scopes: Option<Vec<String>>,
-    pub credentials: Option<Credentials>,
+    /// The credential, by field name; which fields apply depends on the connector
+    /// (`credential_fields` of `GET /v1/connectors/{name}`): its named fields for `api_key`
+    /// and `basic` (by default `api_key`; `username` and `password`), `token` for `bearer`,
+    /// `access_token` (with `refresh_token`, `expires_at` as RFC 3339) for imported OAuth 2.0
+    /// tokens. For `oauth2_client_credentials`, leave it out (a token is fetched now) or give
+    /// the connector's `client_id` and `client_secret` when each connection brings its own
+    /// OAuth client. A missing field is a 400 `invalid_input` naming `credentials.NAME`, and
+    /// so is an unknown one (with a suggestion when it is close to a known one). A `null` field
+    /// is left out.
+    pub credentials: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// A page of connections.
@@ -145,7 +141,8 @@ pub struct ConnectionsApi(pub SharedState);
 #[OpenApi(tag = "Tag::Connections")]
 impl ConnectionsApi {
     /// Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic
-    /// credentials, a bearer token, or (for client-credentials connectors) a token fetched now.
+    /// credentials, a bearer token, or a token fetched now (client credentials) or minted now
+    /// (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`).
     /// When the connector defines `verify`, an API key, basic credentials or a bearer token
     /// are checked with the provider first: refused ones are a 400 `invalid_credentials`, an
     /// undecided check a 502 `verification_failed`, and nothing is stored.
@@ -171,27 +168,19 @@ impl ConnectionsApi {
             input.connection_config.clone().unwrap_or_default(),
         )?;
         let mut scopes = input.scopes.clone().unwrap_or_default();
-        let mut expires_at = input
-            .credentials
-            .as_ref()
-            .and_then(|given| given.expires_at);
-        let secret = match secret_from(&entry.def, input.credentials.clone().unwrap_or_default())? {
+        let mut given =
+            credentials::read(&entry.def, input.credentials.clone().unwrap_or_default())?;
+        let mut expires_at = given.expires_at;
+        let secret = match given.secret.take() {
             Some(secret) => secret,
-            // Client credentials: the connection's first token is fetched now.
+            // The connection's first token is fetched or minted now.
             None => {
-                let tokens = state
-                    .integrations
-                    .client_credentials(entry, &scopes, &config)
-                    .await?;
+                let (secret, tokens) = first_token(state, entry, given, &scopes, &config).await?;
                 expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
                 if let Some(granted) = tokens.scopes {
                     scopes = granted;
                 }
-                Secret::Oauth2 {
-                    access_token: tokens.access_token,
-                    refresh_token: tokens.refresh_token,
-                    token_type: tokens.token_type,
-                }
+                secret
             }
         };
         if let Some(verify) = &entry.def.verify
@@ -303,26 +292,18 @@ impl ConnectionsApi {
         } else {
             state.refresher.usable(&id).await?
         };
-        let (access_token, token_type) = match &loaded.secret {
-            Secret::Oauth2 {
-                access_token,
-                token_type,
-                ..
-            } => (access_token.clone(), token_type.clone()),
-            Secret::Bearer { token } => (token.clone(), "Bearer".to_owned()),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "no_access_token",
-                    format!(
-                        "connection `{}` authenticates without an access token",
-                        id.0
-                    ),
-                ));
-            }
+        let Some((access_token, token_type)) = loaded.secret.access_token() else {
+            return Err(ApiError::bad_request(
+                "no_access_token",
+                format!(
+                    "connection `{}` authenticates without an access token",
+                    id.0
+                ),
+            ));
         };
         Ok(Json(AccessToken {
-            access_token,
-            token_type,
+            access_token: access_token.to_owned(),
+            token_type: token_type.to_owned(),
             expires_at: loaded.connection.expires_at,
         }))
     }
@@ -343,50 +324,51 @@ pub fn new_connection_id() -> String {
     format!("conn_{}", random_token(15))
 }
 
-/// The secret a new connection's credentials make for the connector's auth kind; `None` for
-/// an `oauth2_client_credentials` connection given no token (it fetches one).
-fn secret_from(def: &ConnectorDef, given: Credentials) -> ApiResult<Option<Secret>> {
-    let missing = |field: &str| {
-        ApiError::bad_request(
-            "invalid_credentials",
-            format!(
-                "connector `{}` ({}) needs `credentials.{field}`",
-                def.name,
-                def.auth.kind.as_str()
-            ),
-        )
+/// The first token of a connection that fetches its own: client credentials (with the
+/// connection's own client when it brings one), a service account's assertion (`jwt_bearer`;
+/// its key is kept with the token) or an installation token (`app_jwt`).
+async fn first_token(
+    state: &AppState,
+    entry: &Entry,
+    given: credentials::Given,
+    scopes: &[String],
+    config: &BTreeMap<String, String>,
+) -> ApiResult<(Secret, TokenSet)> {
+    let integrations = &state.integrations;
+    if let Some(account) = given.service_account {
+        let tokens = integrations
+            .jwt_bearer(entry, &account.signer, scopes, config.clone())
+            .await?;
+        let secret = Secret::JwtBearer {
+            issuer: account.signer.issuer,
+            private_key: account.private_key,
+            subject: account.signer.subject,
+            key_id: account.key_id,
+            access_token: tokens.access_token.clone(),
+            token_type: tokens.token_type.clone(),
+        };
+        return Ok((secret, tokens));
+    }
+    let tokens = match entry.def.auth.kind {
+        AuthKind::AppJwt => integrations.app_token(entry, config.clone()).await?,
+        _ => {
+            integrations
+                .client_credentials(entry, scopes, config, given.client.as_ref())
+                .await?
+        }
     };
-    let oauth2 = |access_token: String, refresh_token: Option<String>| Secret::Oauth2 {
-        access_token,
-        refresh_token,
-        token_type: "Bearer".into(),
+    let secret = Secret::Oauth2 {
+        access_token: tokens.access_token.clone(),
+        refresh_token: tokens.refresh_token.clone(),
+        token_type: tokens.token_type.clone(),
+        client: given.client,
     };
-    Ok(Some(match def.auth.kind {
-        AuthKind::Oauth2 => oauth2(
-            given.access_token.ok_or_else(|| missing("access_token"))?,
-            given.refresh_token,
-        ),
-        AuthKind::Oauth2ClientCredentials => match given.access_token {
-            Some(access_token) => oauth2(access_token, None),
-            None => return Ok(None),
-        },
-        AuthKind::ApiKey => Secret::ApiKey {
-            api_key: given.api_key.ok_or_else(|| missing("api_key"))?,
-        },
-        AuthKind::Basic => Secret::Basic {
-            username: given.username.ok_or_else(|| missing("username"))?,
-            password: given.password.unwrap_or_default(),
-        },
-        AuthKind::Bearer => Secret::Bearer {
-            token: given.token.ok_or_else(|| missing("token"))?,
-        },
-        AuthKind::None => Secret::None,
-    }))
+    Ok((secret, tokens))
 }
 
-/// Sends the definition's `verify` request with the new credential: 2xx accepts it, 401 and
-/// 403 refuse it (400 `invalid_credentials`); any other answer is a 502
-/// `verification_failed`, and a request that fails is the usual provider error.
+/// Sends the definition's `verify` requests with the new credential, one path after the
+/// other: 2xx accepts it, 401 and 403 refuse it (400 `invalid_credentials`); any other answer,
+/// or a failed request, tries the next path. When none decides, a 502 `verification_failed`.
 async fn verify_credential(
     state: &AppState,
     entry: &Entry,
@@ -398,32 +380,50 @@ async fn verify_credential(
     let client =
         calls::connection_client(state, entry, connection_id, secret.auth(), config.clone())
             .await?;
-    let request = RawRequest {
-        method: verify.method.as_str().parse().expect("HTTP methods parse"),
-        path: verify.path.clone(),
-        query: Vec::new(),
-        headers: Default::default(),
-        body: None,
-    };
-    let status = client.send(request).await?.status;
-    let call = format!("{} {}", verify.method.as_str(), verify.path);
-    match status {
-        200..=299 => Ok(()),
-        401 | 403 => Err(ApiError::bad_request(
-            "invalid_credentials",
-            format!(
-                "{} refused the credentials: it answered {status} to {call}",
-                entry.def.name
-            ),
-        )
-        .with_details(json!({ "status": status }))),
-        _ => Err(ApiError::bad_gateway(
-            "verification_failed",
-            format!(
-                "the credentials could not be checked: {} answered {status} to {call}",
-                entry.def.name
-            ),
-        )
-        .with_details(json!({ "status": status }))),
+    let name = &entry.def.name;
+    let mut undecided = Vec::new();
+    let mut last_status = None;
+    for path in verify.paths() {
+        let call = format!("{} {path}", verify.method.as_str());
+        let request = RawRequest {
+            method: verify.method.as_str().parse().expect("HTTP methods parse"),
+            path: path.to_owned(),
+            query: Vec::new(),
+            headers: Default::default(),
+            body: None,
+        };
+        let status = match client.send(request).await {
+            Ok(response) => response.status,
+            Err(error) => {
+                tracing::debug!(connector = %name, %call, %error, "verify request failed");
+                undecided.push(format!("{call} failed ({error})"));
+                continue;
+            }
+        };
+        match status {
+            200..=299 => return Ok(()),
+            401 | 403 => {
+                return Err(ApiError::bad_request(
+                    "invalid_credentials",
+                    format!("{name} refused the credentials: it answered {status} to {call}"),
+                )
+                .with_details(json!({ "status": status })));
+            }
+            _ => {
+                last_status = Some(status);
+                undecided.push(format!("{name} answered {status} to {call}"));
+            }
+        }
     }
+    let error = ApiError::bad_gateway(
+        "verification_failed",
+        format!(
+            "the credentials could not be checked: {}",
+            undecided.join("; ")
+        ),
+    );
+    Err(match last_status {
+        Some(status) => error.with_details(json!({ "status": status })),
+        None => error,
+    })
 }

@@ -22,6 +22,8 @@ pub enum AuthKind {
     Basic,
     Bearer,
     None,
+    JwtBearer,
+    AppJwt,
 }
 
 impl From<AuthKind> for connector_defs::AuthKind {
@@ -34,6 +36,8 @@ impl From<AuthKind> for connector_defs::AuthKind {
             AuthKind::Basic => K::Basic,
             AuthKind::Bearer => K::Bearer,
             AuthKind::None => K::None,
+            AuthKind::JwtBearer => K::JwtBearer,
+            AuthKind::AppJwt => K::AppJwt,
         }
     }
 }
@@ -48,6 +52,8 @@ impl From<connector_defs::AuthKind> for AuthKind {
             K::Basic => AuthKind::Basic,
             K::Bearer => AuthKind::Bearer,
             K::None => AuthKind::None,
+            K::JwtBearer => AuthKind::JwtBearer,
+            K::AppJwt => AuthKind::AppJwt,
         }
     }
 }
@@ -121,6 +127,11 @@ pub struct Connector {
     pub source: String,
     /// SHA-256 of the definition's YAML.
     pub content_hash: String,
+    /// The credential fields a connection brings in `credentials` (`POST /v1/connections`),
+    /// by name: `api_key`, `username` and `password`, `token`, the connector's own
+    /// (`secret_key`…), or `client_id` and `client_secret` when each connection brings its own
+    /// OAuth client. Empty for OAuth 2.0 connectors, whose tokens come from an authorization.
+    pub credential_fields: Vec<String>,
     /// The per-connection settings, by name.
     pub connection_config: BTreeMap<String, ConnectionConfigField>,
     /// Empty for a proxy-only definition.
@@ -139,6 +150,12 @@ impl From<&Entry> for Connector {
             base_url: def.base_url.clone(),
             auth_kind: def.auth.kind.into(),
             categories: def.categories.clone(),
+            credential_fields: def
+                .auth
+                .credential_fields()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             scopes: def.auth.scopes.clone(),
             typed: entry.typed,
             source: entry.source.clone(),

@@ -1,6 +1,8 @@
 //! `PUT|GET|DELETE /v1/integrations/{connector}`: a connector's OAuth app and overrides.
 
 use chrono::{DateTime, Utc};
+use connector_defs::AuthKind;
+use connector_runtime::jwt::SigningKey;
 use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -11,10 +13,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::integrations::{self, NewIntegration};
 use crate::state::SharedState;
 
-/// A connector's OAuth app. The client secret is stored encrypted and never returned.
+/// A connector's OAuth app. The client secret and the private key are stored encrypted and
+/// never returned.
 #[derive(Debug, Clone, Object)]
 pub struct IntegrationInput {
-    /// Required for OAuth 2.0 connectors.
+    /// Required for OAuth 2.0 connectors; the app id (the JWT's `iss`) for `app_jwt`.
     pub client_id: Option<String>,
     /// Empty or absent for a public client.
     pub client_secret: Option<String>,
@@ -24,6 +27,9 @@ pub struct IntegrationInput {
     pub base_url: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
+    /// app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which
+    /// signs the app JWTs (RS256) that mint installation tokens.
+    pub private_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -90,12 +96,34 @@ impl IntegrationsApi {
         let state = &self.0;
         let entry = state.connector(&connector)?;
         let StrictJson(input) = input;
+        let kind = entry.def.auth.kind;
         let client_id = input.client_id.clone().unwrap_or_default();
-        if entry.def.auth.kind.is_oauth2() && client_id.trim().is_empty() {
+        if kind.is_oauth2() && client_id.trim().is_empty() {
             return Err(ApiError::bad_request(
                 "invalid_input",
                 "client_id is required for an OAuth 2.0 connector",
             ));
+        }
+        if kind == AuthKind::AppJwt {
+            if client_id.trim().is_empty() || input.private_key.is_none() {
+                return Err(ApiError::bad_request(
+                    "invalid_input",
+                    "client_id (the app id) and private_key are required for an app_jwt connector",
+                ));
+            }
+        } else if input.private_key.is_some() {
+            return Err(ApiError::bad_request(
+                "invalid_input",
+                format!(
+                    "private_key applies to app_jwt connectors only, not `{}`",
+                    kind.as_str()
+                ),
+            ));
+        }
+        if let Some(pem) = &input.private_key {
+            SigningKey::from_pem(pem).map_err(|error| {
+                ApiError::bad_request("invalid_input", format!("private_key: {error}"))
+            })?;
         }
         for (field, url) in [
             ("base_url", &input.base_url),
@@ -117,6 +145,7 @@ impl IntegrationsApi {
                     base_url: input.base_url,
                     authorization_url: input.authorization_url,
                     token_url: input.token_url,
+                    private_key: input.private_key,
                 },
             )
             .await?;

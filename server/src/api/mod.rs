@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod connections;
 pub mod connectors;
+mod credentials;
 pub mod envelope;
 pub mod integrations;
 pub mod oauth;

@@ -262,6 +262,7 @@ async fn complete(
         access_token: tokens.access_token.clone(),
         refresh_token: tokens.refresh_token.clone(),
         token_type: tokens.token_type.clone(),
+        client: None,
     };
     let granted = tokens.scopes.clone().unwrap_or_else(|| {
         let asked: Vec<String> = serde_json::from_value(session.scopes.clone()).unwrap_or_default();

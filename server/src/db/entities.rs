@@ -19,6 +19,8 @@ pub mod integration {
         pub token_url: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The app's private key (auth kind `app_jwt`), sealed; null for the others.
+        pub private_key: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,7 +7,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(RefreshLeases)]
+        vec![
+            Box::new(Initial),
+            Box::new(RefreshLeases),
+            Box::new(IntegrationPrivateKeys),
+        ]
     }
 }
 
@@ -268,6 +272,35 @@ impl MigrationTrait for RefreshLeases {
                             .big_integer()
                             .null(),
                     )
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
+/// An app's private key on each integration (auth kind `app_jwt`), sealed like the client
+/// secret; null for the others.
+struct IntegrationPrivateKeys;
+
+impl MigrationName for IntegrationPrivateKeys {
+    fn name(&self) -> &str {
+        "m20261130_000003_integration_private_keys"
+    }
+}
+
+#[derive(DeriveIden)]
+enum IntegrationPrivateKey {
+    PrivateKey,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for IntegrationPrivateKeys {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Integrations::Table)
+                    .add_column(optional_text(IntegrationPrivateKey::PrivateKey))
                     .to_owned(),
             )
             .await

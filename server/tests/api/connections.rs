@@ -315,7 +315,7 @@ async fn bad_input_gets_a_4xx_with_the_error_body() {
         (
             json!({ "connector": "gmail" }),
             StatusCode::BAD_REQUEST,
-            "invalid_credentials",
+            "invalid_input",
         ),
         (
             json!({ "connector": "gmail", "connection_id": "has space", "credentials": { "access_token": "a" } }),

@@ -7,6 +7,8 @@ mod common;
 mod actions;
 mod auth;
 mod connections;
+mod credentials;
+mod jwt;
 mod oauth_flow;
 mod proxy;
 mod refresh;

@@ -376,7 +376,7 @@ class ConnectionsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> Connection:
-        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or (for client-credentials connectors) a token fetched now. When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
+        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or a token fetched now (client credentials) or minted now (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`). When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
 
 
         :param create_connection: (required)
@@ -452,7 +452,7 @@ class ConnectionsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[Connection]:
-        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or (for client-credentials connectors) a token fetched now. When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
+        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or a token fetched now (client credentials) or minted now (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`). When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
 
 
         :param create_connection: (required)
@@ -528,7 +528,7 @@ class ConnectionsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or (for client-credentials connectors) a token fetched now. When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
+        """Creates a connection from credentials: imported OAuth 2.0 tokens, an API key, basic credentials, a bearer token, or a token fetched now (client credentials) or minted now (a service account's key for `jwt_bearer`, the integration's app key for `app_jwt`). When the connector defines `verify`, an API key, basic credentials or a bearer token are checked with the provider first: refused ones are a 400 `invalid_credentials`, an undecided check a 502 `verification_failed`, and nothing is stored.
 
 
         :param create_connection: (required)

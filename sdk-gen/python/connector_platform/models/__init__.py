@@ -24,7 +24,6 @@ from connector_platform.models.connection_status import ConnectionStatus
 from connector_platform.models.connector import Connector
 from connector_platform.models.connector_list import ConnectorList
 from connector_platform.models.create_connection import CreateConnection
-from connector_platform.models.credentials import Credentials
 from connector_platform.models.dropbox_create_folder_input import DropboxCreateFolderInput
 from connector_platform.models.dropbox_create_folder_response import DropboxCreateFolderResponse
 from connector_platform.models.dropbox_create_folder_response_metadata import DropboxCreateFolderResponseMetadata

@@ -32,6 +32,8 @@ class AuthKind(str, Enum):
     BASIC = 'basic'
     BEARER = 'bearer'
     NONE = 'none'
+    JWT_BEARER = 'jwt_bearer'
+    APP_JWT = 'app_jwt'
 
     @classmethod
     def from_json(cls, json_str: str) -> Self:

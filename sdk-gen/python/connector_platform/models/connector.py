@@ -42,9 +42,10 @@ class Connector(BaseModel):
     typed: StrictBool = Field(description="Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.")
     source: StrictStr = Field(description="Where the definition comes from: `builtin` (compiled, typed), `catalog` (embedded in the server), or the file of CONNECTOR_DEFS_DIR it was loaded from.")
     content_hash: StrictStr = Field(description="SHA-256 of the definition's YAML.")
+    credential_fields: List[StrictStr] = Field(description="The credential fields a connection brings in `credentials` (`POST /v1/connections`), by name: `api_key`, `username` and `password`, `token`, the connector's own (`secret_key`…), or `client_id` and `client_secret` when each connection brings its own OAuth client. Empty for OAuth 2.0 connectors, whose tokens come from an authorization.")
     connection_config: Dict[str, ConnectionConfigField] = Field(description="The per-connection settings, by name.")
     endpoints: List[EndpointInfo] = Field(description="Empty for a proxy-only definition.")
-    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "categories", "scopes", "typed", "source", "content_hash", "connection_config", "endpoints"]
+    __properties: ClassVar[List[str]] = ["name", "display_name", "version", "description", "docs_url", "base_url", "auth_kind", "categories", "scopes", "typed", "source", "content_hash", "credential_fields", "connection_config", "endpoints"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -121,6 +122,7 @@ class Connector(BaseModel):
             "typed": obj.get("typed"),
             "source": obj.get("source"),
             "content_hash": obj.get("content_hash"),
+            "credential_fields": obj.get("credential_fields"),
             "connection_config": dict(
                 (_k, ConnectionConfigField.from_dict(_v))
                 for _k, _v in obj["connection_config"].items()

@@ -19,7 +19,6 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from connector_platform.models.credentials import Credentials
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -34,7 +33,7 @@ class CreateConnection(BaseModel):
     metadata: Optional[Dict[str, Any]] = None
     connection_config: Optional[Dict[str, StrictStr]] = Field(default=None, description="Values of the connector's `connection_config` fields; each must match the field's `pattern` (`GET /v1/connectors/{name}`), else 400 `invalid_input`.")
     scopes: Optional[List[StrictStr]] = Field(default=None, description="Granted scopes of imported tokens; scopes asked for with client credentials.")
-    credentials: Optional[Credentials] = None
+    credentials: Optional[Dict[str, StrictStr]] = Field(default=None, description="The credential, by field name; which fields apply depends on the connector (`credential_fields` of `GET /v1/connectors/{name}`): its named fields for `api_key` and `basic` (by default `api_key`; `username` and `password`), `token` for `bearer`, `access_token` (with `refresh_token`, `expires_at` as RFC 3339) for imported OAuth 2.0 tokens. For `oauth2_client_credentials`, leave it out (a token is fetched now) or give the connector's `client_id` and `client_secret` when each connection brings its own OAuth client. A missing field is a 400 `invalid_input` naming `credentials.NAME`, and so is an unknown one (with a suggestion when it is close to a known one). A `null` field is left out.")
     __properties: ClassVar[List[str]] = ["connector", "connection_id", "end_user_id", "metadata", "connection_config", "scopes", "credentials"]
 
     model_config = ConfigDict(
@@ -76,9 +75,6 @@ class CreateConnection(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of credentials
-        if self.credentials:
-            _dict['credentials'] = self.credentials.to_dict()
         return _dict
 
     @classmethod
@@ -97,7 +93,7 @@ class CreateConnection(BaseModel):
             "metadata": obj.get("metadata"),
             "connection_config": obj.get("connection_config"),
             "scopes": obj.get("scopes"),
-            "credentials": Credentials.from_dict(obj["credentials"]) if obj.get("credentials") is not None else None
+            "credentials": obj.get("credentials")
         })
         return _obj
 

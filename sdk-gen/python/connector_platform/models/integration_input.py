@@ -25,15 +25,16 @@ from pydantic_core import to_jsonable_python
 
 class IntegrationInput(BaseModel):
     """
-    A connector's OAuth app. The client secret is stored encrypted and never returned.
+    A connector's OAuth app. The client secret and the private key are stored encrypted and never returned.
     """ # noqa: E501
-    client_id: Optional[StrictStr] = Field(default=None, description="Required for OAuth 2.0 connectors.")
+    client_id: Optional[StrictStr] = Field(default=None, description="Required for OAuth 2.0 connectors; the app id (the JWT's `iss`) for `app_jwt`.")
     client_secret: Optional[StrictStr] = Field(default=None, description="Empty or absent for a public client.")
     scopes: Optional[List[StrictStr]] = Field(default=None, description="Replaces the definition's default scopes.")
     base_url: Optional[StrictStr] = Field(default=None, description="Replaces the definition's base URL (a sandbox, a mock) for the proxy and typed actions.")
     authorization_url: Optional[StrictStr] = None
     token_url: Optional[StrictStr] = None
-    __properties: ClassVar[List[str]] = ["client_id", "client_secret", "scopes", "base_url", "authorization_url", "token_url"]
+    private_key: Optional[StrictStr] = Field(default=None, description="app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which signs the app JWTs (RS256) that mint installation tokens.")
+    __properties: ClassVar[List[str]] = ["client_id", "client_secret", "scopes", "base_url", "authorization_url", "token_url", "private_key"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -91,7 +92,8 @@ class IntegrationInput(BaseModel):
             "scopes": obj.get("scopes"),
             "base_url": obj.get("base_url"),
             "authorization_url": obj.get("authorization_url"),
-            "token_url": obj.get("token_url")
+            "token_url": obj.get("token_url"),
+            "private_key": obj.get("private_key")
         })
         return _obj
 

@@ -2,10 +2,7 @@
 
 /// The known name closest to `unknown`, when one is close enough to be a likely typo
 /// (`maxResult` → `maxResults`, `conection_id` → `connection_id`). Case is ignored.
-pub(crate) fn closest<'a>(
-    unknown: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // Below this similarity (0 to 1) two names are different words, not a typo.
     const LIKELY_TYPO: f64 = 0.7;
     let unknown = unknown.to_lowercase();

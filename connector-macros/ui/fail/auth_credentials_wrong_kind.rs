@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/auth_credentials_wrong_kind.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/auth_template_unknown_credential.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/token_request_encoding_unknown.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/verify_path_and_paths.yaml");
+
+fn main() {}
