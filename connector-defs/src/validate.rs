@@ -312,7 +312,9 @@ impl Checker<'_> {
                     continue;
                 }
                 Piece::Config(name) if def.connection_config.contains_key(name) => {
-                    concrete.push_str("placeholder");
+                    // After the host's `:`, a setting is the port (Unipile's `:{port}`).
+                    let port = concrete.ends_with(':') && !concrete.ends_with("://");
+                    concrete.push_str(if port { "1" } else { "placeholder" });
                     continue;
                 }
                 Piece::Config(name) => {

@@ -107,3 +107,12 @@ fn a_config_example_and_default_must_match_the_pattern() {
         ]
     );
 }
+
+#[test]
+fn a_setting_may_be_the_port() {
+    let def = parse(
+        "name: mini\nversion: 1.0.0\nbase_url: \"https://{connection_config.subdomain}.example.com:{connection_config.port}\"\nauth: { kind: bearer }\nconnection_config:\n  subdomain: {}\n  port: { pattern: \"[0-9]+\", example: \"13111\" }\n",
+    )
+    .unwrap();
+    assert_eq!(def.connection_config.len(), 2);
+}

@@ -36,8 +36,8 @@ use oauth2::basic::{
 use oauth2::{
     AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointNotSet, EndpointSet, ExtraTokenFields, HttpRequest, HttpResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    StandardTokenResponse, TokenResponse as _, TokenUrl,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, ResponseType, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse as _, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -498,7 +498,12 @@ impl OAuthApp {
             .authorize_url(CsrfToken::new_random)
             .add_scopes(self.scope_list(scopes));
         for (name, value) in self.filled(&self.authorization_params)? {
-            request = request.add_extra_param(name, value);
+            // The crate always sends `response_type=code`; a provider's own replaces it.
+            if name == "response_type" {
+                request = request.set_response_type(&ResponseType::new(value));
+            } else {
+                request = request.add_extra_param(name, value);
+            }
         }
         let mut verifier = None;
         if self.pkce {

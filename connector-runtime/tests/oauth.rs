@@ -112,6 +112,28 @@ async fn pkce_can_be_turned_off() {
 }
 
 #[tokio::test]
+async fn an_authorization_params_response_type_replaces_code() {
+    let server = MockServer::start().await;
+    let def = common::def(&yaml(&format!("{}/token", server.uri()), "").replace(
+        "{ access_type: offline, prompt: consent }",
+        "{ response_type: code id_token, prompt: consent }",
+    ));
+    let request = OAuthApp::new(&def.auth, "my-client", "my-secret")
+        .unwrap()
+        .with_redirect_url("https://connector.example.test/oauth/callback")
+        .authorization_request(None)
+        .unwrap();
+    let url = url::Url::parse(&request.url).unwrap();
+    let types: Vec<String> = url
+        .query_pairs()
+        .filter(|(name, _)| name == "response_type")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    assert_eq!(types, ["code id_token"]);
+    assert!(request.url.contains("prompt=consent"));
+}
+
+#[tokio::test]
 async fn exchange_code_posts_the_code_and_verifier() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

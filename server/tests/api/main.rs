@@ -6,6 +6,7 @@ mod common;
 
 mod actions;
 mod auth;
+mod catalog;
 mod connections;
 mod credentials;
 mod jwt;
