@@ -225,6 +225,40 @@ func (a *ConnectorsAPIService) GetConnectorExecute(r ApiGetConnectorRequest) (*C
 type ApiListConnectorsRequest struct {
 	ctx context.Context
 	ApiService *ConnectorsAPIService
+	q *string
+	authKind *AuthKind
+	category *string
+	limit *int32
+	cursor *string
+}
+
+// A part of the name or display name, in any case.
+func (r ApiListConnectorsRequest) Q(q string) ApiListConnectorsRequest {
+	r.q = &q
+	return r
+}
+
+func (r ApiListConnectorsRequest) AuthKind(authKind AuthKind) ApiListConnectorsRequest {
+	r.authKind = &authKind
+	return r
+}
+
+// One of the connector&#39;s categories, exactly.
+func (r ApiListConnectorsRequest) Category(category string) ApiListConnectorsRequest {
+	r.category = &category
+	return r
+}
+
+// Page size, 1 to 200 (default 50).
+func (r ApiListConnectorsRequest) Limit(limit int32) ApiListConnectorsRequest {
+	r.limit = &limit
+	return r
+}
+
+// &#x60;next_cursor&#x60; of the previous page.
+func (r ApiListConnectorsRequest) Cursor(cursor string) ApiListConnectorsRequest {
+	r.cursor = &cursor
+	return r
 }
 
 func (r ApiListConnectorsRequest) Execute() (*ConnectorList, *http.Response, error) {
@@ -232,7 +266,7 @@ func (r ApiListConnectorsRequest) Execute() (*ConnectorList, *http.Response, err
 }
 
 /*
-ListConnectors Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+ListConnectors Searches the connectors (the built-ins, the catalog and those of CONNECTOR_DEFS_DIR), in name order, a page at a time.
 
  @param ctx context.Context - for authentication, logging, cancellation, deadlines, tracing, etc. Passed from http.Request or context.Background().
  @return ApiListConnectorsRequest
@@ -265,6 +299,21 @@ func (a *ConnectorsAPIService) ListConnectorsExecute(r ApiListConnectorsRequest)
 	localVarQueryParams := url.Values{}
 	localVarFormParams := url.Values{}
 
+	if r.q != nil {
+		parameterAddToHeaderOrQuery(localVarQueryParams, "q", r.q, "form", "")
+	}
+	if r.authKind != nil {
+		parameterAddToHeaderOrQuery(localVarQueryParams, "auth_kind", r.authKind, "form", "")
+	}
+	if r.category != nil {
+		parameterAddToHeaderOrQuery(localVarQueryParams, "category", r.category, "form", "")
+	}
+	if r.limit != nil {
+		parameterAddToHeaderOrQuery(localVarQueryParams, "limit", r.limit, "form", "")
+	}
+	if r.cursor != nil {
+		parameterAddToHeaderOrQuery(localVarQueryParams, "cursor", r.cursor, "form", "")
+	}
 	// to determine the Content-Type header
 	localVarHTTPContentTypes := []string{}
 

@@ -35,7 +35,7 @@ type Connector struct {
 	Scopes []string `json:"scopes"`
 	// Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.
 	Typed bool `json:"typed"`
-	// `builtin`, or the file the definition was loaded from.
+	// Where the definition comes from: `builtin` (compiled, typed), `catalog` (embedded in the server), or the file of CONNECTOR_DEFS_DIR it was loaded from.
 	Source string `json:"source"`
 	// SHA-256 of the definition's YAML.
 	ContentHash string `json:"content_hash"`

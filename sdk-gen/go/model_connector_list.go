@@ -19,9 +19,11 @@ import (
 // checks if the ConnectorList type satisfies the MappedNullable interface at compile time
 var _ MappedNullable = &ConnectorList{}
 
-// ConnectorList The registry.
+// ConnectorList A page of the registry.
 type ConnectorList struct {
 	Data []Connector `json:"data"`
+	// Pass as `cursor` for the next page; absent on the last.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 type _ConnectorList ConnectorList
@@ -68,6 +70,38 @@ func (o *ConnectorList) SetData(v []Connector) {
 	o.Data = v
 }
 
+// GetNextCursor returns the NextCursor field value if set, zero value otherwise.
+func (o *ConnectorList) GetNextCursor() string {
+	if o == nil || IsNil(o.NextCursor) {
+		var ret string
+		return ret
+	}
+	return *o.NextCursor
+}
+
+// GetNextCursorOk returns a tuple with the NextCursor field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ConnectorList) GetNextCursorOk() (*string, bool) {
+	if o == nil || IsNil(o.NextCursor) {
+		return nil, false
+	}
+	return o.NextCursor, true
+}
+
+// HasNextCursor returns a boolean if a field has been set.
+func (o *ConnectorList) HasNextCursor() bool {
+	if o != nil && !IsNil(o.NextCursor) {
+		return true
+	}
+
+	return false
+}
+
+// SetNextCursor gets a reference to the given string and assigns it to the NextCursor field.
+func (o *ConnectorList) SetNextCursor(v string) {
+	o.NextCursor = &v
+}
+
 func (o ConnectorList) MarshalJSON() ([]byte, error) {
 	toSerialize,err := o.ToMap()
 	if err != nil {
@@ -79,6 +113,9 @@ func (o ConnectorList) MarshalJSON() ([]byte, error) {
 func (o ConnectorList) ToMap() (map[string]interface{}, error) {
 	toSerialize := map[string]interface{}{}
 	toSerialize["data"] = o.Data
+	if !IsNil(o.NextCursor) {
+		toSerialize["next_cursor"] = o.NextCursor
+	}
 	return toSerialize, nil
 }
 

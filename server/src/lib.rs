@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod integrations;
 pub mod listen;
+pub mod new_definition;
 pub mod proxy;
 pub mod refresh;
 pub mod registry;

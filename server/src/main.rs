@@ -1,13 +1,15 @@
 //! `connector`: the Connector Platform server and its tools.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use connector_defs::AuthKind;
 use connector_server::listen::ServeLimits;
+use connector_server::registry::{self, Registry, Search};
 use connector_server::state::Settings;
-use connector_server::{Config, app};
+use connector_server::{Config, app, new_definition};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -40,6 +42,35 @@ enum Command {
     },
     /// Applies the database migrations and exits.
     Migrate,
+    /// Lists the connectors the server offers (built-ins, the catalog, CONNECTOR_DEFS_DIR), one
+    /// a line: name, auth kind, categories, display name. Needs no running server.
+    Catalog {
+        /// Only those whose name or display name holds TEXT, in any case.
+        #[arg(long, value_name = "TEXT")]
+        q: Option<String>,
+        /// Only those of this auth kind (`oauth2`, `api_key`, `basic`…).
+        #[arg(long, value_name = "KIND", value_parser = parse_auth_kind)]
+        auth_kind: Option<AuthKind>,
+        /// Only those in this category (`crm`, `storage`…).
+        #[arg(long, value_name = "C")]
+        category: Option<String>,
+    },
+    /// Writes NAME.yaml, a commented starting definition (proxy-ready, no endpoints).
+    New {
+        /// The connector's name: lowercase letters, digits and `_`, starting with a letter.
+        name: String,
+        #[arg(long, value_name = "KIND", default_value = "oauth2", value_parser = parse_auth_kind)]
+        auth_kind: AuthKind,
+        /// The folder to write NAME.yaml in; an existing file is never overwritten.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+/// `api_key` → the auth kind, as a definition spells it.
+fn parse_auth_kind(text: &str) -> Result<AuthKind, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|error| error.to_string())
 }
 
 #[derive(Args)]
@@ -205,22 +236,31 @@ fn main() -> ExitCode {
         Command::Serve => runtime.block_on(serve(&cli.server)),
         Command::Validate { files } => validate(&files),
         Command::Openapi { yaml } => {
-            use std::io::Write as _;
             let spec = app::offline_document();
-            let text = if yaml {
+            print(&if yaml {
                 app::spec_yaml(&spec)
             } else {
                 app::spec_json(&spec)
-            };
-            // `connector openapi | head` closes the pipe early; that is not an error.
-            match std::io::stdout().write_all(text.as_bytes()) {
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(format!("cannot write the document: {error}"))
-                }
-                _ => Ok(()),
-            }
+            })
         }
         Command::Migrate => runtime.block_on(migrate(&cli.server)),
+        Command::Catalog {
+            q,
+            auth_kind,
+            category,
+        } => catalog(
+            &cli.server,
+            &Search {
+                text: q,
+                auth_kind,
+                category,
+            },
+        ),
+        Command::New {
+            name,
+            auth_kind,
+            out,
+        } => write_new_definition(&name, auth_kind, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,6 +294,93 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
     connector_server::app::serve(started.state, listener, config.limits.clone())
         .await
         .map_err(|error| format!("server error: {error}"))
+}
+
+/// Writes `text` to stdout. `connector openapi | head` closes the pipe early; that is not an
+/// error.
+fn print(text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {error}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One line per connector `search` keeps, in aligned columns.
+fn catalog(args: &ServerArgs, search: &Search) -> Result<(), String> {
+    let registry = Registry::load(args.defs_dir.as_deref())?;
+    let rows: Vec<[String; 4]> = registry
+        .search(search, None)
+        .map(|entry| {
+            let def = &entry.def;
+            [
+                def.name.clone(),
+                def.auth.kind.as_str().to_owned(),
+                def.categories.join(","),
+                def.display_name.clone().unwrap_or_else(|| def.name.clone()),
+            ]
+        })
+        .collect();
+    let widths: [usize; 3] =
+        std::array::from_fn(|column| rows.iter().map(|row| row[column].len()).max().unwrap_or(0));
+    let mut text = String::new();
+    for [name, kind, categories, display_name] in &rows {
+        let line = format!(
+            "{name:w0$}  {kind:w1$}  {categories:w2$}  {display_name}",
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+        );
+        text.push_str(&line);
+        text.push('\n');
+    }
+    if rows.is_empty() {
+        eprintln!("no connector matches");
+    }
+    print(&text)
+}
+
+/// Writes `{out}/{name}.yaml` unless it exists.
+fn write_new_definition(name: &str, kind: AuthKind, out: &Path) -> Result<(), String> {
+    use std::io::Write as _;
+    new_definition::check_name(name)?;
+    if registry::TYPED
+        .iter()
+        .any(|definition| definition().name == name)
+    {
+        return Err(format!(
+            "`{name}` is a built-in connector with typed actions, which CONNECTOR_DEFS_DIR cannot replace; choose another name"
+        ));
+    }
+    let path = out.join(format!("{name}.yaml"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{} exists; it is left as it is (remove it, or pass another --out)",
+                path.display()
+            ),
+            _ => format!("cannot create {}: {error}", path.display()),
+        })?;
+    file.write_all(new_definition::starting_definition(name, kind).as_bytes())
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    println!(
+        "wrote {}: a starting {} definition; check it with `connector validate {}`",
+        path.display(),
+        kind.as_str(),
+        path.display()
+    );
+    if registry::catalog::FILES
+        .iter()
+        .any(|(file, _)| *file == format!("{name}.yaml"))
+    {
+        println!("  from CONNECTOR_DEFS_DIR it replaces the catalog's `{name}`");
+    }
+    Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), String> {

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait,
+};
 
 use crate::crypto::{Cipher, hash_secret_key, random_token};
 use crate::db::entities::{api_key, connector};
@@ -78,7 +81,13 @@ pub async fn start(config: &Config) -> Result<Started, String> {
     if let Some(key) = &config.secret_key {
         check_secret_key(key)?;
     }
+    let began = std::time::Instant::now();
     let registry = Registry::load(config.defs_dir.as_deref())?;
+    tracing::info!(
+        definitions = registry.entries().count(),
+        elapsed_ms = began.elapsed().as_millis() as u64,
+        "definitions loaded (built-ins, catalog, CONNECTOR_DEFS_DIR)"
+    );
     let url = config.database_url();
     if url.starts_with("sqlite:") {
         create_private_dir(&config.data_dir)?;
@@ -144,8 +153,23 @@ pub async fn start(config: &Config) -> Result<Started, String> {
         .collect();
     state.api_keys.write().unwrap().extend(hashes);
 
-    for entry in state.registry.entries() {
-        connector::Entity::insert(connector::ActiveModel {
+    record_registry(&state, now).await?;
+    Ok(Started {
+        state: Arc::new(state),
+        notices,
+    })
+}
+
+/// Rows per statement of [`record_registry`]: 6 parameters each, well under SQLite's limit.
+const REGISTRY_ROWS_PER_INSERT: usize = 500;
+
+/// Writes what the registry holds (name, version, hash, source) to the `connectors` table: a
+/// few multi-row upserts in one transaction, since the catalog has hundreds of entries.
+async fn record_registry(state: &AppState, now: chrono::DateTime<Utc>) -> Result<(), String> {
+    let rows: Vec<connector::ActiveModel> = state
+        .registry
+        .entries()
+        .map(|entry| connector::ActiveModel {
             name: Set(entry.def.name.clone()),
             version: Set(entry.def.version.clone()),
             content_hash: Set(entry.content_hash.clone()),
@@ -153,25 +177,29 @@ pub async fn start(config: &Config) -> Result<Started, String> {
             typed: Set(entry.typed),
             updated_at: Set(now),
         })
-        .on_conflict(
-            OnConflict::column(connector::Column::Name)
-                .update_columns([
-                    connector::Column::Version,
-                    connector::Column::ContentHash,
-                    connector::Column::Source,
-                    connector::Column::Typed,
-                    connector::Column::UpdatedAt,
-                ])
-                .to_owned(),
-        )
-        .exec(&state.db)
-        .await
-        .map_err(|error| error.to_string())?;
+        .collect();
+    let transaction = state.db.begin().await.map_err(|error| error.to_string())?;
+    for chunk in rows.chunks(REGISTRY_ROWS_PER_INSERT) {
+        connector::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(connector::Column::Name)
+                    .update_columns([
+                        connector::Column::Version,
+                        connector::Column::ContentHash,
+                        connector::Column::Source,
+                        connector::Column::Typed,
+                        connector::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&transaction)
+            .await
+            .map_err(|error| error.to_string())?;
     }
-    Ok(Started {
-        state: Arc::new(state),
-        notices,
-    })
+    transaction
+        .commit()
+        .await
+        .map_err(|error| error.to_string())
 }
 
 /// Shortest CONNECTOR_SECRET_KEY accepted, and how many different characters it needs: a key

@@ -1,4 +1,4 @@
-//! The `connector` binary's tools: `validate`, `openapi`, `migrate`.
+//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`.
 
 use std::process::Command;
 
@@ -138,4 +138,127 @@ fn logs_written_to_a_file_have_no_colour_escapes() {
         "{}",
         String::from_utf8_lossy(&written)
     );
+}
+
+fn fixtures() -> String {
+    format!("{}/tests/fixtures/catalog", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `connector ARGS` with the fixtures as CONNECTOR_DEFS_DIR; (success, stdout, stderr).
+fn run(args: &[&str]) -> (bool, String, String) {
+    let output = connector()
+        .args(args)
+        .env("CONNECTOR_DEFS_DIR", fixtures())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn catalog_lists_providers_one_a_line_without_a_server() {
+    let (ok, stdout, stderr) = run(&["catalog"]);
+    assert!(ok, "{stderr}");
+    let gmail = stdout
+        .lines()
+        .find(|line| line.starts_with("gmail "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let columns: Vec<&str> = gmail.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        ["gmail", "oauth2", "popular,productivity", "Gmail"]
+    );
+    assert!(
+        stdout.lines().any(|line| line.starts_with("acme_crm ")),
+        "{stdout}"
+    );
+
+    let (ok, stdout, _) = run(&["catalog", "--q", "ZETA", "--auth-kind", "oauth2"]);
+    assert!(ok);
+    let lines: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines,
+        [["zeta_files", "oauth2", "storage", "Zeta", "Drive"]]
+    );
+
+    let (ok, stdout, _) = run(&["catalog", "--q", "helpdesk", "--category", "ticketing"]);
+    assert!(ok);
+    assert!(stdout.starts_with("helpdesk  basic"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+
+    let (ok, stdout, stderr) = run(&["catalog", "--q", "no such provider"]);
+    assert!(ok);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("no connector matches"), "{stderr}");
+
+    let (ok, _, stderr) = run(&["catalog", "--auth-kind", "carrier_pigeon"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unknown variant `carrier_pigeon`, expected one of")
+            && stderr.contains("`api_key`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn new_writes_a_starting_definition_that_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (ok, stdout, stderr) = run(&["new", "acme_desk", "--auth-kind", "api_key", "--out", out]);
+    assert!(ok, "{stderr}");
+    let file = dir.path().join("acme_desk.yaml");
+    assert!(
+        stdout.starts_with(&format!("wrote {}", file.display())),
+        "{stdout}"
+    );
+    let def = connector_defs::load(&file).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(def.name, "acme_desk");
+    assert_eq!(def.auth.kind, connector_defs::AuthKind::ApiKey);
+    assert!(def.endpoints.is_empty());
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        written.contains("# verify: { method: GET, path: /me }"),
+        "{written}"
+    );
+
+    // oauth2 by default.
+    let (ok, _, stderr) = run(&["new", "acme_oauth", "--out", out]);
+    assert!(ok, "{stderr}");
+    let def = connector_defs::load(&dir.path().join("acme_oauth.yaml")).unwrap();
+    assert_eq!(def.auth.kind, connector_defs::AuthKind::Oauth2);
+}
+
+#[test]
+fn new_refuses_to_overwrite_and_refuses_bad_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let file = dir.path().join("acme.yaml");
+    std::fs::write(&file, "mine").unwrap();
+    let (ok, _, stderr) = run(&["new", "acme", "--out", out]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("acme.yaml exists; it is left as it is"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+
+    for (name, message) in [
+        ("Acme-CRM", "`Acme-CRM` is not a connector name"),
+        ("type", "`type` is not a connector name"),
+        ("gmail", "`gmail` is a built-in connector"),
+    ] {
+        let (ok, _, stderr) = run(&["new", name, "--out", out]);
+        assert!(!ok, "{name}");
+        assert!(stderr.contains(message), "{name}: {stderr}");
+    }
+    let (ok, _, stderr) = run(&["new", "acme_x", "--out", &format!("{out}/missing")]);
+    assert!(!ok);
+    assert!(stderr.contains("cannot create"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }

@@ -205,19 +205,36 @@ func errorCode(t *testing.T, err error) string {
 
 func TestRegistryListsCompiledAndRunTimeConnectors(t *testing.T) {
 	api, ctx := client(secretKey)
-	list, _, err := api.ConnectorsAPI.ListConnectors(ctx).Execute()
-	if err != nil {
-		t.Fatal(err)
-	}
 	byName := map[string]cp.Connector{}
-	for _, connector := range list.Data {
-		byName[connector.Name] = connector
+	for _, q := range []string{"gmail", "ACME"} {
+		list, _, err := api.ConnectorsAPI.ListConnectors(ctx).Q(q).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, connector := range list.Data {
+			byName[connector.Name] = connector
+		}
 	}
 	if !byName["gmail"].Typed || byName["gmail"].AuthKind != cp.AUTHKIND_OAUTH2 {
 		t.Errorf("gmail: %+v", byName["gmail"])
 	}
 	if byName["acme"].Typed || byName["acme"].AuthKind != cp.AUTHKIND_API_KEY {
 		t.Errorf("acme: %+v", byName["acme"])
+	}
+	// Pages in name order, following the cursor.
+	first, _, err := api.ConnectorsAPI.ListConnectors(ctx).AuthKind(cp.AUTHKIND_OAUTH2).Limit(2).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Data) != 2 || first.NextCursor == nil {
+		t.Fatalf("first page: %+v", first)
+	}
+	second, _, err := api.ConnectorsAPI.ListConnectors(ctx).AuthKind(cp.AUTHKIND_OAUTH2).Limit(2).Cursor(*first.NextCursor).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Data) == 0 || second.Data[0].Name <= first.Data[1].Name {
+		t.Errorf("second page: %+v", second)
 	}
 }
 

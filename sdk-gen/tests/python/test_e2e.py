@@ -54,11 +54,19 @@ def import_tokens(api, connector, end_user_id):
 
 
 def test_the_registry_lists_compiled_and_run_time_connectors(api):
-    connectors = {c.name: c for c in ConnectorsApi(api).list_connectors().data}
-    assert connectors["gmail"].typed is True
-    assert connectors["gmail"].auth_kind == connector_platform.AuthKind.OAUTH2
-    assert connectors["acme"].typed is False
-    assert connectors["acme"].auth_kind == connector_platform.AuthKind.API_KEY
+    registry = ConnectorsApi(api)
+    found = registry.list_connectors(q="GMAIL", auth_kind=connector_platform.AuthKind.OAUTH2)
+    gmail = next(c for c in found.data if c.name == "gmail")
+    assert gmail.typed is True
+    assert gmail.source == "builtin"
+    acme = next(c for c in registry.list_connectors(q="acme").data if c.name == "acme")
+    assert acme.typed is False
+    assert acme.auth_kind == connector_platform.AuthKind.API_KEY
+    # Pages in name order, following the cursor.
+    first = registry.list_connectors(limit=2)
+    assert len(first.data) == 2 and first.next_cursor
+    second = registry.list_connectors(limit=2, cursor=first.next_cursor)
+    assert second.data[0].name > first.data[1].name
     gmail = ConnectorsApi(api).get_connector("gmail")
     assert any(endpoint.name == "list_messages" and endpoint.paginated for endpoint in gmail.endpoints)
 

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use connector_defs::{AuthKind, VerifyDef};
 use connector_runtime::RawRequest;
@@ -15,7 +13,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::{Value, json};
 
-use super::{Tag, check_connection_config, check_connection_id, credentials};
+use super::{
+    Tag, check_connection_config, check_connection_id, credentials, decode_cursor, encode_cursor,
+    page_limit,
+};
 use crate::calls;
 use crate::crypto::random_token;
 use crate::db::entities::connection;
@@ -135,9 +136,6 @@ enum Deleted {
     NoContent,
 }
 
-const DEFAULT_PAGE: u64 = 50;
-const MAX_PAGE: u64 = 200;
-
 pub struct ConnectionsApi(pub SharedState);
 
 #[OpenApi(tag = "Tag::Connections")]
@@ -228,38 +226,17 @@ impl ConnectionsApi {
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<ConnectionList>> {
-        let limit = limit.0.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                format!("limit must be between 1 and {MAX_PAGE}"),
-            ));
-        }
-        let after = match &cursor.0 {
-            Some(cursor) => Some(
-                URL_SAFE_NO_PAD
-                    .decode(cursor)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| {
-                        ApiError::bad_request(
-                            "invalid_cursor",
-                            "cursor is not one this server gave",
-                        )
-                    })?,
-            ),
-            None => None,
-        };
+        let limit = page_limit(limit.0)?;
+        let after = decode_cursor(cursor.0.as_deref())?;
         let filter = ConnectionFilter {
             connector: connector.0,
             end_user_id: end_user_id.0,
             after,
         };
-        let mut rows = self.0.store.list(&filter, limit + 1).await?;
-        let next_cursor = if rows.len() as u64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|row| URL_SAFE_NO_PAD.encode(row.id.as_bytes()))
+        let mut rows = self.0.store.list(&filter, limit as u64 + 1).await?;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|row| encode_cursor(&row.id))
         } else {
             None
         };

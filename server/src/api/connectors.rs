@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
-use super::Tag;
+use super::{Tag, decode_cursor, encode_cursor, page_limit};
 use crate::error::ApiResult;
-use crate::registry::Entry;
+use crate::registry::{Entry, Search};
 use crate::state::SharedState;
 use connector_runtime::openapi::SecretKey;
 
@@ -24,6 +24,22 @@ pub enum AuthKind {
     None,
     JwtBearer,
     AppJwt,
+}
+
+impl From<AuthKind> for connector_defs::AuthKind {
+    fn from(kind: AuthKind) -> connector_defs::AuthKind {
+        use connector_defs::AuthKind as K;
+        match kind {
+            AuthKind::Oauth2 => K::Oauth2,
+            AuthKind::Oauth2ClientCredentials => K::Oauth2ClientCredentials,
+            AuthKind::ApiKey => K::ApiKey,
+            AuthKind::Basic => K::Basic,
+            AuthKind::Bearer => K::Bearer,
+            AuthKind::None => K::None,
+            AuthKind::JwtBearer => K::JwtBearer,
+            AuthKind::AppJwt => K::AppJwt,
+        }
+    }
 }
 
 impl From<connector_defs::AuthKind> for AuthKind {
@@ -106,7 +122,8 @@ pub struct Connector {
     /// Whether typed actions exist (compiled definitions); run-time definitions work through
     /// OAuth, connections and the proxy only.
     pub typed: bool,
-    /// `builtin`, or the file the definition was loaded from.
+    /// Where the definition comes from: `builtin` (compiled, typed), `catalog` (embedded in
+    /// the server), or the file of CONNECTOR_DEFS_DIR it was loaded from.
     pub source: String,
     /// SHA-256 of the definition's YAML.
     pub content_hash: String,
@@ -171,26 +188,60 @@ impl From<&Entry> for Connector {
     }
 }
 
-/// The registry.
+/// A page of the registry.
 #[derive(Debug, Clone, Object)]
 pub struct ConnectorList {
     pub data: Vec<Connector>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
 }
 
 pub struct ConnectorsApi(pub SharedState);
 
 #[OpenApi(tag = "Tag::Connectors")]
 impl ConnectorsApi {
-    /// Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+    /// Searches the connectors (the built-ins, the catalog and those of CONNECTOR_DEFS_DIR),
+    /// in name order, a page at a time.
     #[oai(
         path = "/v1/connectors",
         method = "get",
         operation_id = "list_connectors"
     )]
-    async fn list(&self, _key: SecretKey) -> ApiResult<Json<ConnectorList>> {
-        Ok(Json(ConnectorList {
-            data: self.0.registry.entries().map(Connector::from).collect(),
-        }))
+    async fn list(
+        &self,
+        _key: SecretKey,
+        /// A part of the name or display name, in any case.
+        q: Query<Option<String>>,
+        auth_kind: Query<Option<AuthKind>>,
+        /// One of the connector's categories, exactly.
+        category: Query<Option<String>>,
+        /// Page size, 1 to 200 (default 50).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<ConnectorList>> {
+        let limit = page_limit(limit.0)?;
+        let after = decode_cursor(cursor.0.as_deref())?;
+        let search = Search {
+            text: q.0,
+            auth_kind: auth_kind.0.map(Into::into),
+            category: category.0,
+        };
+        let mut data: Vec<Connector> = self
+            .0
+            .registry
+            .search(&search, after.as_deref())
+            .take(limit + 1)
+            .map(Connector::from)
+            .collect();
+        let next_cursor = if data.len() > limit {
+            data.truncate(limit);
+            data.last().map(|connector| encode_cursor(&connector.name))
+        } else {
+            None
+        };
+        Ok(Json(ConnectorList { data, next_cursor }))
     }
 
     /// One connector.

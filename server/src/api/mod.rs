@@ -12,6 +12,8 @@ pub mod oauth;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use connector_runtime::ConnectorDef;
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
@@ -64,6 +66,41 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         .description(
             "Typed, self-hostable API connectors: OAuth 2.0 flows, encrypted token storage, an authenticated proxy and typed actions per connector. Every /v1 route needs `Authorization: Bearer <secret key>`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`.",
         )
+}
+
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 200;
+
+/// A list's page size: 1 to [`MAX_PAGE`], [`DEFAULT_PAGE`] when absent.
+pub fn page_limit(limit: Option<u64>) -> ApiResult<usize> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(limit) if (1..=MAX_PAGE as u64).contains(&limit) => Ok(limit as usize),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_input",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        )),
+    }
+}
+
+/// A list's `next_cursor`: the last key of the page, opaque to the caller.
+pub fn encode_cursor(last_key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last_key.as_bytes())
+}
+
+/// The key a `cursor` of [`encode_cursor`] holds; 400 `invalid_cursor` for any other text.
+pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<String>> {
+    cursor
+        .map(|cursor| {
+            URL_SAFE_NO_PAD
+                .decode(cursor)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_cursor", "cursor is not one this server gave")
+                })
+        })
+        .transpose()
 }
 
 /// 400 unless `url` is an absolute http(s) URL.

@@ -135,7 +135,7 @@ async fn each_auth_kind_puts_its_credential_where_the_definition_says() {
 async fn run_time_definitions_are_listed_untyped() {
     let mock = MockServer::start().await;
     let (server, _defs) = server_with_runtime_defs(&mock).await;
-    let (status, list) = server.get("/v1/connectors").await;
+    let (status, list) = server.get("/v1/connectors?q=acme").await;
     assert_eq!(status, StatusCode::OK);
     let names: Vec<&str> = list["data"]
         .as_array()
@@ -146,9 +146,6 @@ async fn run_time_definitions_are_listed_untyped() {
     assert_eq!(
         names,
         [
-            "gmail",
-            "onedrive",
-            "dropbox",
             "acme_basic",
             "acme_bearer",
             "acme_keys",
@@ -628,7 +625,7 @@ async fn connectors_show_their_categories() {
     let (status, connector) = server.get("/v1/connectors/acme_verified").await;
     assert_eq!(status, StatusCode::OK, "{connector}");
     assert_eq!(connector["categories"], json!(["crm", "dev-tools"]));
-    let (_, list) = server.get("/v1/connectors").await;
+    let (_, list) = server.get("/v1/connectors?q=gmail").await;
     let gmail = list["data"]
         .as_array()
         .unwrap()

@@ -69,7 +69,7 @@ async fn templates_place_named_credentials_through_the_proxy() {
         connector["credential_fields"],
         json!(["api_key", "account_id"])
     );
-    let (_, list) = server.get("/v1/connectors").await;
+    let (_, list) = server.get("/v1/connectors?q=gmail").await;
     let gmail = list["data"]
         .as_array()
         .unwrap()

@@ -13,6 +13,7 @@ mod jwt;
 mod oauth_flow;
 mod proxy;
 mod refresh;
+mod registry;
 mod spec;
 mod strict_input;
 mod two_processes;

@@ -15,7 +15,10 @@ from pydantic import validate_call, Field, StrictFloat, StrictStr, StrictInt
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
-from pydantic import StrictStr
+from pydantic import Field, StrictInt, StrictStr
+from typing import Optional
+from typing_extensions import Annotated
+from connector_platform.models.auth_kind import AuthKind
 from connector_platform.models.connector import Connector
 from connector_platform.models.connector_list import ConnectorList
 
@@ -325,6 +328,11 @@ class ConnectorsApi:
     @validate_call
     def list_connectors(
         self,
+        q: Annotated[Optional[StrictStr], Field(description="A part of the name or display name, in any case.")] = None,
+        auth_kind: Optional[AuthKind] = None,
+        category: Annotated[Optional[StrictStr], Field(description="One of the connector's categories, exactly.")] = None,
+        limit: Annotated[Optional[StrictInt], Field(description="Page size, 1 to 200 (default 50).")] = None,
+        cursor: Annotated[Optional[StrictStr], Field(description="`next_cursor` of the previous page.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -338,9 +346,19 @@ class ConnectorsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ConnectorList:
-        """Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+        """Searches the connectors (the built-ins, the catalog and those of CONNECTOR_DEFS_DIR), in name order, a page at a time.
 
 
+        :param q: A part of the name or display name, in any case.
+        :type q: str
+        :param auth_kind:
+        :type auth_kind: AuthKind
+        :param category: One of the connector's categories, exactly.
+        :type category: str
+        :param limit: Page size, 1 to 200 (default 50).
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page.
+        :type cursor: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -364,6 +382,11 @@ class ConnectorsApi:
         """ # noqa: E501
 
         _param = self._list_connectors_serialize(
+            q=q,
+            auth_kind=auth_kind,
+            category=category,
+            limit=limit,
+            cursor=cursor,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -396,6 +419,11 @@ class ConnectorsApi:
     @validate_call
     def list_connectors_with_http_info(
         self,
+        q: Annotated[Optional[StrictStr], Field(description="A part of the name or display name, in any case.")] = None,
+        auth_kind: Optional[AuthKind] = None,
+        category: Annotated[Optional[StrictStr], Field(description="One of the connector's categories, exactly.")] = None,
+        limit: Annotated[Optional[StrictInt], Field(description="Page size, 1 to 200 (default 50).")] = None,
+        cursor: Annotated[Optional[StrictStr], Field(description="`next_cursor` of the previous page.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -409,9 +437,19 @@ class ConnectorsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[ConnectorList]:
-        """Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+        """Searches the connectors (the built-ins, the catalog and those of CONNECTOR_DEFS_DIR), in name order, a page at a time.
 
 
+        :param q: A part of the name or display name, in any case.
+        :type q: str
+        :param auth_kind:
+        :type auth_kind: AuthKind
+        :param category: One of the connector's categories, exactly.
+        :type category: str
+        :param limit: Page size, 1 to 200 (default 50).
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page.
+        :type cursor: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -435,6 +473,11 @@ class ConnectorsApi:
         """ # noqa: E501
 
         _param = self._list_connectors_serialize(
+            q=q,
+            auth_kind=auth_kind,
+            category=category,
+            limit=limit,
+            cursor=cursor,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -467,6 +510,11 @@ class ConnectorsApi:
     @validate_call
     def list_connectors_without_preload_content(
         self,
+        q: Annotated[Optional[StrictStr], Field(description="A part of the name or display name, in any case.")] = None,
+        auth_kind: Optional[AuthKind] = None,
+        category: Annotated[Optional[StrictStr], Field(description="One of the connector's categories, exactly.")] = None,
+        limit: Annotated[Optional[StrictInt], Field(description="Page size, 1 to 200 (default 50).")] = None,
+        cursor: Annotated[Optional[StrictStr], Field(description="`next_cursor` of the previous page.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -480,9 +528,19 @@ class ConnectorsApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """Every connector: the built-ins and those of CONNECTOR_DEFS_DIR.
+        """Searches the connectors (the built-ins, the catalog and those of CONNECTOR_DEFS_DIR), in name order, a page at a time.
 
 
+        :param q: A part of the name or display name, in any case.
+        :type q: str
+        :param auth_kind:
+        :type auth_kind: AuthKind
+        :param category: One of the connector's categories, exactly.
+        :type category: str
+        :param limit: Page size, 1 to 200 (default 50).
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page.
+        :type cursor: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -506,6 +564,11 @@ class ConnectorsApi:
         """ # noqa: E501
 
         _param = self._list_connectors_serialize(
+            q=q,
+            auth_kind=auth_kind,
+            category=category,
+            limit=limit,
+            cursor=cursor,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -533,6 +596,11 @@ class ConnectorsApi:
 
     def _list_connectors_serialize(
         self,
+        q,
+        auth_kind,
+        category,
+        limit,
+        cursor,
         _request_auth,
         _content_type,
         _headers,
@@ -555,6 +623,26 @@ class ConnectorsApi:
 
         # process the path parameters
         # process the query parameters
+        if q is not None:
+            
+            _query_params.append(('q', q))
+            
+        if auth_kind is not None:
+            
+            _query_params.append(('auth_kind', auth_kind.value))
+            
+        if category is not None:
+            
+            _query_params.append(('category', category))
+            
+        if limit is not None:
+            
+            _query_params.append(('limit', limit))
+            
+        if cursor is not None:
+            
+            _query_params.append(('cursor', cursor))
+            
         # process the header parameters
         # process the form parameters
         # process the body parameter

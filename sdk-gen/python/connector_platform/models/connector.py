@@ -40,7 +40,7 @@ class Connector(BaseModel):
     categories: List[StrictStr] = Field(description="What kind of service it is (`crm`, `dev-tools`, `storage`…).")
     scopes: List[StrictStr] = Field(description="Default OAuth scopes.")
     typed: StrictBool = Field(description="Whether typed actions exist (compiled definitions); run-time definitions work through OAuth, connections and the proxy only.")
-    source: StrictStr = Field(description="`builtin`, or the file the definition was loaded from.")
+    source: StrictStr = Field(description="Where the definition comes from: `builtin` (compiled, typed), `catalog` (embedded in the server), or the file of CONNECTOR_DEFS_DIR it was loaded from.")
     content_hash: StrictStr = Field(description="SHA-256 of the definition's YAML.")
     credential_fields: List[StrictStr] = Field(description="The credential fields a connection brings in `credentials` (`POST /v1/connections`), by name: `api_key`, `username` and `password`, `token`, the connector's own (`secret_key`…), or `client_id` and `client_secret` when each connection brings its own OAuth client. Empty for OAuth 2.0 connectors, whose tokens come from an authorization.")
     connection_config: Dict[str, ConnectionConfigField] = Field(description="The per-connection settings, by name.")

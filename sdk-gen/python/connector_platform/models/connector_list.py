@@ -17,8 +17,8 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict
-from typing import Any, ClassVar, Dict, List
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from typing import Any, ClassVar, Dict, List, Optional
 from connector_platform.models.connector import Connector
 from typing import Optional, Set
 from typing_extensions import Self
@@ -26,10 +26,11 @@ from pydantic_core import to_jsonable_python
 
 class ConnectorList(BaseModel):
     """
-    The registry.
+    A page of the registry.
     """ # noqa: E501
     data: List[Connector]
-    __properties: ClassVar[List[str]] = ["data"]
+    next_cursor: Optional[StrictStr] = Field(default=None, description="Pass as `cursor` for the next page; absent on the last.")
+    __properties: ClassVar[List[str]] = ["data", "next_cursor"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -88,7 +89,8 @@ class ConnectorList(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "data": [Connector.from_dict(_item) for _item in obj["data"]] if obj.get("data") is not None else None
+            "data": [Connector.from_dict(_item) for _item in obj["data"]] if obj.get("data") is not None else None,
+            "next_cursor": obj.get("next_cursor")
         })
         return _obj
 
