@@ -229,8 +229,8 @@ impl Changes {
                     self.push(class, format!("{path}.{key} added"));
                 }
             }
-            (Value::Null, _) => self.push(class, format!("{path} added")),
-            (_, Value::Null) => self.push(class, format!("{path} removed")),
+            _ if is_absent(old) => self.push(class, format!("{path} added")),
+            _ if is_absent(new) => self.push(class, format!("{path} removed")),
             (Value::String(_) | Value::Number(_) | Value::Bool(_), _)
                 if !new.is_object() && !new.is_array() =>
             {
@@ -238,6 +238,16 @@ impl Changes {
             }
             _ => self.push(class, format!("{path} changed")),
         }
+    }
+}
+
+/// Absent, or an empty list or map (what a definition leaves out).
+fn is_absent(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(fields) => fields.is_empty(),
+        _ => false,
     }
 }
 
@@ -450,41 +460,34 @@ fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
         true => ChangeClass::Major,
         false => ChangeClass::Minor,
     };
+    let number =
+        |bound: &Option<serde_json::Number>| bound.clone().map_or(Value::Null, Value::Number);
+    let length = |bound: Option<u64>| bound.map_or(Value::Null, Value::from);
     for (bound, old_bound, new_bound, lower_is_stricter) in [
-        (
-            "minimum",
-            old.minimum.as_ref().and_then(|n| n.as_f64()),
-            new.minimum.as_ref().and_then(|n| n.as_f64()),
-            false,
-        ),
-        (
-            "maximum",
-            old.maximum.as_ref().and_then(|n| n.as_f64()),
-            new.maximum.as_ref().and_then(|n| n.as_f64()),
-            true,
-        ),
+        ("minimum", number(&old.minimum), number(&new.minimum), false),
+        ("maximum", number(&old.maximum), number(&new.maximum), true),
         (
             "min_length",
-            old.min_length.map(|n| n as f64),
-            new.min_length.map(|n| n as f64),
+            length(old.min_length),
+            length(new.min_length),
             false,
         ),
         (
             "max_length",
-            old.max_length.map(|n| n as f64),
-            new.max_length.map(|n| n as f64),
+            length(old.max_length),
+            length(new.max_length),
             true,
         ),
     ] {
-        let tighter = match (old_bound, new_bound) {
+        let tighter = match (old_bound.as_f64(), new_bound.as_f64()) {
             (None, Some(_)) => true,
             (Some(_), None) => false,
-            (Some(old_bound), Some(new_bound)) if old_bound != new_bound => {
-                (new_bound < old_bound) == lower_is_stricter
+            (Some(old_value), Some(new_value)) if old_value != new_value => {
+                (new_value < old_value) == lower_is_stricter
             }
             _ => continue,
         };
-        changes.values(
+        changes.value(
             stricter(tighter),
             &format!("{path}.{bound}"),
             &old_bound,
