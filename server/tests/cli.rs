@@ -343,3 +343,116 @@ fn diff_exits_2_on_a_definition_that_does_not_parse() {
     assert!(stderr.contains("gmail.yaml:"), "{stderr}");
     assert!(stderr.contains("oauth3"), "{stderr}");
 }
+
+/// `git ARGS` in `dir`, which must succeed.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn check_versions_compares_changed_definitions_with_the_previous_commit() {
+    // A repository holding the script and two definitions, in the project's layout.
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::copy(
+        format!("{}/../scripts/check-versions", env!("CARGO_MANIFEST_DIR")),
+        root.join("scripts/check-versions"),
+    )
+    .unwrap();
+    let connectors = root.join("connector-defs/connectors");
+    std::fs::create_dir_all(&connectors).unwrap();
+    let gmail = std::fs::read_to_string(defs("gmail.yaml")).unwrap();
+    let dropbox = std::fs::read_to_string(defs("dropbox.yaml")).unwrap();
+    std::fs::write(connectors.join("gmail.yaml"), &gmail).unwrap();
+    std::fs::write(connectors.join("dropbox.yaml"), &dropbox).unwrap();
+    git(root, &["init", "--quiet"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "--quiet", "-m", "first"]);
+    let check = || {
+        let output = Command::new("bash")
+            .arg(root.join("scripts/check-versions"))
+            .current_dir(root)
+            .env("CONNECTOR_BIN", env!("CARGO_BIN_EXE_connector"))
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+
+    // The first commit has nothing before it.
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("no previous commit"), "{stdout}");
+
+    // gmail loses an endpoint with a minor bump; dropbox only gains a summary, unbumped; a new
+    // definition is skipped.
+    let gmail_v2 = gmail
+        .replacen("version: 1.0.0", "version: 1.1.0", 1)
+        .replacen("  list_labels:", "  list_all_labels:", 1);
+    std::fs::write(connectors.join("gmail.yaml"), &gmail_v2).unwrap();
+    std::fs::write(
+        connectors.join("dropbox.yaml"),
+        dropbox.replacen("    description:", "    summary: Hi\n    description:", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        connectors.join("gmail_copy.yaml"),
+        gmail.replacen("name: gmail", "name: gmail_copy", 1),
+    )
+    .unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "--quiet", "-m", "second"]);
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("== connector-defs/connectors/gmail.yaml (against HEAD~1)\nmajor: endpoint list_labels removed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("== connector-defs/connectors/dropbox.yaml (against HEAD~1)\npatch: get_current_account.summary changed\npatch\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("gmail_copy"), "{stdout}");
+    assert!(
+        stderr.contains("2 of 2 changed definitions need a higher version")
+            && stderr.contains("  connector-defs/connectors/dropbox.yaml\n")
+            && stderr.contains("  connector-defs/connectors/gmail.yaml\n"),
+        "{stderr}"
+    );
+
+    // Raised enough, in the working tree (uncommitted edits are checked too).
+    std::fs::write(
+        connectors.join("gmail.yaml"),
+        gmail_v2.replacen("version: 1.1.0", "version: 2.0.0", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        connectors.join("dropbox.yaml"),
+        dropbox.replacen("version: 1.0.0", "version: 1.0.1", 1),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("check-versions: 2 changed definitions checked against HEAD~1, every version is raised enough\n"),
+        "{stdout}"
+    );
+}
