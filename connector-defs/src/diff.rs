@@ -128,6 +128,24 @@ impl VersionBump {
 /// Every change from `old` to `new`, in the order of the definition. `version` itself is not
 /// compared: it is what the changes are checked against.
 pub fn diff(old: &ConnectorDef, new: &ConnectorDef) -> Vec<Change> {
+    // Every field named: one added to the format does not compile until it is classified here.
+    let ConnectorDef {
+        name: _,
+        display_name: _,
+        version: _,
+        description: _,
+        docs_url: _,
+        base_url: _,
+        connection_config: _,
+        auth: _,
+        headers: _,
+        retry: _,
+        rate_limit: _,
+        timeout_ms: _,
+        endpoints: _,
+        categories: _,
+        verify: _,
+    } = old;
     let mut changes = Changes::default();
     changes.scalar(ChangeClass::Major, "name", &old.name, &new.name);
     for (field, old_text, new_text) in [
@@ -276,6 +294,13 @@ fn connection_config(
     let needed = |field: &ConfigField| field.required && field.default.is_none();
     for (name, old_field) in old {
         let path = format!("connection_config.{name}");
+        let ConfigField {
+            description: _,
+            required: _,
+            default: _,
+            pattern: _,
+            example: _,
+        } = old_field;
         let Some(new_field) = new.get(name) else {
             changes.push(ChangeClass::Major, format!("setting {path} removed"));
             continue;
@@ -287,30 +312,21 @@ fn connection_config(
             (true, false) => {
                 changes.push(ChangeClass::Minor, format!("setting {path} made optional"))
             }
-            _ => {}
-        }
-        if old_field.default != new_field.default
-            && old_field.default.is_some()
-            && new_field.default.is_some()
-        {
-            changes.push(
+            // The value of connections that do not set it.
+            _ => changes.values(
                 ChangeClass::Major,
-                format!("setting {path}: default changed"),
-            );
-        }
-        match (&old_field.pattern, &new_field.pattern) {
-            (Some(_), None) => changes.push(
-                ChangeClass::Minor,
-                format!("setting {path}: pattern removed"),
+                &format!("{path}.default"),
+                &old_field.default,
+                &new_field.default,
             ),
-            (old_pattern, new_pattern) if old_pattern != new_pattern => {
-                changes.push(
-                    ChangeClass::Major,
-                    format!("setting {path}: pattern changed"),
-                );
-            }
-            _ => {}
         }
+        // A pattern added or changed may refuse values accepted before.
+        changes.values(
+            stricter(new_field.pattern.is_some()),
+            &format!("{path}.pattern"),
+            &old_field.pattern,
+            &new_field.pattern,
+        );
         changes.text(
             &format!("{path}.description"),
             &old_field.description,
@@ -335,6 +351,21 @@ fn connection_config(
 }
 
 fn endpoint(changes: &mut Changes, name: &str, old: &Endpoint, new: &Endpoint) {
+    // Every field named: one added to the format does not compile until it is classified here.
+    let Endpoint {
+        method: _,
+        path: _,
+        base_url: _,
+        summary: _,
+        description: _,
+        params: _,
+        body_encoding: _,
+        content_type: _,
+        idempotent: _,
+        headers: _,
+        pagination: _,
+        response: _,
+    } = old;
     let field = |field: &str| format!("{name}.{field}");
     changes.scalar(
         ChangeClass::Major,
@@ -427,6 +458,24 @@ fn endpoint(changes: &mut Changes, name: &str, old: &Endpoint, new: &Endpoint) {
 }
 
 fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
+    // Every field named (the last ones are compared through `Param::schema`): one added to the
+    // format does not compile until it is classified here.
+    let Param {
+        location: _,
+        ty: _,
+        required: _,
+        default: _,
+        enum_values: _,
+        minimum: _,
+        maximum: _,
+        min_length: _,
+        max_length: _,
+        pattern: _,
+        description: _,
+        items: _,
+        properties: _,
+        required_properties: _,
+    } = old;
     if old.location != new.location {
         changes.push(
             ChangeClass::Major,
@@ -455,11 +504,6 @@ fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
         ),
         _ => {}
     }
-    // Bounds: a stricter input is major, a looser one minor.
-    let stricter = |tighter: bool| match tighter {
-        true => ChangeClass::Major,
-        false => ChangeClass::Minor,
-    };
     let number =
         |bound: &Option<serde_json::Number>| bound.clone().map_or(Value::Null, Value::Number);
     let length = |bound: Option<u64>| bound.map_or(Value::Null, Value::from);
@@ -494,14 +538,12 @@ fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
             &new_bound,
         );
     }
-    if old.pattern != new.pattern {
-        changes.values(
-            stricter(new.pattern.is_some()),
-            &format!("{path}.pattern"),
-            &old.pattern,
-            &new.pattern,
-        );
-    }
+    changes.values(
+        stricter(new.pattern.is_some()),
+        &format!("{path}.pattern"),
+        &old.pattern,
+        &new.pattern,
+    );
     schema(
         changes,
         path,
@@ -509,6 +551,14 @@ fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
         &new.schema(),
         Direction::Input,
     );
+}
+
+/// The class of an input's bound or pattern changed: stricter is major, looser minor.
+fn stricter(tighter: bool) -> ChangeClass {
+    match tighter {
+        true => ChangeClass::Major,
+        false => ChangeClass::Minor,
+    }
 }
 
 /// Whether a schema describes what callers send or what they receive: narrowing an input
@@ -542,6 +592,17 @@ fn type_name(ty: Option<ParamType>) -> &'static str {
 }
 
 fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, direction: Direction) {
+    // Every field named: one added to the format does not compile until it is classified here.
+    let Schema {
+        ty: _,
+        description: _,
+        properties: _,
+        required: _,
+        items: _,
+        enum_values: _,
+        format: _,
+        nullable: _,
+    } = old;
     changes.scalar(
         ChangeClass::Major,
         &format!("{path}: type"),

@@ -387,8 +387,8 @@ fn settings_removed_or_required_are_major_and_optional_ones_added_minor() {
             "region: { required: false, default: us, pattern: '[a-z]+' }"
         )]),
         [
-            "major: setting connection_config.region: default changed",
-            "major: setting connection_config.region: pattern changed",
+            "major: connection_config.region.default eu → us",
+            "major: connection_config.region.pattern added",
         ]
     );
 }
