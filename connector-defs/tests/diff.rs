@@ -452,3 +452,11 @@ fn a_bump_must_be_at_least_the_class_of_the_changes() {
     assert!(VersionBump::Same.allows(&[]));
     assert!(!VersionBump::Down.allows(&[]));
 }
+
+#[test]
+fn every_builtin_compared_with_itself_has_no_change() {
+    for (file, source) in connector_defs::BUILTIN {
+        let def = connector_defs::parse(source, file).unwrap();
+        assert_eq!(diff::diff(&def, &def), [], "{file}");
+    }
+}
