@@ -34,6 +34,10 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Classifies the changes from OLD to NEW (major, minor, patch): one line per change, then
+    /// the class alone. Exits 1 when NEW's version is not raised enough for them, 2 when a
+    /// definition does not parse.
+    Diff { old: PathBuf, new: PathBuf },
     /// Prints the OpenAPI document.
     Openapi {
         /// YAML instead of JSON.
@@ -233,6 +237,7 @@ fn main() -> ExitCode {
         .build()
         .expect("the runtime starts");
     let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Diff { old, new } => return diff(&old, &new),
         Command::Serve => runtime.block_on(serve(&cli.server)),
         Command::Validate { files } => validate(&files),
         Command::Openapi { yaml } => {
@@ -381,6 +386,51 @@ fn write_new_definition(name: &str, kind: AuthKind, out: &Path) -> Result<(), St
         println!("  from CONNECTOR_DEFS_DIR it replaces the catalog's `{name}`");
     }
     Ok(())
+}
+
+/// `connector diff`: its exit code says whether the version bump is enough (0) or not (1), or
+/// that a definition does not parse (2).
+fn diff(old: &Path, new: &Path) -> ExitCode {
+    use connector_defs::diff::{self, VersionBump};
+    let (old_def, new_def) = match (connector_defs::load(old), connector_defs::load(new)) {
+        (Ok(old_def), Ok(new_def)) => (old_def, new_def),
+        (old_result, new_result) => {
+            for error in [old_result.err(), new_result.err()].into_iter().flatten() {
+                eprintln!("{error}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let changes = diff::diff(&old_def, &new_def);
+    let class = diff::class_of(&changes);
+    let mut text: String = changes.iter().map(|change| format!("{change}\n")).collect();
+    text.push_str(class.as_str());
+    text.push('\n');
+    if let Err(message) = print(&text) {
+        eprintln!("connector: {message}");
+        return ExitCode::FAILURE;
+    }
+    let bump = match VersionBump::between(&old_def.version, &new_def.version) {
+        Ok(bump) => bump,
+        Err(message) => {
+            eprintln!("connector: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if bump.allows(&changes) {
+        return ExitCode::SUCCESS;
+    }
+    let needed = match changes.is_empty() {
+        true => "no change needs a new version, but a lower one is never allowed".to_owned(),
+        false => format!("the changes are {class}, which needs a {class} bump"),
+    };
+    eprintln!(
+        "connector: version {} → {} is {}; {needed}",
+        old_def.version,
+        new_def.version,
+        bump.as_str()
+    );
+    ExitCode::FAILURE
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), String> {

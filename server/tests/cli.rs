@@ -1,4 +1,4 @@
-//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`.
+//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`, `diff`.
 
 use std::process::Command;
 
@@ -261,4 +261,198 @@ fn new_refuses_to_overwrite_and_refuses_bad_names() {
     assert!(!ok);
     assert!(stderr.contains("cannot create"), "{stderr}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// Runs `connector diff` on gmail.yaml and a copy edited by `edit`; (exit code, stdout, stderr).
+fn diff_gmail(edit: impl Fn(String) -> String) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("gmail.yaml");
+    std::fs::write(
+        &new,
+        edit(std::fs::read_to_string(defs("gmail.yaml")).unwrap()),
+    )
+    .unwrap();
+    let output = connector()
+        .args(["diff", &defs("gmail.yaml"), new.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// gmail.yaml with `version: 1.0.0` replaced by `version`, and `list_labels` removed or not.
+fn gmail_edit(version: &'static str, remove_list_labels: bool) -> impl Fn(String) -> String {
+    move |source| {
+        let source = source.replacen("version: 1.0.0", &format!("version: {version}"), 1);
+        if remove_list_labels {
+            assert!(source.contains("  list_labels:"));
+            source.replacen("  list_labels:", "  list_all_labels:", 1)
+        } else {
+            source
+        }
+    }
+}
+
+#[test]
+fn diff_prints_each_change_then_the_class_and_accepts_a_large_enough_bump() {
+    let (code, stdout, stderr) = diff_gmail(gmail_edit("2.0.0", true));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout,
+        "major: endpoint list_labels removed\nminor: endpoint list_all_labels added\nmajor\n"
+    );
+
+    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.0.0", false));
+    assert_eq!((code, stdout.as_str()), (0, "patch\n"), "{stderr}");
+
+    let (code, stdout, _) = diff_gmail(|source| {
+        gmail_edit("1.0.1", false)(source).replacen(
+            "    description: Get",
+            "    summary: Hi\n    description: Get",
+            1,
+        )
+    });
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().last(), Some("patch"));
+}
+
+#[test]
+fn diff_exits_1_when_the_version_is_not_raised_enough() {
+    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.1.0", true));
+    assert_eq!(code, 1);
+    assert_eq!(stdout.lines().last(), Some("major"), "{stdout}");
+    assert!(
+        stderr.contains("version 1.0.0 → 1.1.0 is a minor bump; the changes are major"),
+        "{stderr}"
+    );
+
+    // A version going down, even without changes.
+    let (code, stdout, _) = diff_gmail(gmail_edit("0.9.0", false));
+    assert_eq!((code, stdout.as_str()), (1, "patch\n"));
+}
+
+#[test]
+fn diff_exits_2_on_a_definition_that_does_not_parse() {
+    let (code, stdout, stderr) =
+        diff_gmail(|source| source.replacen("kind: oauth2", "kind: oauth3", 1));
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("gmail.yaml:"), "{stderr}");
+    assert!(stderr.contains("oauth3"), "{stderr}");
+}
+
+/// `git ARGS` in `dir`, which must succeed.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn check_versions_compares_changed_definitions_with_the_previous_commit() {
+    // A repository holding the script and two definitions, in the project's layout.
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::copy(
+        format!("{}/../scripts/check-versions", env!("CARGO_MANIFEST_DIR")),
+        root.join("scripts/check-versions"),
+    )
+    .unwrap();
+    let connectors = root.join("connector-defs/connectors");
+    std::fs::create_dir_all(&connectors).unwrap();
+    let gmail = std::fs::read_to_string(defs("gmail.yaml")).unwrap();
+    let dropbox = std::fs::read_to_string(defs("dropbox.yaml")).unwrap();
+    std::fs::write(connectors.join("gmail.yaml"), &gmail).unwrap();
+    std::fs::write(connectors.join("dropbox.yaml"), &dropbox).unwrap();
+    git(root, &["init", "--quiet"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "--quiet", "-m", "first"]);
+    let check = || {
+        let output = Command::new("bash")
+            .arg(root.join("scripts/check-versions"))
+            .current_dir(root)
+            .env("CONNECTOR_BIN", env!("CARGO_BIN_EXE_connector"))
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+
+    // The first commit has nothing before it.
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("no previous commit"), "{stdout}");
+
+    // gmail loses an endpoint with a minor bump; dropbox only gains a summary, unbumped; a new
+    // definition is skipped.
+    let gmail_v2 = gmail
+        .replacen("version: 1.0.0", "version: 1.1.0", 1)
+        .replacen("  list_labels:", "  list_all_labels:", 1);
+    std::fs::write(connectors.join("gmail.yaml"), &gmail_v2).unwrap();
+    std::fs::write(
+        connectors.join("dropbox.yaml"),
+        dropbox.replacen("    description:", "    summary: Hi\n    description:", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        connectors.join("gmail_copy.yaml"),
+        gmail.replacen("name: gmail", "name: gmail_copy", 1),
+    )
+    .unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "--quiet", "-m", "second"]);
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("== connector-defs/connectors/gmail.yaml (against HEAD~1)\nmajor: endpoint list_labels removed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("== connector-defs/connectors/dropbox.yaml (against HEAD~1)\npatch: get_current_account.summary changed\npatch\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("gmail_copy"), "{stdout}");
+    assert!(
+        stderr.contains("2 of 2 changed definitions need a higher version")
+            && stderr.contains("  connector-defs/connectors/dropbox.yaml\n")
+            && stderr.contains("  connector-defs/connectors/gmail.yaml\n"),
+        "{stderr}"
+    );
+
+    // Raised enough, in the working tree (uncommitted edits are checked too).
+    std::fs::write(
+        connectors.join("gmail.yaml"),
+        gmail_v2.replacen("version: 1.1.0", "version: 2.0.0", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        connectors.join("dropbox.yaml"),
+        dropbox.replacen("version: 1.0.0", "version: 1.0.1", 1),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("check-versions: 2 changed definitions checked against HEAD~1, every version is raised enough\n"),
+        "{stdout}"
+    );
 }
