@@ -34,6 +34,13 @@ pub fn parse(source: &str, file: &str) -> Result<ConnectorDef, DefinitionError> 
     }
 }
 
+/// The top-level `name` the YAML declares, read as far as it parses, whether or not the
+/// definition is valid: the macro names the placeholder module it emits beside the errors of
+/// an invalid one.
+pub fn declared_name(source: &str) -> Option<String> {
+    source_map::top_level_scalar(source, "name")
+}
+
 /// Reads, parses and validates the definition at `path`.
 pub fn load(path: &Path) -> Result<ConnectorDef, DefinitionError> {
     let file = path.display().to_string();
