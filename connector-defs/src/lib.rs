@@ -23,8 +23,8 @@ pub use source_map::Position;
 
 /// Parses and validates a definition. `file` is only used to name it in errors.
 pub fn parse(source: &str, file: &str) -> Result<ConnectorDef, DefinitionError> {
-    let def: ConnectorDef = serde_yaml::from_str(source)
-        .map_err(|error| DefinitionError::new(file, vec![error::from_serde_yaml(&error)]))?;
+    let def: ConnectorDef = serde_norway::from_str(source)
+        .map_err(|error| DefinitionError::new(file, vec![error::from_serde_norway(&error)]))?;
     let map = source_map::SourceMap::build(source);
     let diagnostics = validate::validate(&def, &map);
     if diagnostics.is_empty() {

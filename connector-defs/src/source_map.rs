@@ -1,6 +1,6 @@
 //! Where each node of a YAML document starts.
 //!
-//! serde_yaml reports locations for its own errors (syntax, unknown fields, wrong types) but
+//! serde_norway reports locations for its own errors (syntax, unknown fields, wrong types) but
 //! exposes none for values that deserialised fine. Semantic validation needs them, so the
 //! document is walked once more with saphyr-parser's event parser, which gives every event a
 //! span, and each node is recorded under its path (`endpoints.list_messages.path`).
@@ -56,7 +56,7 @@ enum Frame {
 }
 
 impl SourceMap {
-    /// Walks `source`. A document the event parser rejects yields an empty map: serde_yaml
+    /// Walks `source`. A document the event parser rejects yields an empty map: serde_norway
     /// has then already reported the syntax error with its location.
     pub fn build(source: &str) -> SourceMap {
         let mut map = SourceMap::default();
