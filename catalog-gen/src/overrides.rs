@@ -20,7 +20,7 @@ pub struct Override {
 
 /// Reads the overrides file's text.
 pub fn parse(text: &str) -> Result<IndexMap<String, Override>, String> {
-    let value: Value = serde_yaml::from_str(text).map_err(|error| error.to_string())?;
+    let value: Value = serde_norway::from_str(text).map_err(|error| error.to_string())?;
     let entries = match value {
         Value::Null => return Ok(IndexMap::new()),
         Value::Object(entries) => entries,

@@ -107,7 +107,7 @@ mod tests {
             text,
             "# generated\nname: \"acme\"\nauth:\n  kind: \"api_key\"\n  headers:\n    Authorization: \"Token {credentials.api_key}\"\ncategories: [\"crm\", \"popular\"]\nempty: {}\n\"wm_sec.key\": \"a || b\"\n\"true\": false\n"
         );
-        let back: Value = serde_yaml::from_str(&text).unwrap();
+        let back: Value = serde_norway::from_str(&text).unwrap();
         assert_eq!(back, value);
     }
 }

@@ -71,8 +71,8 @@ impl fmt::Display for DefinitionError {
 
 impl std::error::Error for DefinitionError {}
 
-/// Turns a serde_yaml error into a diagnostic, moving its location out of the message.
-pub(crate) fn from_serde_yaml(error: &serde_yaml::Error) -> Diagnostic {
+/// Turns a serde_norway error into a diagnostic, moving its location out of the message.
+pub(crate) fn from_serde_norway(error: &serde_norway::Error) -> Diagnostic {
     let position = error
         .location()
         .map(|location| Position {
@@ -81,7 +81,7 @@ pub(crate) fn from_serde_yaml(error: &serde_yaml::Error) -> Diagnostic {
         })
         .unwrap_or(Position::START);
     let text = error.to_string();
-    // serde_yaml appends " at line L column C" to the message; the position is shown up front.
+    // serde_norway appends " at line L column C" to the message; the position is shown up front.
     let suffix = format!(" at line {} column {}", position.line, position.column);
     let message = match text.find(&suffix) {
         Some(at) => format!("{}{}", &text[..at], &text[at + suffix.len()..]),

@@ -24,8 +24,8 @@ pub use source_map::Position;
 
 /// Parses and validates a definition. `file` is only used to name it in errors.
 pub fn parse(source: &str, file: &str) -> Result<ConnectorDef, DefinitionError> {
-    let def: ConnectorDef = serde_yaml::from_str(source)
-        .map_err(|error| DefinitionError::new(file, vec![error::from_serde_yaml(&error)]))?;
+    let def: ConnectorDef = serde_norway::from_str(source)
+        .map_err(|error| DefinitionError::new(file, vec![error::from_serde_norway(&error)]))?;
     let map = source_map::SourceMap::build(source);
     let diagnostics = validate::validate(&def, &map);
     if diagnostics.is_empty() {
@@ -33,6 +33,13 @@ pub fn parse(source: &str, file: &str) -> Result<ConnectorDef, DefinitionError> 
     } else {
         Err(DefinitionError::new(file, diagnostics))
     }
+}
+
+/// The top-level `name` the YAML declares, read as far as it parses, whether or not the
+/// definition is valid: the macro names the placeholder module it emits beside the errors of
+/// an invalid one.
+pub fn declared_name(source: &str) -> Option<String> {
+    source_map::top_level_scalar(source, "name")
 }
 
 /// Reads, parses and validates the definition at `path`.

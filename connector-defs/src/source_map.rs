@@ -1,6 +1,6 @@
 //! Where each node of a YAML document starts.
 //!
-//! serde_yaml reports locations for its own errors (syntax, unknown fields, wrong types) but
+//! serde_norway reports locations for its own errors (syntax, unknown fields, wrong types) but
 //! exposes none for values that deserialised fine. Semantic validation needs them, so the
 //! document is walked once more with saphyr-parser's event parser, which gives every event a
 //! span, and each node is recorded under its path (`endpoints.list_messages.path`).
@@ -56,7 +56,7 @@ enum Frame {
 }
 
 impl SourceMap {
-    /// Walks `source`. A document the event parser rejects yields an empty map: serde_yaml
+    /// Walks `source`. A document the event parser rejects yields an empty map: serde_norway
     /// has then already reported the syntax error with its location.
     pub fn build(source: &str) -> SourceMap {
         let mut map = SourceMap::default();
@@ -161,6 +161,53 @@ impl SourceMap {
     }
 }
 
+/// The scalar value of `wanted` in the root mapping, read event by event so that a syntax
+/// error after it does not hide it.
+pub fn top_level_scalar(source: &str, wanted: &str) -> Option<String> {
+    let mut depth = 0usize;
+    // Nodes of the root mapping alternate key, value.
+    let mut at_key = true;
+    let mut value_wanted = false;
+    for event in Parser::new_from_str(source) {
+        let Ok((event, _)) = event else { break };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if depth == 0 && matches!(event, Event::SequenceStart(..)) {
+                    return None;
+                }
+                if depth == 1 {
+                    if value_wanted {
+                        return None;
+                    }
+                    at_key = !at_key;
+                }
+                depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                depth -= 1;
+                if depth == 0 {
+                    return None;
+                }
+            }
+            Event::Scalar(value, ..) if depth == 1 => {
+                if value_wanted {
+                    return Some(value.to_string());
+                }
+                value_wanted = at_key && value == wanted;
+                at_key = !at_key;
+            }
+            Event::Alias(_) if depth == 1 => {
+                if value_wanted {
+                    return None;
+                }
+                at_key = !at_key;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn child(parent: &[String], segment: String) -> Vec<String> {
     let mut path = parent.to_vec();
     path.push(segment);
@@ -181,6 +228,21 @@ mod tests {
 
     const DOC: &str =
         "name: gmail\nauth:\n  kind: oauth2\n  scopes: [a, b]\nendpoints:\n  list:\n    path: /x\n";
+
+    #[test]
+    fn reads_a_top_level_scalar_before_a_syntax_error() {
+        assert_eq!(top_level_scalar(DOC, "name").as_deref(), Some("gmail"));
+        let nested_first = "auth: { name: inner, kind: x }\nlist: [name]\nname: outer\n";
+        assert_eq!(
+            top_level_scalar(nested_first, "name").as_deref(),
+            Some("outer")
+        );
+        let broken = "name: gmail\nauth:\n  kind: oauth2\n   bad: [\n";
+        assert_eq!(top_level_scalar(broken, "name").as_deref(), Some("gmail"));
+        assert_eq!(top_level_scalar("auth: { kind: x }\n", "name"), None);
+        assert_eq!(top_level_scalar("- name\n- gmail\n", "name"), None);
+        assert_eq!(top_level_scalar("name: { a: 1 }\n", "name"), None);
+    }
 
     #[test]
     fn finds_keys_and_values() {

@@ -138,7 +138,7 @@ pub fn spec_json(spec: &serde_json::Value) -> String {
 }
 
 pub fn spec_yaml(spec: &serde_json::Value) -> String {
-    serde_yaml::to_string(spec).expect("a JSON value serialises as YAML")
+    serde_norway::to_string(spec).expect("a JSON value serialises as YAML")
 }
 
 /// Every route of the server.

@@ -1,9 +1,10 @@
-//! The expansion of `connector!("path.yaml")`.
+//! The code `connector!("path.yaml")` expands to, as a library: the proc-macro
+//! (connector-macros) reads the file and reports errors, and calls this crate; tests and tools
+//! call it directly, as progenitor and typify split theirs.
 //!
-//! [`expand`] reads and validates the definition, reporting every problem on the path literal
-//! with the YAML's file:line:col; [`generate`] turns a valid definition into the module. The
-//! generated code names other crates only through `::connector_runtime::__private`, so its user
-//! needs no dependency but connector-runtime.
+//! [`generate`] turns a valid definition into the module; [`placeholder`] is what stands in for
+//! it beside the errors of an invalid one. The generated code names other crates only through
+//! `::connector_runtime::__private`, so its user needs no dependency but connector-runtime.
 
 mod api;
 mod client;
@@ -11,77 +12,30 @@ mod client;
 mod tests;
 mod types;
 
-use std::path::Path;
-
 use connector_defs::{ConnectorDef, naming};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::LitStr;
 
 use self::types::TypeSpace;
 
-/// What the expansion includes.
+/// What the expansion includes. A run-time option rather than a cargo feature: the macro
+/// passes its own `openapi` feature (enabled by connector-runtime's), and tests choose freely.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Options {
+pub struct Options {
     /// Emit the poem-openapi `Api` (connector-runtime's `openapi` feature).
     pub openapi: bool,
 }
 
 /// Where the definition came from.
-pub(crate) struct Source<'a> {
+pub struct Source<'a> {
     /// The path as the user wrote it; names the file in errors and docs.
     pub written: &'a str,
     /// The absolute path, which `include_str!` tracks so that cargo rebuilds on change.
     pub absolute: &'a str,
 }
 
-pub(crate) fn expand(input: TokenStream, options: Options) -> TokenStream {
-    match expand_or_error(input, options) {
-        Ok(tokens) => tokens,
-        Err(error) => error.to_compile_error(),
-    }
-}
-
-fn expand_or_error(input: TokenStream, options: Options) -> syn::Result<TokenStream> {
-    let literal: LitStr = syn::parse2(input).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            "expected the path of a connector definition, such as `connector!(\"connectors/gmail.yaml\")`",
-        )
-    })?;
-    let written = literal.value();
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
-    let absolute = Path::new(&manifest_dir).join(&written);
-    let yaml = std::fs::read_to_string(&absolute).map_err(|error| {
-        syn::Error::new(
-            literal.span(),
-            format!("cannot read connector definition `{written}`: {error}\n  = help: the path is relative to CARGO_MANIFEST_DIR, the folder of the crate's Cargo.toml"),
-        )
-    })?;
-    let def = connector_defs::parse(&yaml, &written).map_err(|error| {
-        let mut diagnostics = error
-            .diagnostics
-            .iter()
-            .map(|diagnostic| syn::Error::new(literal.span(), error.render(diagnostic)));
-        let mut combined = diagnostics
-            .next()
-            .expect("an error has at least one diagnostic");
-        diagnostics.for_each(|more| combined.combine(more));
-        combined
-    })?;
-    let absolute = absolute.to_string_lossy();
-    Ok(generate(
-        &def,
-        &Source {
-            written: &written,
-            absolute: &absolute,
-        },
-        options,
-    ))
-}
-
 /// The module for a valid definition.
-pub(crate) fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options) -> TokenStream {
+pub fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options) -> TokenStream {
     let module = format_ident!("{}", def.name);
     let mut types = TypeSpace::new(&def.name, options.openapi);
     let endpoints: Vec<EndpointTypes> = def
@@ -142,6 +96,24 @@ pub(crate) fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options
             #client
             #api
             #(#type_items)*
+        }
+    }
+}
+
+/// What stands in for the module of an invalid definition: a module of the name the definition
+/// declares, holding nothing but `errors` (the definition's `compile_error!`s). rustc then
+/// takes the module's missing items for the errors' doing, so code that uses the module (`use
+/// gmail::Client`, `gmail::definition()`) fails with the definition's errors alone instead of a
+/// cascade of unresolved names. When `module_name` is not a usable module name (that is one of
+/// the errors then), the errors alone.
+pub fn placeholder(module_name: &str, errors: TokenStream) -> TokenStream {
+    if !naming::is_snake_identifier(module_name) || naming::is_keyword(module_name) {
+        return errors;
+    }
+    let module = format_ident!("{module_name}");
+    quote! {
+        pub mod #module {
+            #errors
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Snapshot tests of the expansion of the built-in connectors. Review a change with
 //! `cargo insta review` (or accept with `INSTA_UPDATE=always`).
 
-use super::{Options, Source, generate};
+use quote::quote;
+
+use super::{Options, Source, generate, placeholder};
 
 fn expand_builtin(file: &str) -> String {
     let (_, yaml) = connector_defs::BUILTIN
@@ -67,4 +69,28 @@ fn without_openapi_there_is_no_api() {
     let code = generate(&def, &source, Options { openapi: false }).to_string();
     assert!(!code.contains("poem_openapi"), "{code}");
     assert!(code.contains("pub struct Client"));
+}
+
+#[test]
+fn placeholder_wraps_the_errors_in_the_named_module() {
+    let errors = quote!(::core::compile_error!("gmail.yaml:4:13: wrong"););
+    let code = placeholder("gmail", errors.clone()).to_string();
+    assert_eq!(
+        code,
+        quote!(
+            pub mod gmail {
+                ::core::compile_error!("gmail.yaml:4:13: wrong");
+            }
+        )
+        .to_string()
+    );
+    // Not a module name: the errors alone (the invalid name is one of them).
+    assert_eq!(
+        placeholder("My-API", errors.clone()).to_string(),
+        errors.to_string()
+    );
+    assert_eq!(
+        placeholder("type", errors.clone()).to_string(),
+        errors.to_string()
+    );
 }
