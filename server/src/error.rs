@@ -39,7 +39,9 @@ impl From<IntegrationError> for ApiError {
             IntegrationError::Missing(_) => {
                 ApiError::bad_request("integration_missing", error.to_string())
             }
-            IntegrationError::Invalid(message) => ApiError::bad_request("not_oauth2", message),
+            IntegrationError::Invalid(message) => {
+                ApiError::bad_request("integration_invalid", message)
+            }
             IntegrationError::TokenRequest(OAuthError::ResponseTooLarge { .. }) => {
                 ApiError::bad_gateway("response_too_large", error.to_string())
             }

@@ -164,6 +164,11 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn spawn(server: &TestServer) -> ServerProcess {
+        ServerProcess::spawn_with(server, &[]).await
+    }
+
+    /// [`ServerProcess::spawn`] with more environment (`CONNECTOR_DEFS_DIR`, integrations).
+    pub async fn spawn_with(server: &TestServer, env: &[(&str, &str)]) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -178,6 +183,7 @@ impl ServerProcess {
             .env("CONNECTOR_SECRET_KEY", SECRET_KEY)
             .env("CONNECTOR_CACHE_TTL_SECS", "0")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()

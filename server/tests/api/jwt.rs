@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::common::{Options, TestServer, error_code};
+use crate::common::{Options, ServerProcess, TestServer, error_code};
 
 const PKCS8: &str = include_str!("../../../connector-runtime/tests/fixtures/test-key.pkcs8.pem");
 const PKCS1: &str = include_str!("../../../connector-runtime/tests/fixtures/test-key.pkcs1.pem");
@@ -349,5 +349,34 @@ async fn an_app_integration_needs_a_usable_key_and_an_installation_id() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(error_code(&body), "invalid_input");
+    assert!(mock.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_app_integration_from_the_environment_without_a_key_is_an_invalid_integration() {
+    let mock = MockServer::start().await;
+    let (server, defs) = server_with_def("githubish", &installation_def(&mock)).await;
+    // `GITHUBISH_CLIENT_ID` alone: an integration, but no key to sign the app JWT with.
+    let process = ServerProcess::spawn_with(
+        &server,
+        &[
+            ("CONNECTOR_DEFS_DIR", defs.path().to_str().unwrap()),
+            ("GITHUBISH_CLIENT_ID", "app-42"),
+        ],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/connections", process.url))
+        .bearer_auth(crate::common::SECRET_KEY)
+        .json(
+            &json!({ "connector": "githubish", "connection_config": { "installation_id": "977" } }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "integration_invalid", "{body}");
+    assert!(body.to_string().contains("private_key"), "{body}");
     assert!(mock.received_requests().await.unwrap().is_empty());
 }
