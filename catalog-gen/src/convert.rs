@@ -172,6 +172,7 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
     // for oauth2 when the field has a definition name already; otherwise asked as a host name.
     let mut kept = Vec::new();
     let mut hosts = Vec::new();
+    let mut url_settings = Vec::new();
     for template in [
         authorization_url.as_ref(),
         token_url.as_ref(),
@@ -180,6 +181,8 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
     .into_iter()
     .flatten()
     {
+        refs.note(template);
+        url_settings.extend(template.settings.iter().map(|(name, _)| name.clone()));
         for name in template.origin_settings() {
             let raw = format!("${{connectionConfig.{name}}}");
             let named_alike = ["authorization_url", "token_url", "base_url"]
@@ -215,18 +218,6 @@ pub fn convert(row: &Row) -> Result<Provider, String> {
         limitations.push(format!(
             "the setting `{name}` is a host name (https only, no path), where the facts take a URL"
         ));
-    }
-    let mut url_settings = Vec::new();
-    for template in [
-        authorization_url.as_ref(),
-        token_url.as_ref(),
-        Some(&base_url),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        refs.note(template);
-        url_settings.extend(template.settings.iter().map(|(name, _)| name.clone()));
     }
 
     // Headers and query parameters: those placing a credential go under `auth`.
