@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -424,7 +424,7 @@ impl RawClient {
         prepared: &Prepared,
         transfer: Transfer,
     ) -> Result<reqwest::Response, Error> {
-        let retry = self.def.retry.clone().unwrap_or_default();
+        let retry = self.retry_policy();
         let (mut streamed, whole) = match transfer {
             Transfer::Whole => (None, true),
             Transfer::Streamed(body) => (body, false),
@@ -476,7 +476,7 @@ impl RawClient {
                     let retryable = failed_before_response && prepared.idempotent && !last;
                     tracing::debug!(attempt, error = %error, retryable, "request failed");
                     if retryable {
-                        tokio::time::sleep(backoff(&retry, attempt)).await;
+                        tokio::time::sleep(backoff(retry, attempt)).await;
                         continue;
                     }
                     return Err(Error::from_reqwest(error));
@@ -508,12 +508,18 @@ impl RawClient {
                     return Ok(response);
                 }
                 Some(wait) => wait,
-                None => backoff(&retry, attempt),
+                None => backoff(retry, attempt),
             };
             tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying");
             drop(response);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The definition's retry policy, else the default one (borrowed: no copy per request).
+    fn retry_policy(&self) -> &RetryDef {
+        static DEFAULT: LazyLock<RetryDef> = LazyLock::new(RetryDef::default);
+        self.def.retry.as_ref().unwrap_or(&DEFAULT)
     }
 
     /// Waits while the provider's budget is spent (see [`RawClient::hold_if_spent`]).
@@ -569,7 +575,7 @@ impl RawClient {
         let text = String::from_utf8_lossy(&body).into_owned();
         if status == StatusCode::TOO_MANY_REQUESTS {
             Err(Error::RateLimited {
-                retry_after: retry_hint(&headers, &self.def.retry.clone().unwrap_or_default()),
+                retry_after: retry_hint(&headers, self.retry_policy()),
                 body: text,
             })
         } else {
