@@ -483,7 +483,7 @@ impl RawClient {
                 }
             };
             let status = response.status();
-            self.hold_if_spent(response.headers(), &retry);
+            self.hold_if_spent(response.headers(), retry);
             tracing::debug!(
                 attempt,
                 status = status.as_u16(),
