@@ -498,7 +498,7 @@ impl RawClient {
             if !retryable || last {
                 return Ok(response);
             }
-            let wait = match retry_hint(response.headers(), &retry) {
+            let wait = match retry_hint(response.headers(), retry) {
                 Some(wait) if wait > max_backoff => {
                     tracing::debug!(
                         attempt,
