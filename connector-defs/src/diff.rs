@@ -6,6 +6,7 @@
 //! `version` is raised enough. The classes of every field are in docs/authoring.md
 //! ("Versioning"); the comments below say why where it is not obvious.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -145,8 +146,16 @@ pub fn diff(old: &ConnectorDef, new: &ConnectorDef) -> Vec<Change> {
         endpoints: _,
         categories: _,
         verify: _,
+        // Compared where they are used: a `$ref` is compared as the schema it names, so
+        // moving an inline schema into `schemas:` changes nothing on the wire.
+        schemas: _,
     } = old;
-    let mut changes = Changes::default();
+    let mut changes = Changes {
+        list: Vec::new(),
+        old_schemas: &old.schemas,
+        new_schemas: &new.schemas,
+        compared_refs: HashSet::new(),
+    };
     changes.scalar(ChangeClass::Major, "name", &old.name, &new.name);
     for (field, old_text, new_text) in [
         ("display_name", &old.display_name, &new.display_name),
@@ -197,12 +206,16 @@ pub fn diff(old: &ConnectorDef, new: &ConnectorDef) -> Vec<Change> {
     changes.list
 }
 
-#[derive(Default)]
-struct Changes {
+struct Changes<'a> {
     list: Vec<Change>,
+    old_schemas: &'a IndexMap<String, Schema>,
+    new_schemas: &'a IndexMap<String, Schema>,
+    /// Pairs of named schemas already compared, in either direction: each is compared once,
+    /// and recursive schemas end.
+    compared_refs: HashSet<(String, String, Direction)>,
 }
 
-impl Changes {
+impl Changes<'_> {
     fn push(&mut self, class: ChangeClass, what: String) {
         self.list.push(Change { class, what });
     }
@@ -563,7 +576,7 @@ fn stricter(tighter: bool) -> ChangeClass {
 
 /// Whether a schema describes what callers send or what they receive: narrowing an input
 /// breaks callers, narrowing an output does not.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Direction {
     Input,
     Output,
@@ -602,7 +615,21 @@ fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, directi
         enum_values: _,
         format: _,
         nullable: _,
+        // Followed below: the wire contract is the named schema's.
+        reference: _,
+        one_of: _,
+        discriminator: _,
     } = old;
+    if let (Some(old_name), Some(new_name)) = (old.ref_name(), new.ref_name()) {
+        let pair = (old_name.to_owned(), new_name.to_owned(), direction);
+        if !changes.compared_refs.insert(pair) {
+            return;
+        }
+    }
+    let (old, new) = (
+        resolve(changes.old_schemas, old),
+        resolve(changes.new_schemas, new),
+    );
     changes.scalar(
         ChangeClass::Major,
         &format!("{path}: type"),
@@ -689,6 +716,7 @@ fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, directi
         let kind = if required { " (required)" } else { "" };
         changes.push(class, format!("property {path}.{name} added{kind}"));
     }
+    one_of(changes, path, old, new, direction);
     let items_path = format!("{path}[]");
     match (&old.items, &new.items) {
         (Some(old_items), Some(new_items)) => {
@@ -697,5 +725,61 @@ fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, directi
         (None, Some(_)) => changes.push(ChangeClass::Major, format!("{items_path} schema added")),
         (Some(_), None) => changes.push(ChangeClass::Major, format!("{items_path} schema removed")),
         (None, None) => {}
+    }
+}
+
+fn resolve<'a>(schemas: &'a IndexMap<String, Schema>, schema: &'a Schema) -> &'a Schema {
+    schema
+        .ref_name()
+        .and_then(|name| schemas.get(name))
+        .unwrap_or(schema)
+}
+
+/// Alternatives of a union, matched by their discriminator value. One more alternative in an
+/// output breaks callers that match every case; one fewer in an input breaks callers that send it.
+fn one_of(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, direction: Direction) {
+    let property = |schema: &Schema| {
+        schema
+            .discriminator
+            .as_ref()
+            .map(|discriminator| discriminator.property_name.clone())
+    };
+    changes.values(
+        ChangeClass::Major,
+        &format!("{path}.discriminator"),
+        &property(old),
+        &property(new),
+    );
+    let alternatives = |schema: &Schema| -> IndexMap<String, Schema> {
+        match &schema.discriminator {
+            Some(discriminator) => discriminator
+                .values(&schema.one_of)
+                .map(|(value, alternative)| (value.to_owned(), alternative.clone()))
+                .collect(),
+            None => IndexMap::new(),
+        }
+    };
+    let (old_alternatives, new_alternatives) = (alternatives(old), alternatives(new));
+    for (value, old_alternative) in &old_alternatives {
+        let alternative_path = format!("{path}<{value}>");
+        match new_alternatives.get(value) {
+            None => changes.push(
+                direction.narrowed(),
+                format!("alternative {alternative_path} removed"),
+            ),
+            Some(new_alternative) => schema(
+                changes,
+                &alternative_path,
+                old_alternative,
+                new_alternative,
+                direction,
+            ),
+        }
+    }
+    for value in added_keys(&old_alternatives, &new_alternatives) {
+        changes.push(
+            direction.widened(),
+            format!("alternative {path}<{value}> added"),
+        );
     }
 }

@@ -57,6 +57,11 @@ pub struct ConnectorDef {
     /// action. Without any, the connector is proxy-only: OAuth, connections and the proxy.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub endpoints: IndexMap<String, Endpoint>,
+    /// Named schemas, by PascalCase name, that `$ref: "#/schemas/NAME"` refers to wherever a
+    /// schema goes. Each becomes one Rust type and one OpenAPI component, however often it is
+    /// referred to; refs may be recursive.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub schemas: IndexMap<String, Schema>,
     /// What kind of service this is, for browsing the registry: lowercase names such as
     /// `crm`, `file-storage` or `dev-tools` (letters, digits, `-`, `_`), each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -606,6 +611,9 @@ impl Param {
             enum_values: self.enum_values.clone(),
             format: None,
             nullable: false,
+            reference: None,
+            one_of: Vec::new(),
+            discriminator: None,
         }
     }
 
@@ -710,6 +718,80 @@ pub struct Schema {
     /// Whether `null` is allowed besides the type.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nullable: bool,
+    /// `#/schemas/NAME`: this schema is the named one. Only `description` and `nullable` may
+    /// stand beside it.
+    #[serde(default, rename = "$ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// A tagged union: exactly one of these `$ref`s to named object schemas, told apart by
+    /// the `discriminator` property.
+    #[serde(default, rename = "oneOf", skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<Schema>,
+    /// Which property of a `oneOf` value names its alternative.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discriminator: Option<Discriminator>,
+}
+
+/// The prefix of every `$ref` value.
+pub const SCHEMA_REF_PREFIX: &str = "#/schemas/";
+
+impl Schema {
+    /// A schema that is the named schema `name`.
+    pub fn reference_to(name: &str) -> Schema {
+        Schema {
+            reference: Some(format!("{SCHEMA_REF_PREFIX}{name}")),
+            ..Schema::default()
+        }
+    }
+
+    /// The schema name a `$ref` points to (`DriveItem` for `#/schemas/DriveItem`).
+    pub fn ref_name(&self) -> Option<&str> {
+        self.reference
+            .as_deref()
+            .map(|reference| reference.strip_prefix(SCHEMA_REF_PREFIX).unwrap_or(reference))
+    }
+
+    /// Whether this is a `type: string, format: binary` body: bytes, streamed.
+    pub fn is_binary(&self) -> bool {
+        self.ty == Some(ParamType::String) && self.format.as_deref() == Some("binary")
+    }
+}
+
+/// The property that tells a `oneOf`'s alternatives apart, spelled as in OpenAPI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Discriminator {
+    /// The property (`type`, Dropbox's `.tag`).
+    #[serde(rename = "propertyName")]
+    pub property_name: String,
+    /// Property value → `#/schemas/NAME`. An alternative left out is named by its schema name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub mapping: IndexMap<String, String>,
+}
+
+impl Discriminator {
+    /// The property value of each alternative of `one_of`, in order.
+    pub fn values<'a>(&'a self, one_of: &'a [Schema]) -> impl Iterator<Item = (&'a str, &'a Schema)> {
+        one_of.iter().map(|alternative| {
+            let name = alternative.ref_name().unwrap_or_default();
+            let value = self
+                .mapping
+                .iter()
+                .find(|(_, target)| target.strip_prefix(SCHEMA_REF_PREFIX) == Some(name))
+                .map_or(name, |(value, _)| value.as_str());
+            (value, alternative)
+        })
+    }
+}
+
+impl ConnectorDef {
+    /// The schema `schema` stands for: the named schema when it is a `$ref` (validation
+    /// guarantees that it exists and that a named schema is not itself a bare `$ref`).
+    pub fn resolve<'a>(&'a self, schema: &'a Schema) -> &'a Schema {
+        schema
+            .ref_name()
+            .and_then(|name| self.schemas.get(name))
+            .unwrap_or(schema)
+    }
 }
 
 /// How the following pages of a list are fetched. Which fields apply depends on `kind`.

@@ -48,6 +48,12 @@ pub fn is_snake_identifier(name: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// `DriveItem`: an uppercase letter, then letters and digits (a named schema, a Rust type).
+pub fn is_pascal_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('A'..='Z')) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
 /// `gmail`, `list_messages` → `GmailListMessages`: the prefix of every schema name of an
 /// endpoint in the OpenAPI document, unique across connectors.
 pub fn schema_prefix(connector: &str, endpoint: &str) -> String {

@@ -16,6 +16,7 @@ pub(crate) fn validate(def: &ConnectorDef, map: &SourceMap) -> Vec<Diagnostic> {
     let mut check = Checker {
         map,
         diagnostics: Vec::new(),
+        schemas: &def.schemas,
     };
     for duplicate in map.duplicate_keys() {
         check.diagnostics.push(
@@ -36,6 +37,8 @@ pub(crate) fn validate(def: &ConnectorDef, map: &SourceMap) -> Vec<Diagnostic> {
 struct Checker<'a> {
     map: &'a SourceMap,
     diagnostics: Vec<Diagnostic>,
+    /// The named schemas that `$ref`s point to.
+    schemas: &'a indexmap::IndexMap<String, Schema>,
 }
 
 impl Checker<'_> {
@@ -94,6 +97,7 @@ impl Checker<'_> {
             self.header_value(&["headers", name], value, def);
         }
         self.auth(def);
+        self.named_schemas(def);
         if let Some(retry) = &def.retry {
             if retry.max_attempts == 0 {
                 self.at_value(
@@ -837,6 +841,12 @@ impl Checker<'_> {
                     "a default makes it optional: remove `required: true` or the default".into(),
                 );
             }
+            for (field, property) in &param.properties {
+                self.schema(&[&param_path[..], &["properties", field]].concat(), property);
+            }
+            if let Some(items) = &param.items {
+                self.schema(&[&param_path[..], &["items"]].concat(), items);
+            }
             if let Some(unknown) = param
                 .required_properties
                 .iter()
@@ -903,8 +913,46 @@ impl Checker<'_> {
         }
     }
 
-    /// A response schema and everything below it.
+    /// The named schemas: PascalCase names (they become Rust types), each a schema of its own
+    /// rather than an alias of another.
+    fn named_schemas(&mut self, def: &ConnectorDef) {
+        for (name, schema) in &def.schemas {
+            let path = ["schemas", name.as_str()];
+            if !naming::is_pascal_identifier(name) {
+                self.at_key(&path, format!("invalid schema name `{name}`"))
+                    .help = Some(format!(
+                    "use PascalCase letters and digits, such as `{}`: the name becomes a Rust type and an OpenAPI component",
+                    naming::type_name(&naming::field_name(name))
+                ));
+            }
+            if schema.reference.is_some() {
+                self.at_key(
+                    &[&path[..], &["$ref"]].concat(),
+                    format!("schema `{name}` is only a pointer to another schema"),
+                )
+                .help = Some("refer to the other schema directly where `{name}` is used".replace("{name}", name));
+            }
+            self.schema(&path, schema);
+        }
+    }
+
+    /// A schema and everything below it.
     fn schema(&mut self, path: &[&str], schema: &Schema) {
+        if schema.reference.is_some() {
+            self.reference(path, schema);
+            return;
+        }
+        if !schema.one_of.is_empty() || schema.discriminator.is_some() {
+            self.union(path, schema);
+        }
+        if schema.format.as_deref() == Some("binary")
+            && schema.ty != Some(ParamType::String)
+        {
+            self.at_value(
+                &[path, &["format"]].concat(),
+                "`format: binary` applies to `type: string`",
+            );
+        }
         if let Some(ty) = schema.ty {
             self.schema_shape(path, schema, ty);
         } else if !schema.properties.is_empty() || schema.items.is_some() {
@@ -925,6 +973,137 @@ impl Checker<'_> {
                 &[path, &["required"]].concat(),
                 format!("required property `{unknown}` is not among the properties"),
             );
+        }
+    }
+
+    /// `$ref: "#/schemas/NAME"`: NAME exists; beside it only `description` and `nullable`.
+    fn reference(&mut self, path: &[&str], schema: &Schema) {
+        let reference = schema.reference.as_deref().unwrap_or_default();
+        let ref_path = [path, &["$ref"]].concat();
+        match reference.strip_prefix(SCHEMA_REF_PREFIX) {
+            None => {
+                self.at_value(
+                    &ref_path,
+                    format!("`{reference}` is not a reference to a named schema"),
+                )
+                .help = Some(format!(
+                    "write `{SCHEMA_REF_PREFIX}NAME`, NAME a key of the top-level `schemas:`"
+                ));
+            }
+            Some(name) if !self.schemas.contains_key(name) => {
+                let known = self.schemas.keys().map(String::as_str);
+                let help = match crate::suggest::closest(name, known) {
+                    Some(close) => format!("did you mean `{SCHEMA_REF_PREFIX}{close}`?"),
+                    None if self.schemas.is_empty() => {
+                        "define it under a top-level `schemas:` map".to_owned()
+                    }
+                    None => format!(
+                        "the named schemas are: {}",
+                        self.schemas.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                self.at_value(&ref_path, format!("no schema named `{name}`"))
+                    .help = Some(help);
+            }
+            Some(_) => {}
+        }
+        let Schema {
+            ty,
+            properties,
+            required,
+            items,
+            enum_values,
+            format,
+            one_of,
+            discriminator,
+            description: _,
+            nullable: _,
+            reference: _,
+        } = schema;
+        let extra = [
+            ("type", ty.is_some()),
+            ("properties", !properties.is_empty()),
+            ("required", !required.is_empty()),
+            ("items", items.is_some()),
+            ("enum", enum_values.is_some()),
+            ("format", format.is_some()),
+            ("oneOf", !one_of.is_empty()),
+            ("discriminator", discriminator.is_some()),
+        ];
+        for (field, present) in extra {
+            if present {
+                self.at_key(
+                    &[path, &[field]].concat(),
+                    format!("`{field}` cannot stand beside `$ref`"),
+                )
+                .help = Some("only `description` and `nullable` may; change the named schema instead".into());
+            }
+        }
+    }
+
+    /// `oneOf` with a `discriminator`: each alternative a `$ref` to a named object schema,
+    /// each `mapping` target one of the alternatives.
+    fn union(&mut self, path: &[&str], schema: &Schema) {
+        let Some(discriminator) = &schema.discriminator else {
+            self.at_key(&[path, &["oneOf"]].concat(), "`oneOf` needs a `discriminator`")
+                .help = Some("name the property that tells the alternatives apart: `discriminator: { propertyName: type }`".into());
+            return;
+        };
+        if schema.one_of.is_empty() {
+            self.at_key(
+                &[path, &["discriminator"]].concat(),
+                "`discriminator` applies to `oneOf`",
+            );
+            return;
+        }
+        if schema.ty.is_some_and(|ty| ty != ParamType::Object) || !schema.properties.is_empty() || schema.items.is_some() {
+            self.at_key(
+                &[path, &["oneOf"]].concat(),
+                "a `oneOf` takes no `properties`, `items` or type other than `object`",
+            );
+        }
+        let mut values = BTreeSet::new();
+        for (index, alternative) in schema.one_of.iter().enumerate() {
+            let index = index.to_string();
+            let alternative_path = [path, &["oneOf", &index]].concat();
+            let target = alternative.ref_name().and_then(|name| self.schemas.get(name));
+            if alternative.reference.is_none() {
+                self.at_key(&alternative_path, "each `oneOf` alternative is a `$ref` to a named schema")
+                    .help = Some("move the alternative under `schemas:` and refer to it: it becomes a named Rust type".into());
+                continue;
+            }
+            self.schema(&alternative_path, alternative);
+            if let Some(target) = target
+                && (target.ty != Some(ParamType::Object) || target.properties.is_empty())
+            {
+                self.at_value(
+                    &[&alternative_path[..], &["$ref"]].concat(),
+                    format!(
+                        "alternative `{}` is not an object schema with properties",
+                        alternative.ref_name().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        for (value, _) in discriminator.values(&schema.one_of) {
+            if !values.insert(value.to_owned()) {
+                self.at_key(
+                    &[path, &["discriminator"]].concat(),
+                    format!("two alternatives have the discriminator value `{value}`"),
+                );
+            }
+        }
+        for (value, target) in &discriminator.mapping {
+            let listed = schema
+                .one_of
+                .iter()
+                .any(|alternative| alternative.reference.as_deref() == Some(target.as_str()));
+            if !listed {
+                self.at_value(
+                    &[path, &["discriminator", "mapping", value]].concat(),
+                    format!("`{target}` is not one of the `oneOf` alternatives"),
+                );
+            }
         }
     }
 
