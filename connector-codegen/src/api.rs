@@ -45,6 +45,18 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         let input_doc = super::doc(&format!(
             "Body of `POST {path}`: the connection and the inputs of `{name}`."
         ));
+        // A binary action streams the provider's bytes through instead of typed JSON.
+        let (answer, run) = if endpoint.binary {
+            (
+                quote!(::connector_runtime::openapi::DownloadResponse),
+                quote!(download),
+            )
+        } else {
+            (
+                quote!(::connector_runtime::openapi::ActionResponse<#response>),
+                quote!(run),
+            )
+        };
         operations.push(quote! {
             #docs
             #[oai(path = #path, method = "post", operation_id = #operation_id, tag = #tag_path)]
@@ -52,10 +64,10 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
                 &self,
                 _secret_key: ::connector_runtime::openapi::SecretKey,
                 input: ::connector_runtime::openapi::StrictJson<#input>,
-            ) -> ::connector_runtime::openapi::ActionResponse<#response> {
+            ) -> #answer {
                 let ::connector_runtime::openapi::StrictJson(input) = input;
                 self.actions
-                    .run(DEFINITION.shared(), #name, &input.connection_id, &input.request)
+                    .#run(DEFINITION.shared(), #name, &input.connection_id, &input.request)
                     .await
             }
         });

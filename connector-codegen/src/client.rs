@@ -22,30 +22,39 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         let request = &endpoint.request;
         let response = &endpoint.response;
         let docs = endpoint.docs();
-        let pages = endpoint.endpoint.pagination.as_ref().map(|_| {
-            let pages_method = format_ident!("{}_pages", name);
-            let pages_doc = super::doc(&format!(
-                "Every page of [`Client::{name}`], fetched as the stream is polled."
-            ));
-            quote! {
-                #pages_doc
-                pub fn #pages_method(
-                    &self,
-                    request: #request,
-                ) -> impl ::connector_runtime::__private::Stream<
-                    Item = ::std::result::Result<#response, ::connector_runtime::Error>,
-                > + ::std::marker::Send + 'static {
-                    self.raw.pages(#name, &request)
+        let pages = (!endpoint.binary)
+            .then_some(())
+            .and(endpoint.endpoint.pagination.as_ref())
+            .map(|_| {
+                let pages_method = format_ident!("{}_pages", name);
+                let pages_doc = super::doc(&format!(
+                    "Every page of [`Client::{name}`], fetched as the stream is polled."
+                ));
+                quote! {
+                    #pages_doc
+                    pub fn #pages_method(
+                        &self,
+                        request: #request,
+                    ) -> impl ::connector_runtime::__private::Stream<
+                        Item = ::std::result::Result<#response, ::connector_runtime::Error>,
+                    > + ::std::marker::Send + 'static {
+                        self.raw.pages(#name, &request)
+                    }
                 }
-            }
-        });
+            });
+        // A binary body is not decoded: it streams to the caller.
+        let call = if endpoint.binary {
+            quote!(self.raw.download(#name, &request).await)
+        } else {
+            quote!(self.raw.call(#name, &request).await)
+        };
         quote! {
             #docs
             pub async fn #method(
                 &self,
                 request: #request,
             ) -> ::std::result::Result<#response, ::connector_runtime::Error> {
-                self.raw.call(#name, &request).await
+                #call
             }
             #pages
         }

@@ -37,7 +37,7 @@ pub struct Source<'a> {
 /// The module for a valid definition.
 pub fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options) -> TokenStream {
     let module = format_ident!("{}", def.name);
-    let mut types = TypeSpace::new(&def.name, options.openapi);
+    let mut types = TypeSpace::new(def, options.openapi);
     let endpoints: Vec<EndpointTypes> = def
         .endpoints
         .iter()
@@ -48,6 +48,10 @@ pub fn generate(def: &ConnectorDef, source: &Source<'_>, options: Options) -> To
                 endpoint,
                 request: types.request(&type_name, endpoint),
                 response: types.response(&type_name, endpoint),
+                binary: endpoint
+                    .response
+                    .as_ref()
+                    .is_some_and(|schema| schema.is_binary()),
                 input: options
                     .openapi
                     .then(|| types.claim_ident(&format!("{type_name}Input"))),
@@ -124,6 +128,8 @@ pub(crate) struct EndpointTypes<'a> {
     pub endpoint: &'a connector_defs::Endpoint,
     pub request: syn::Ident,
     pub response: syn::Ident,
+    /// The response is `format: binary`: a [`connector_runtime::Download`], streamed.
+    pub binary: bool,
     /// The action body (`connection_id` and the request), when the `Api` is generated.
     pub input: Option<syn::Ident>,
 }

@@ -4,21 +4,34 @@
 //! connector's type name followed by the Rust name (`GmailListMessagesRequest`), which keeps
 //! schema names unique across every connector a server mounts.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use connector_defs::naming;
-use connector_defs::{Endpoint, Param, ParamType, Schema};
+use connector_defs::{ConnectorDef, Endpoint, Param, ParamType, Schema};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
 /// Collects the type definitions of one connector module.
-pub(crate) struct TypeSpace {
+///
+/// The named schemas (`schemas:`) are registered first, under their own names, so that every
+/// `$ref` to one is that one type; anonymous schemas are named after where they appear.
+pub(crate) struct TypeSpace<'d> {
     /// `Gmail`: prefix of every OpenAPI schema name.
     schema_prefix: String,
     openapi: bool,
     names: BTreeSet<String>,
     items: Vec<TokenStream>,
+    /// Named schema → the named schemas its definition refers to (not through other names).
+    refs: BTreeMap<&'d str, BTreeSet<&'d str>>,
+    /// Named schema → the discriminator property of a union it is an alternative of: the
+    /// union's tag, so the alternative's struct leaves it out (serde and poem-openapi add it).
+    tags: BTreeMap<&'d str, &'d str>,
+    /// The named schema being defined, whose fields that lead back to it must be boxed.
+    defining: Option<&'d str>,
+    /// Anonymous string enums by their values: two parameters taking the same set of values
+    /// share one type (and one OpenAPI component).
+    enums: BTreeMap<Vec<String>, Ident>,
 }
 
 /// One field of a generated struct.
@@ -41,14 +54,62 @@ enum Presence {
     Defaulted(TokenStream),
 }
 
-impl TypeSpace {
-    pub(crate) fn new(connector: &str, openapi: bool) -> TypeSpace {
-        TypeSpace {
-            schema_prefix: naming::type_name(connector),
-            openapi,
-            names: BTreeSet::new(),
-            items: Vec::new(),
+impl<'d> TypeSpace<'d> {
+    /// A type space holding the definition's named schemas.
+    pub(crate) fn new(def: &'d ConnectorDef, openapi: bool) -> TypeSpace<'d> {
+        let mut refs = BTreeMap::new();
+        let mut tags = BTreeMap::new();
+        for (name, schema) in &def.schemas {
+            let mut found = BTreeSet::new();
+            collect_refs(schema, &mut found);
+            refs.insert(name.as_str(), found);
         }
+        for schema in all_schemas(def) {
+            if let Some(discriminator) = &schema.discriminator {
+                for alternative in &schema.one_of {
+                    if let Some(name) = alternative.ref_name() {
+                        tags.insert(name, discriminator.property_name.as_str());
+                    }
+                }
+            }
+        }
+        let mut space = TypeSpace {
+            schema_prefix: naming::type_name(&def.name),
+            openapi,
+            names: def.schemas.keys().cloned().collect(),
+            items: Vec::new(),
+            refs,
+            tags,
+            defining: None,
+            enums: BTreeMap::new(),
+        };
+        for (name, schema) in &def.schemas {
+            space.define_named(name, schema);
+        }
+        space
+    }
+
+    /// One named schema, under its own name: a struct, an enum, a union, or an alias of a
+    /// Rust type (arrays, scalars: they have no component of their own).
+    fn define_named(&mut self, name: &'d str, schema: &'d Schema) {
+        self.defining = Some(name);
+        if !schema.one_of.is_empty() {
+            self.define_union(name, schema);
+        } else if is_struct(schema) {
+            self.define_object(name, schema);
+        } else if schema.ty == Some(ParamType::String) && schema.enum_values.is_some() {
+            let values = schema.enum_values.as_deref().unwrap_or_default();
+            self.define_enum_named(name, schema.description.clone(), values);
+        } else {
+            let ident = format_ident!("{}", name);
+            let ty = self.schema_type(&format!("{name}Value"), schema);
+            let doc = schema.description.as_deref().map(super::doc);
+            self.items.push(quote! {
+                #doc
+                pub type #ident = #ty;
+            });
+        }
+        self.defining = None;
     }
 
     pub(crate) fn into_items(self) -> Vec<TokenStream> {
@@ -72,10 +133,19 @@ impl TypeSpace {
         format_ident!("{}", name)
     }
 
-    /// `ListMessagesResponse`: a struct for an object schema, an alias otherwise.
+    /// `ListMessagesResponse`: a struct for an object schema, an alias otherwise (of the
+    /// named schema for a `$ref`, of [`connector_runtime::Download`] for a binary body).
     pub(crate) fn response(&mut self, endpoint_type: &str, endpoint: &Endpoint) -> Ident {
         let name = format!("{endpoint_type}Response");
         match &endpoint.response {
+            Some(schema) if schema.is_binary() => {
+                let ident = self.claim_ident(&name);
+                self.items.push(quote! {
+                    /// Output of the endpoint: the file's bytes, streamed as they are read.
+                    pub type #ident = ::connector_runtime::Download;
+                });
+                ident
+            }
             Some(schema) if is_struct(schema) => {
                 let ty = self.schema_type(&name, schema);
                 syn::parse2(ty).expect("a struct type is an identifier")
@@ -119,6 +189,28 @@ impl TypeSpace {
 
     /// The Rust type of a schema, defining structs and enums under `hint` as needed.
     fn schema_type(&mut self, hint: &str, schema: &Schema) -> TokenStream {
+        self.schema_type_in(hint, schema, false)
+    }
+
+    /// [`TypeSpace::schema_type`]; `in_array` when a `Vec` already breaks a cycle.
+    fn schema_type_in(&mut self, hint: &str, schema: &Schema, in_array: bool) -> TokenStream {
+        if let Some(name) = schema.ref_name() {
+            let ident = format_ident!("{}", name);
+            let cyclic = self
+                .defining
+                .is_some_and(|defining| self.reaches(name, defining));
+            return if cyclic && !in_array {
+                quote!(::std::boxed::Box<#ident>)
+            } else {
+                quote!(#ident)
+            };
+        }
+        if !schema.one_of.is_empty() {
+            let name = self.claim(hint);
+            self.define_union(&name, schema);
+            let ident = format_ident!("{}", name);
+            return quote!(#ident);
+        }
         let Some(ty) = schema.ty else {
             return json_value();
         };
@@ -132,7 +224,7 @@ impl TypeSpace {
             ParamType::Boolean => quote!(bool),
             ParamType::Array => {
                 let item = match &schema.items {
-                    Some(items) => self.schema_type(&format!("{hint}Item"), items),
+                    Some(items) => self.schema_type_in(&format!("{hint}Item"), items, true),
                     None => json_value(),
                 };
                 quote!(::std::vec::Vec<#item>)
@@ -140,34 +232,109 @@ impl TypeSpace {
             ParamType::Object if schema.properties.is_empty() => json_value(),
             ParamType::Object => {
                 let name = self.claim(hint);
-                let fields = schema
-                    .properties
-                    .iter()
-                    .map(|(wire_name, property)| {
-                        let child = format!(
-                            "{name}{}",
-                            naming::type_name(&naming::field_name(wire_name))
-                        );
-                        let ty = self.schema_type(&child, property);
-                        let required = schema.required.contains(wire_name) && !property.nullable;
-                        Field {
-                            wire_name: wire_name.clone(),
-                            ty,
-                            description: property.description.clone(),
-                            presence: if required {
-                                Presence::Required
-                            } else {
-                                Presence::Optional
-                            },
-                            validators: TokenStream::new(),
-                        }
-                    })
-                    .collect();
-                self.define_struct(&name, schema.description.clone(), fields);
+                self.define_object(&name, schema);
                 let ident = format_ident!("{}", name);
                 quote!(#ident)
             }
         }
+    }
+
+    /// The struct of an object schema, named `name` (claimed already); a union alternative
+    /// leaves out its union's tag.
+    fn define_object(&mut self, name: &str, schema: &Schema) {
+        let tag = self.tags.get(name).copied();
+        let fields = schema
+            .properties
+            .iter()
+            .filter(|(wire_name, _)| Some(wire_name.as_str()) != tag)
+            .map(|(wire_name, property)| {
+                let child = format!(
+                    "{name}{}",
+                    naming::type_name(&naming::field_name(wire_name))
+                );
+                let ty = self.schema_type(&child, property);
+                let required = schema.required.contains(wire_name) && !property.nullable;
+                Field {
+                    wire_name: wire_name.clone(),
+                    ty,
+                    description: property.description.clone(),
+                    presence: if required {
+                        Presence::Required
+                    } else {
+                        Presence::Optional
+                    },
+                    validators: TokenStream::new(),
+                }
+            })
+            .collect();
+        self.define_struct(name, schema.description.clone(), fields);
+    }
+
+    /// A `oneOf` with a discriminator: an enum with one variant per alternative, tagged by
+    /// the discriminator property for serde and poem-openapi alike.
+    fn define_union(&mut self, name: &str, schema: &Schema) {
+        let ident = format_ident!("{}", name);
+        let serde_crate = serde_crate();
+        let schema_name = format!("{}{name}", self.schema_prefix);
+        let doc = schema.description.as_deref().map(super::doc);
+        let Some(discriminator) = &schema.discriminator else {
+            // Validation demands a discriminator; without one the value stays free JSON.
+            let value = json_value();
+            self.items.push(quote!(pub type #ident = #value;));
+            return;
+        };
+        let tag = discriminator.property_name.as_str();
+        // Variants are named after the tag (`Metadata::File(FileMetadata)`), as typify does.
+        let mut used = BTreeSet::new();
+        let variants = discriminator
+            .values(&schema.one_of)
+            .map(|(value, alternative)| {
+                let target = format_ident!("{}", alternative.ref_name().unwrap_or_default());
+                let mut variant = naming::type_name(&naming::field_name(value));
+                if variant.is_empty() || !variant.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                    variant = target.to_string();
+                }
+                while !used.insert(variant.clone()) {
+                    variant.push('_');
+                }
+                let variant = format_ident!("{}", variant);
+                let oai = self.openapi.then(|| quote!(#[oai(mapping = #value)]));
+                quote! {
+                    #[serde(rename = #value)]
+                    #oai
+                    #variant(#target),
+                }
+            });
+        let variants: Vec<_> = variants.collect();
+        let openapi_derive = self.openapi.then(|| quote!(, poem_openapi::Union));
+        let openapi_attributes = self
+            .openapi
+            .then(|| quote!(#[oai(rename = #schema_name, discriminator_name = #tag, one_of)]));
+        self.items.push(quote! {
+            #doc
+            #[derive(::std::fmt::Debug, ::std::clone::Clone, ::std::cmp::PartialEq,
+                #serde_crate::Serialize, #serde_crate::Deserialize #openapi_derive)]
+            #[serde(crate = "::connector_runtime::__private::serde", tag = #tag)]
+            #openapi_attributes
+            pub enum #ident {
+                #(#variants)*
+            }
+        });
+    }
+
+    /// Whether the named schema `from` leads to the named schema `to` through refs.
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from];
+        while let Some(name) = stack.pop() {
+            if name == to {
+                return true;
+            }
+            if seen.insert(name) {
+                stack.extend(self.refs.get(name).into_iter().flatten().copied());
+            }
+        }
+        false
     }
 
     fn define_struct(&mut self, name: &str, doc: Option<String>, fields: Vec<Field>) {
@@ -258,7 +425,22 @@ impl TypeSpace {
     }
 
     fn define_enum(&mut self, hint: &str, doc: Option<String>, values: &[Value]) -> TokenStream {
+        let key: Vec<String> = values.iter().map(Value::to_string).collect();
+        if let Some(ident) = self.enums.get(&key) {
+            return quote!(#ident);
+        }
         let name = self.claim(hint);
+        self.enums.insert(key, format_ident!("{}", name));
+        self.define_enum_named(&name, doc, values)
+    }
+
+    /// A string enum named `name` (claimed already).
+    fn define_enum_named(
+        &mut self,
+        name: &str,
+        doc: Option<String>,
+        values: &[Value],
+    ) -> TokenStream {
         let ident = format_ident!("{}", name);
         let serde_crate = serde_crate();
         let schema_name = format!("{}{name}", self.schema_prefix);
@@ -363,6 +545,53 @@ fn validators(param: &Param) -> TokenStream {
         validators.push(quote!(pattern = #pattern));
     }
     quote!(#(#validators),*)
+}
+
+/// The named schemas a schema refers to, not looking inside them.
+fn collect_refs<'d>(schema: &'d Schema, found: &mut BTreeSet<&'d str>) {
+    if let Some(name) = schema.ref_name() {
+        found.insert(name);
+    }
+    for property in schema.properties.values() {
+        collect_refs(property, found);
+    }
+    for alternative in &schema.one_of {
+        collect_refs(alternative, found);
+    }
+    if let Some(items) = &schema.items {
+        collect_refs(items, found);
+    }
+}
+
+/// Every schema written in the definition, nested ones included.
+fn all_schemas(def: &ConnectorDef) -> Vec<&Schema> {
+    fn walk<'d>(schema: &'d Schema, out: &mut Vec<&'d Schema>) {
+        out.push(schema);
+        for child in schema.properties.values().chain(&schema.one_of) {
+            walk(child, out);
+        }
+        if let Some(items) = &schema.items {
+            walk(items, out);
+        }
+    }
+    let mut out = Vec::new();
+    for schema in def.schemas.values() {
+        walk(schema, &mut out);
+    }
+    for endpoint in def.endpoints.values() {
+        if let Some(response) = &endpoint.response {
+            walk(response, &mut out);
+        }
+        for param in endpoint.params.values() {
+            for property in param.properties.values() {
+                walk(property, &mut out);
+            }
+            if let Some(items) = &param.items {
+                walk(items, &mut out);
+            }
+        }
+    }
+    out
 }
 
 /// Response schemas that become a struct rather than an alias.

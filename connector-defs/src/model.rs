@@ -745,9 +745,11 @@ impl Schema {
 
     /// The schema name a `$ref` points to (`DriveItem` for `#/schemas/DriveItem`).
     pub fn ref_name(&self) -> Option<&str> {
-        self.reference
-            .as_deref()
-            .map(|reference| reference.strip_prefix(SCHEMA_REF_PREFIX).unwrap_or(reference))
+        self.reference.as_deref().map(|reference| {
+            reference
+                .strip_prefix(SCHEMA_REF_PREFIX)
+                .unwrap_or(reference)
+        })
     }
 
     /// Whether this is a `type: string, format: binary` body: bytes, streamed.
@@ -770,7 +772,10 @@ pub struct Discriminator {
 
 impl Discriminator {
     /// The property value of each alternative of `one_of`, in order.
-    pub fn values<'a>(&'a self, one_of: &'a [Schema]) -> impl Iterator<Item = (&'a str, &'a Schema)> {
+    pub fn values<'a>(
+        &'a self,
+        one_of: &'a [Schema],
+    ) -> impl Iterator<Item = (&'a str, &'a Schema)> {
         one_of.iter().map(|alternative| {
             let name = alternative.ref_name().unwrap_or_default();
             let value = self

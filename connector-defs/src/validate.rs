@@ -842,7 +842,10 @@ impl Checker<'_> {
                 );
             }
             for (field, property) in &param.properties {
-                self.schema(&[&param_path[..], &["properties", field]].concat(), property);
+                self.schema(
+                    &[&param_path[..], &["properties", field]].concat(),
+                    property,
+                );
             }
             if let Some(items) = &param.items {
                 self.schema(&[&param_path[..], &["items"]].concat(), items);
@@ -930,7 +933,10 @@ impl Checker<'_> {
                     &[&path[..], &["$ref"]].concat(),
                     format!("schema `{name}` is only a pointer to another schema"),
                 )
-                .help = Some("refer to the other schema directly where `{name}` is used".replace("{name}", name));
+                .help = Some(
+                    "refer to the other schema directly where `{name}` is used"
+                        .replace("{name}", name),
+                );
             }
             self.schema(&path, schema);
         }
@@ -945,9 +951,7 @@ impl Checker<'_> {
         if !schema.one_of.is_empty() || schema.discriminator.is_some() {
             self.union(path, schema);
         }
-        if schema.format.as_deref() == Some("binary")
-            && schema.ty != Some(ParamType::String)
-        {
+        if schema.format.as_deref() == Some("binary") && schema.ty != Some(ParamType::String) {
             self.at_value(
                 &[path, &["format"]].concat(),
                 "`format: binary` applies to `type: string`",
@@ -1036,7 +1040,9 @@ impl Checker<'_> {
                     &[path, &[field]].concat(),
                     format!("`{field}` cannot stand beside `$ref`"),
                 )
-                .help = Some("only `description` and `nullable` may; change the named schema instead".into());
+                .help = Some(
+                    "only `description` and `nullable` may; change the named schema instead".into(),
+                );
             }
         }
     }
@@ -1056,7 +1062,10 @@ impl Checker<'_> {
             );
             return;
         }
-        if schema.ty.is_some_and(|ty| ty != ParamType::Object) || !schema.properties.is_empty() || schema.items.is_some() {
+        if schema.ty.is_some_and(|ty| ty != ParamType::Object)
+            || !schema.properties.is_empty()
+            || schema.items.is_some()
+        {
             self.at_key(
                 &[path, &["oneOf"]].concat(),
                 "a `oneOf` takes no `properties`, `items` or type other than `object`",
@@ -1066,7 +1075,9 @@ impl Checker<'_> {
         for (index, alternative) in schema.one_of.iter().enumerate() {
             let index = index.to_string();
             let alternative_path = [path, &["oneOf", &index]].concat();
-            let target = alternative.ref_name().and_then(|name| self.schemas.get(name));
+            let target = alternative
+                .ref_name()
+                .and_then(|name| self.schemas.get(name));
             if alternative.reference.is_none() {
                 self.at_key(&alternative_path, "each `oneOf` alternative is a `$ref` to a named schema")
                     .help = Some("move the alternative under `schemas:` and refer to it: it becomes a named Rust type".into());

@@ -269,7 +269,8 @@ fn a_union_alternative_added_to_an_output_is_major() {
     assert!(
         changes
             .iter()
-            .any(|change| change.what.contains("alternative") && change.what.contains("<deleted> added")),
+            .any(|change| change.what.contains("alternative")
+                && change.what.contains("<deleted> added")),
         "{changes:?}"
     );
     assert_eq!(class_of(&changes), ChangeClass::Major);

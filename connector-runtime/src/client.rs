@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::pagination::{Next, Page, Paginator};
 use crate::request::{self, Prepared};
-use crate::{Auth, Error, RateLimiter, body, headers};
+use crate::{Auth, Download, Error, RateLimiter, body, headers};
 
 /// Timeout of a request when the definition sets no `timeout_ms`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
@@ -264,6 +264,41 @@ impl RawClient {
     ) -> Result<O, Error> {
         let input = to_object(input)?;
         self.execute(endpoint, input).await?.json()
+    }
+
+    /// Executes a binary endpoint (`format: binary` response): the 2xx answer comes back
+    /// unread, its bytes streamed as they are read. Errors as [`RawClient::execute`]; the
+    /// definition's timeout covers the wait for the response's headers.
+    pub async fn download<I: Serialize + ?Sized>(
+        &self,
+        endpoint: &str,
+        input: &I,
+    ) -> Result<Download, Error> {
+        self.download_object(endpoint, to_object(input)?).await
+    }
+
+    /// [`RawClient::download`] with inputs keyed by the parameters' YAML names.
+    pub async fn download_object(
+        &self,
+        endpoint: &str,
+        input: Map<String, Value>,
+    ) -> Result<Download, Error> {
+        let prepared = self.prepare(endpoint, &input, None)?;
+        let response = self
+            .run(endpoint, &prepared, Transfer::Streamed(None))
+            .await?;
+        if response.status().is_success() {
+            return Ok(Download::new(response));
+        }
+        // Not a 2xx: read the (small) error body into the error.
+        Err(match self.read(response, false).await {
+            Err(error) => error,
+            Ok(response) => Error::Upstream {
+                status: response.status,
+                body: response.text(),
+                headers: response.headers,
+            },
+        })
     }
 
     /// The pages of `endpoint`, fetched one at a time as the stream is polled.

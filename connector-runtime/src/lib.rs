@@ -10,6 +10,7 @@ pub use connector_defs::{self as defs, ConnectorDef};
 mod auth;
 mod body;
 mod client;
+mod download;
 mod error;
 pub mod headers;
 pub mod jwt;
@@ -20,6 +21,7 @@ mod request;
 
 pub use auth::Auth;
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
+pub use download::Download;
 pub use error::Error;
 pub use rate_limit::RateLimiter;
 /// The HTTP client crate, for [`RawClient::with_http`] and the generated `Client::with_http`.

@@ -20,9 +20,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::{ConnectorDef, Error, RawResponse};
+use crate::{ConnectorDef, Download, Error, RawResponse};
 
+mod download;
 mod strict_json;
+pub use download::DownloadResponse;
 pub use strict_json::{InvalidField, StrictJson};
 
 /// The server's secret key, sent as `Authorization: Bearer <secret key>` on every `/v1` route.
@@ -373,6 +375,10 @@ pub trait ActionContext: Send + Sync + 'static {
         &'a self,
         call: ActionCall<'a>,
     ) -> BoxFuture<'a, Result<RawResponse, ActionError>>;
+
+    /// Runs the `call` of a binary endpoint and answers its 2xx response unread.
+    fn download<'a>(&'a self, call: ActionCall<'a>)
+    -> BoxFuture<'a, Result<Download, ActionError>>;
 }
 
 /// The [`ActionContext`] shared by every connector's `Api`.
@@ -400,16 +406,9 @@ impl Actions {
         I: Serialize,
         O: DeserializeOwned + ToJSON + ParseFromJSON,
     {
-        let input = match serde_json::to_value(input) {
-            Ok(Value::Object(input)) => input,
-            Ok(_) | Err(_) => {
-                return ActionError::new(
-                    ActionStatus::BadRequest,
-                    "invalid_input",
-                    "the inputs are not a JSON object",
-                )
-                .into();
-            }
+        let input = match input_object(input) {
+            Ok(input) => input,
+            Err(error) => return error.into(),
         };
         let call = ActionCall {
             definition: &definition,
@@ -424,6 +423,45 @@ impl Actions {
             },
             Err(error) => error.into(),
         }
+    }
+}
+
+impl Actions {
+    /// Runs one binary action: `input` to JSON, the call through the context, the 2xx body
+    /// streamed to the caller as the provider sends it.
+    pub async fn download<I: Serialize>(
+        &self,
+        definition: Arc<ConnectorDef>,
+        endpoint: &str,
+        connection_id: &str,
+        input: &I,
+    ) -> DownloadResponse {
+        let input = match input_object(input) {
+            Ok(input) => input,
+            Err(error) => return DownloadResponse::Err(error),
+        };
+        let call = ActionCall {
+            definition: &definition,
+            endpoint,
+            connection_id,
+            input,
+        };
+        match self.context.download(call).await {
+            Ok(download) => DownloadResponse::Ok(download),
+            Err(error) => DownloadResponse::Err(error),
+        }
+    }
+}
+
+/// The inputs by their YAML names, as [`ActionCall::input`] holds them.
+fn input_object<I: Serialize>(input: &I) -> Result<Map<String, Value>, ActionError> {
+    match serde_json::to_value(input) {
+        Ok(Value::Object(input)) => Ok(input),
+        Ok(_) | Err(_) => Err(ActionError::new(
+            ActionStatus::BadRequest,
+            "invalid_input",
+            "the inputs are not a JSON object",
+        )),
     }
 }
 

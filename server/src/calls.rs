@@ -35,6 +35,13 @@ impl Answer for Result<reqwest::Response, Error> {
     }
 }
 
+impl Answer for Result<connector_runtime::Download, Error> {
+    fn unauthorized(&self) -> bool {
+        // A download is answered only when 2xx: a 401 is an error.
+        matches!(self, Err(error) if error.status() == Some(401))
+    }
+}
+
 /// The connection's connector; with `expected`, a connection of another connector is a 409.
 pub fn entry_of<'a>(
     state: &'a AppState,

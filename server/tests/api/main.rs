@@ -14,6 +14,7 @@ mod oauth_flow;
 mod proxy;
 mod refresh;
 mod registry;
+mod shared_schemas;
 mod spec;
 mod strict_input;
 mod two_processes;

@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/dangling_ref.yaml");
+
+fn main() {}

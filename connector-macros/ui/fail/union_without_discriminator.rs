@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/union_without_discriminator.yaml");
+
+fn main() {}
