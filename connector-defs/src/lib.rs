@@ -68,6 +68,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("google_drive.yaml", include_str!("../connectors/google_drive.yaml")),
+    ("google_calendar.yaml", include_str!("../connectors/google_calendar.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
