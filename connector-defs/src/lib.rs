@@ -69,6 +69,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("google_drive.yaml", include_str!("../connectors/google_drive.yaml")),
     ("google_calendar.yaml", include_str!("../connectors/google_calendar.yaml")),
+    ("google_sheets.yaml", include_str!("../connectors/google_sheets.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
