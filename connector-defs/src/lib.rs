@@ -67,6 +67,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("gmail.yaml", include_str!("../connectors/gmail.yaml")),
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
+    (
+        "google_drive.yaml",
+        include_str!("../connectors/google_drive.yaml"),
+    ),
+    (
+        "google_calendar.yaml",
+        include_str!("../connectors/google_calendar.yaml"),
+    ),
+    (
+        "google_sheets.yaml",
+        include_str!("../connectors/google_sheets.yaml"),
+    ),
+    ("outlook.yaml", include_str!("../connectors/outlook.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
