@@ -67,6 +67,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("gmail.yaml", include_str!("../connectors/gmail.yaml")),
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
+    ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
