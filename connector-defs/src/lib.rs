@@ -68,6 +68,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
+    ("salesforce.yaml", include_str!("../connectors/salesforce.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
