@@ -69,6 +69,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
     ("salesforce.yaml", include_str!("../connectors/salesforce.yaml")),
+    ("jira.yaml", include_str!("../connectors/jira.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
