@@ -70,6 +70,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
     ("salesforce.yaml", include_str!("../connectors/salesforce.yaml")),
     ("jira.yaml", include_str!("../connectors/jira.yaml")),
+    ("stripe.yaml", include_str!("../connectors/stripe.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
