@@ -71,6 +71,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("salesforce.yaml", include_str!("../connectors/salesforce.yaml")),
     ("jira.yaml", include_str!("../connectors/jira.yaml")),
     ("stripe.yaml", include_str!("../connectors/stripe.yaml")),
+    ("zendesk.yaml", include_str!("../connectors/zendesk.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.
