@@ -68,7 +68,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
-    ("salesforce.yaml", include_str!("../connectors/salesforce.yaml")),
+    (
+        "salesforce.yaml",
+        include_str!("../connectors/salesforce.yaml"),
+    ),
     ("jira.yaml", include_str!("../connectors/jira.yaml")),
     ("stripe.yaml", include_str!("../connectors/stripe.yaml")),
     ("zendesk.yaml", include_str!("../connectors/zendesk.yaml")),

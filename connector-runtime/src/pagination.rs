@@ -277,7 +277,10 @@ mod tests {
     #[test]
     fn numeric_path_segments_index_arrays() {
         let body = serde_json::json!({"data": [{"id": "cus_1"}, {"id": "cus_2"}], "empty": []});
-        assert_eq!(field_value(&body, "data.-1.id"), Some(&Value::from("cus_2")));
+        assert_eq!(
+            field_value(&body, "data.-1.id"),
+            Some(&Value::from("cus_2"))
+        );
         assert_eq!(field_value(&body, "data.0.id"), Some(&Value::from("cus_1")));
         assert_eq!(field_value(&body, "data.2.id"), None);
         assert_eq!(field_value(&body, "data.-3.id"), None);
