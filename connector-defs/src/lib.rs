@@ -80,6 +80,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../connectors/google_sheets.yaml"),
     ),
     ("outlook.yaml", include_str!("../connectors/outlook.yaml")),
+    ("hubspot.yaml", include_str!("../connectors/hubspot.yaml")),
+    (
+        "salesforce.yaml",
+        include_str!("../connectors/salesforce.yaml"),
+    ),
+    ("jira.yaml", include_str!("../connectors/jira.yaml")),
+    ("stripe.yaml", include_str!("../connectors/stripe.yaml")),
+    ("zendesk.yaml", include_str!("../connectors/zendesk.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

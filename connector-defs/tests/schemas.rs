@@ -281,3 +281,49 @@ fn recursive_schemas_are_compared_once() {
     // Folder → children → Metadata → Folder: the comparison ends.
     assert_eq!(diff(&def(GOOD), &def(GOOD)), []);
 }
+
+const PAGED: &str = r##"schemas:
+  Contact:
+    type: object
+    properties:
+      id: { type: string }
+endpoints:
+  list_contacts:
+    method: GET
+    path: /contacts
+    params:
+      after: { in: query, type: string }
+      starting_after: { in: query, type: string }
+    pagination: { kind: cursor, cursor_param: after, next_cursor: NEXT, items: ITEMS }
+    response:
+      type: object
+      properties:
+        results: { type: array, items: { $ref: "#/schemas/Contact" } }
+        paging:
+          type: object
+          properties:
+            next: { type: object, properties: { after: { type: string } } }
+        extra: { type: object }
+"##;
+
+fn paged(next: &str, items: &str) -> Vec<String> {
+    problems(&PAGED.replace("NEXT", next).replace("ITEMS", items))
+}
+
+#[test]
+fn pagination_fields_may_be_dotted_paths_through_refs_and_array_items() {
+    assert_eq!(paged("paging.next.after", "results"), Vec::<String>::new());
+    // The last item's id (Stripe), through `items` and the named schema.
+    assert_eq!(paged("results.-1.id", "results"), Vec::<String>::new());
+    // Below a free object anything goes.
+    assert_eq!(paged("extra.cursor", "results"), Vec::<String>::new());
+    let missing = paged("paging.next.cursor", "results");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].contains("pagination names response field `paging.next.cursor`"),
+        "{missing:?}"
+    );
+    assert_eq!(paged("results.last.id", "results").len(), 1);
+    assert_eq!(paged("results.-1.name", "results").len(), 1);
+    assert_eq!(paged("paging.next.after", "data").len(), 1);
+}

@@ -171,14 +171,25 @@ impl Paginator {
     }
 }
 
-/// A response field by its exact name, else by a dotted path (`paging.next`).
+/// A response field by its exact name, else by a dotted path (`paging.next`) whose numeric
+/// segments index arrays, negative ones from the end: Stripe's next cursor is the id of the
+/// page's last item, `data.-1.id`.
 fn field_value<'a>(body: &'a Value, field: &str) -> Option<&'a Value> {
     if let Some(value) = body.get(field) {
         return Some(value);
     }
-    field
-        .split('.')
-        .try_fold(body, |value, part| value.get(part))
+    field.split('.').try_fold(body, |value, part| match value {
+        Value::Array(elements) => {
+            let index = part.parse::<i64>().ok()?;
+            let index = if index < 0 {
+                elements.len().checked_sub(index.unsigned_abs() as usize)?
+            } else {
+                usize::try_from(index).ok()?
+            };
+            elements.get(index)
+        }
+        _ => value.get(part),
+    })
 }
 
 /// The items of a page: the named field, or the body itself when it is an array.
@@ -261,5 +272,19 @@ mod tests {
         );
         assert_eq!(field_value(&body, "paging.next"), Some(&Value::from("b")));
         assert_eq!(field_value(&body, "nope"), None);
+    }
+
+    #[test]
+    fn numeric_path_segments_index_arrays() {
+        let body = serde_json::json!({"data": [{"id": "cus_1"}, {"id": "cus_2"}], "empty": []});
+        assert_eq!(
+            field_value(&body, "data.-1.id"),
+            Some(&Value::from("cus_2"))
+        );
+        assert_eq!(field_value(&body, "data.0.id"), Some(&Value::from("cus_1")));
+        assert_eq!(field_value(&body, "data.2.id"), None);
+        assert_eq!(field_value(&body, "data.-3.id"), None);
+        assert_eq!(field_value(&body, "empty.-1.id"), None);
+        assert_eq!(field_value(&body, "data.last.id"), None);
     }
 }

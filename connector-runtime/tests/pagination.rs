@@ -54,6 +54,12 @@ endpoints:
     params:
       page: { in: query, type: integer }
     pagination: { kind: page, page_param: page, items: results }
+  customers:
+    method: GET
+    path: /customers
+    params:
+      starting_after: { in: query, type: string }
+    pagination: { kind: cursor, cursor_param: starting_after, next_cursor: data.-1.id, items: data }
   single:
     method: GET
     path: /single
@@ -135,6 +141,38 @@ async fn an_empty_cursor_ends_the_stream() {
     let client = client(YAML, Auth::bearer("t"), &server);
     let pages: Vec<Result<Value, Error>> = client.pages("messages", &json!({})).collect().await;
     assert_eq!(pages.len(), 1);
+}
+
+#[tokio::test]
+async fn a_cursor_may_be_the_last_items_id() {
+    // Stripe: the next page starts after the id of this page's last object; an empty page ends.
+    let server = MockServer::start().await;
+    for (after, ids) in [
+        (None, vec!["cus_1", "cus_2"]),
+        (Some("cus_2"), vec!["cus_3"]),
+        (Some("cus_3"), vec![]),
+    ] {
+        let data: Vec<Value> = ids.iter().map(|id| json!({"id": id})).collect();
+        let mock = Mock::given(path("/customers"));
+        let mock = match after {
+            Some(after) => mock.and(query_param("starting_after", after)),
+            None => mock.and(query_param_is_missing("starting_after")),
+        };
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": data, "has_more": !ids.is_empty()})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    }
+    let client = client(YAML, Auth::bearer("t"), &server);
+    let pages: Vec<Value> = client
+        .pages("customers", &json!({}))
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 3);
 }
 
 #[tokio::test]
