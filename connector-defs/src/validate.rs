@@ -1325,11 +1325,36 @@ impl Checker<'_> {
             let (Some(response_field), Some(properties)) = (response_field, properties) else {
                 continue;
             };
-            if !properties.contains_key(response_field) {
+            if !properties.contains_key(response_field)
+                && !self.has_dotted_field(properties, response_field)
+            {
                 self.at_value(&[&base[..], &[field]].concat(), format!("pagination names response field `{response_field}`, which the response schema does not have"))
                     .help = Some(format!("add `{response_field}` to the response's `properties`, or fix the name"));
             }
         }
+    }
+}
+
+impl Checker<'_> {
+    /// Whether `path` (`response_metadata.next_cursor`) names a field through nested object
+    /// properties, named schemas resolved: the runtime reads pagination fields so.
+    fn has_dotted_field(&self, properties: &indexmap::IndexMap<String, Schema>, path: &str) -> bool {
+        let mut properties = properties;
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let Some(field) = properties.get(part) else {
+                return false;
+            };
+            if parts.peek().is_none() {
+                return true;
+            }
+            let field = field
+                .ref_name()
+                .and_then(|name| self.schemas.get(name))
+                .unwrap_or(field);
+            properties = &field.properties;
+        }
+        false
     }
 }
 
