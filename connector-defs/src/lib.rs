@@ -67,6 +67,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("gmail.yaml", include_str!("../connectors/gmail.yaml")),
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
+    ("github.yaml", include_str!("../connectors/github.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

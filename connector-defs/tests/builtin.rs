@@ -301,3 +301,65 @@ fn builtins_carry_the_categories_of_the_facts_table() {
         );
     }
 }
+
+#[test]
+fn github_follows_the_rest_reference() {
+    let def = builtin("github.yaml");
+    assert_eq!(def.base_url, "https://api.github.com");
+    assert_eq!(def.headers["X-GitHub-Api-Version"], "2022-11-28");
+    assert_eq!(def.categories, ["dev-tools", "support", "ticketing"]);
+    let retry = def.retry.as_ref().unwrap();
+    assert_eq!(retry.at, ["x-ratelimit-reset"]);
+    assert_eq!(retry.remaining.as_deref(), Some("x-ratelimit-remaining"));
+
+    for name in ["list_repos", "list_issues", "list_pulls"] {
+        let endpoint = &def.endpoints[name];
+        assert_eq!(
+            endpoint.pagination.as_ref().map(|p| p.kind),
+            Some(PaginationKind::LinkHeader),
+            "{name}"
+        );
+        assert_eq!(endpoint.params["per_page"].bounds().maximum, Some(100.0), "{name}");
+        assert!(endpoint.params.values().all(|p| p.default.is_none()), "{name}: GitHub applies its own defaults");
+    }
+    let paths = [
+        ("list_repos", HttpMethod::Get, "/user/repos"),
+        ("get_repo", HttpMethod::Get, "/repos/{owner}/{repo}"),
+        ("list_issues", HttpMethod::Get, "/repos/{owner}/{repo}/issues"),
+        ("get_issue", HttpMethod::Get, "/repos/{owner}/{repo}/issues/{issue_number}"),
+        ("create_issue", HttpMethod::Post, "/repos/{owner}/{repo}/issues"),
+        ("update_issue", HttpMethod::Patch, "/repos/{owner}/{repo}/issues/{issue_number}"),
+        ("list_pulls", HttpMethod::Get, "/repos/{owner}/{repo}/pulls"),
+        ("get_pull", HttpMethod::Get, "/repos/{owner}/{repo}/pulls/{pull_number}"),
+        ("get_content", HttpMethod::Get, "/repos/{owner}/{repo}/contents/{path}"),
+    ];
+    for (name, method, path) in paths {
+        let endpoint = &def.endpoints[name];
+        assert_eq!((endpoint.method, endpoint.path.as_str()), (method, path), "{name}");
+    }
+    assert_eq!(def.endpoints["get_issue"].params["issue_number"].ty, ParamType::Integer);
+
+    let list_issues = &def.endpoints["list_issues"];
+    let states: Vec<&str> = list_issues.params["state"]
+        .enum_values
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["open", "closed", "all"]);
+    assert_eq!(list_issues.params["since"].location, ParamLocation::Query);
+    let issues = list_issues.response.as_ref().unwrap();
+    assert_eq!(issues.ty, Some(ParamType::Array));
+    assert_eq!(issues.items.as_ref().unwrap().ref_name(), Some("Issue"));
+    assert_eq!(
+        def.endpoints["get_repo"].response.as_ref().unwrap().ref_name(),
+        Some("Repository")
+    );
+    assert!(def.endpoints["create_issue"].params["title"].is_required());
+    // Directories come back as one object, like files, in the object media type.
+    assert_eq!(
+        def.endpoints["get_content"].headers["Accept"],
+        "application/vnd.github.object+json"
+    );
+}
