@@ -68,6 +68,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("onedrive.yaml", include_str!("../connectors/onedrive.yaml")),
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("github.yaml", include_str!("../connectors/github.yaml")),
+    ("slack.yaml", include_str!("../connectors/slack.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

@@ -363,3 +363,38 @@ fn github_follows_the_rest_reference() {
         "application/vnd.github.object+json"
     );
 }
+
+#[test]
+fn slack_acts_as_the_user_and_pages_with_response_metadata() {
+    let def = builtin("slack.yaml");
+    assert_eq!(def.base_url, "https://slack.com/api");
+    assert_eq!(def.auth.token_path(), Some("authed_user.access_token"));
+    // A user token comes from `user_scope`; `scope` would ask for bot scopes.
+    assert!(def.auth.scopes.is_empty());
+    assert!(def.auth.authorization_params["user_scope"].contains("chat:write"));
+    assert!(!def.auth.pkce());
+
+    for name in ["list_conversations", "list_messages", "list_replies", "list_users"] {
+        let pagination = def.endpoints[name].pagination.as_ref().unwrap();
+        assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
+        assert_eq!(pagination.cursor_param.as_deref(), Some("cursor"), "{name}");
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("response_metadata.next_cursor"),
+            "{name}"
+        );
+    }
+    for (name, endpoint) in &def.endpoints {
+        // Slack's errors are 200s with `ok: false`: only `ok` is always there.
+        let response = endpoint.response.as_ref().unwrap();
+        assert_eq!(response.required, ["ok"], "{name}");
+        assert!(response.properties.contains_key("error"), "{name}");
+        if endpoint.method == HttpMethod::Post {
+            assert_eq!(endpoint.body_encoding, BodyEncoding::Json, "{name}");
+            assert_eq!(endpoint.headers["Content-Type"], "application/json; charset=utf-8");
+        }
+    }
+    assert_eq!(def.endpoints["post_message"].path, "/chat.postMessage");
+    assert!(def.endpoints["post_message"].params["channel"].is_required());
+    assert!(def.endpoints["list_replies"].params["ts"].is_required());
+}
