@@ -69,6 +69,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("dropbox.yaml", include_str!("../connectors/dropbox.yaml")),
     ("github.yaml", include_str!("../connectors/github.yaml")),
     ("slack.yaml", include_str!("../connectors/slack.yaml")),
+    ("notion.yaml", include_str!("../connectors/notion.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

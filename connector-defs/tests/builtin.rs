@@ -398,3 +398,42 @@ fn slack_acts_as_the_user_and_pages_with_response_metadata() {
     assert!(def.endpoints["post_message"].params["channel"].is_required());
     assert!(def.endpoints["list_replies"].params["ts"].is_required());
 }
+
+#[test]
+fn notion_sends_its_version_and_tells_parents_apart() {
+    let def = builtin("notion.yaml");
+    assert_eq!(def.base_url, "https://api.notion.com");
+    assert_eq!(def.headers["Notion-Version"], "2022-06-28");
+    assert_eq!(def.auth.token_request_encoding(), connector_defs::TokenRequestEncoding::Json);
+    assert_eq!(def.auth.token_auth_method, Some(connector_defs::TokenAuthMethod::ClientSecretBasic));
+    assert_eq!(def.auth.authorization_params["owner"], "user");
+
+    for (name, location) in [
+        ("search", ParamLocation::Body),
+        ("query_database", ParamLocation::Body),
+        ("list_block_children", ParamLocation::Query),
+    ] {
+        let endpoint = &def.endpoints[name];
+        let pagination = endpoint.pagination.as_ref().unwrap();
+        assert_eq!(pagination.cursor_param.as_deref(), Some("start_cursor"), "{name}");
+        assert_eq!(pagination.next_cursor.as_deref(), Some("next_cursor"), "{name}");
+        assert_eq!(endpoint.params["start_cursor"].location, location, "{name}");
+        assert_eq!(endpoint.params["page_size"].bounds().maximum, Some(100.0), "{name}");
+    }
+    // Reads sent as POST are retried like GETs.
+    assert!(def.endpoints["search"].is_idempotent());
+    assert!(def.endpoints["query_database"].is_idempotent());
+
+    let parent = &def.schemas["Parent"];
+    let discriminator = parent.discriminator.as_ref().unwrap();
+    assert_eq!(discriminator.property_name, "type");
+    let values: Vec<&str> = discriminator.values(&parent.one_of).map(|(value, _)| value).collect();
+    assert_eq!(values, ["page_id", "database_id", "block_id", "workspace"]);
+    let results = &def.schemas["PageOrDatabase"];
+    assert_eq!(results.discriminator.as_ref().unwrap().property_name, "object");
+
+    let create = &def.endpoints["create_page"];
+    assert!(create.params["parent"].is_required() && create.params["properties"].is_required());
+    assert_eq!(def.endpoints["delete_block"].method, HttpMethod::Delete);
+    assert_eq!(def.endpoints["append_block_children"].method, HttpMethod::Patch);
+}
