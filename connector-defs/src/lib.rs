@@ -70,6 +70,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("github.yaml", include_str!("../connectors/github.yaml")),
     ("slack.yaml", include_str!("../connectors/slack.yaml")),
     ("notion.yaml", include_str!("../connectors/notion.yaml")),
+    ("asana.yaml", include_str!("../connectors/asana.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

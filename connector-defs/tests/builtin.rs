@@ -437,3 +437,31 @@ fn notion_sends_its_version_and_tells_parents_apart() {
     assert_eq!(def.endpoints["delete_block"].method, HttpMethod::Delete);
     assert_eq!(def.endpoints["append_block_children"].method, HttpMethod::Patch);
 }
+
+#[test]
+fn asana_wraps_in_data_and_pages_with_next_page_offsets() {
+    let def = builtin("asana.yaml");
+    assert_eq!(def.base_url, "https://app.asana.com");
+    assert_eq!(def.auth.scopes, ["default"]);
+    for name in ["list_projects", "list_tasks"] {
+        let endpoint = &def.endpoints[name];
+        let pagination = endpoint.pagination.as_ref().unwrap();
+        assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
+        assert_eq!(pagination.cursor_param.as_deref(), Some("offset"), "{name}");
+        assert_eq!(pagination.next_cursor.as_deref(), Some("next_page.offset"), "{name}");
+        assert_eq!(pagination.items.as_deref(), Some("data"), "{name}");
+        let limit = endpoint.params["limit"].bounds();
+        assert_eq!((limit.minimum, limit.maximum), (Some(1.0), Some(100.0)), "{name}");
+    }
+    for name in ["create_task", "update_task", "add_comment"] {
+        let data = &def.endpoints[name].params["data"];
+        assert_eq!((data.location, data.ty), (ParamLocation::Body, ParamType::Object), "{name}");
+        assert!(data.is_required(), "{name}");
+    }
+    // Asana leaves out what `opt_fields` does not ask for: only `gid` is always there.
+    for name in ["Task", "Project", "User", "Story", "NamedResource"] {
+        assert_eq!(def.schemas[name].required, ["gid"], "{name}");
+    }
+    assert_eq!(def.endpoints["update_task"].method, HttpMethod::Put);
+    assert_eq!(def.endpoints["delete_task"].path, "/api/1.0/tasks/{task_gid}");
+}
