@@ -1333,12 +1333,14 @@ impl Checker<'_> {
             }
         }
     }
-}
 
-impl Checker<'_> {
     /// Whether `path` (`response_metadata.next_cursor`) names a field through nested object
     /// properties, named schemas resolved: the runtime reads pagination fields so.
-    fn has_dotted_field(&self, properties: &indexmap::IndexMap<String, Schema>, path: &str) -> bool {
+    fn has_dotted_field(
+        &self,
+        properties: &indexmap::IndexMap<String, Schema>,
+        path: &str,
+    ) -> bool {
         let mut properties = properties;
         let mut parts = path.split('.').peekable();
         while let Some(part) = parts.next() {

@@ -319,25 +319,63 @@ fn github_follows_the_rest_reference() {
             Some(PaginationKind::LinkHeader),
             "{name}"
         );
-        assert_eq!(endpoint.params["per_page"].bounds().maximum, Some(100.0), "{name}");
-        assert!(endpoint.params.values().all(|p| p.default.is_none()), "{name}: GitHub applies its own defaults");
+        assert_eq!(
+            endpoint.params["per_page"].bounds().maximum,
+            Some(100.0),
+            "{name}"
+        );
+        assert!(
+            endpoint.params.values().all(|p| p.default.is_none()),
+            "{name}: GitHub applies its own defaults"
+        );
     }
     let paths = [
         ("list_repos", HttpMethod::Get, "/user/repos"),
         ("get_repo", HttpMethod::Get, "/repos/{owner}/{repo}"),
-        ("list_issues", HttpMethod::Get, "/repos/{owner}/{repo}/issues"),
-        ("get_issue", HttpMethod::Get, "/repos/{owner}/{repo}/issues/{issue_number}"),
-        ("create_issue", HttpMethod::Post, "/repos/{owner}/{repo}/issues"),
-        ("update_issue", HttpMethod::Patch, "/repos/{owner}/{repo}/issues/{issue_number}"),
+        (
+            "list_issues",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/issues",
+        ),
+        (
+            "get_issue",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+        ),
+        (
+            "create_issue",
+            HttpMethod::Post,
+            "/repos/{owner}/{repo}/issues",
+        ),
+        (
+            "update_issue",
+            HttpMethod::Patch,
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+        ),
         ("list_pulls", HttpMethod::Get, "/repos/{owner}/{repo}/pulls"),
-        ("get_pull", HttpMethod::Get, "/repos/{owner}/{repo}/pulls/{pull_number}"),
-        ("get_content", HttpMethod::Get, "/repos/{owner}/{repo}/contents/{path}"),
+        (
+            "get_pull",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+        ),
+        (
+            "get_content",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/contents/{path}",
+        ),
     ];
     for (name, method, path) in paths {
         let endpoint = &def.endpoints[name];
-        assert_eq!((endpoint.method, endpoint.path.as_str()), (method, path), "{name}");
+        assert_eq!(
+            (endpoint.method, endpoint.path.as_str()),
+            (method, path),
+            "{name}"
+        );
     }
-    assert_eq!(def.endpoints["get_issue"].params["issue_number"].ty, ParamType::Integer);
+    assert_eq!(
+        def.endpoints["get_issue"].params["issue_number"].ty,
+        ParamType::Integer
+    );
 
     let list_issues = &def.endpoints["list_issues"];
     let states: Vec<&str> = list_issues.params["state"]
@@ -353,7 +391,11 @@ fn github_follows_the_rest_reference() {
     assert_eq!(issues.ty, Some(ParamType::Array));
     assert_eq!(issues.items.as_ref().unwrap().ref_name(), Some("Issue"));
     assert_eq!(
-        def.endpoints["get_repo"].response.as_ref().unwrap().ref_name(),
+        def.endpoints["get_repo"]
+            .response
+            .as_ref()
+            .unwrap()
+            .ref_name(),
         Some("Repository")
     );
     assert!(def.endpoints["create_issue"].params["title"].is_required());
@@ -374,7 +416,12 @@ fn slack_acts_as_the_user_and_pages_with_response_metadata() {
     assert!(def.auth.authorization_params["user_scope"].contains("chat:write"));
     assert!(!def.auth.pkce());
 
-    for name in ["list_conversations", "list_messages", "list_replies", "list_users"] {
+    for name in [
+        "list_conversations",
+        "list_messages",
+        "list_replies",
+        "list_users",
+    ] {
         let pagination = def.endpoints[name].pagination.as_ref().unwrap();
         assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
         assert_eq!(pagination.cursor_param.as_deref(), Some("cursor"), "{name}");
@@ -391,7 +438,10 @@ fn slack_acts_as_the_user_and_pages_with_response_metadata() {
         assert!(response.properties.contains_key("error"), "{name}");
         if endpoint.method == HttpMethod::Post {
             assert_eq!(endpoint.body_encoding, BodyEncoding::Json, "{name}");
-            assert_eq!(endpoint.headers["Content-Type"], "application/json; charset=utf-8");
+            assert_eq!(
+                endpoint.headers["Content-Type"],
+                "application/json; charset=utf-8"
+            );
         }
     }
     assert_eq!(def.endpoints["post_message"].path, "/chat.postMessage");
@@ -404,8 +454,14 @@ fn notion_sends_its_version_and_tells_parents_apart() {
     let def = builtin("notion.yaml");
     assert_eq!(def.base_url, "https://api.notion.com");
     assert_eq!(def.headers["Notion-Version"], "2022-06-28");
-    assert_eq!(def.auth.token_request_encoding(), connector_defs::TokenRequestEncoding::Json);
-    assert_eq!(def.auth.token_auth_method, Some(connector_defs::TokenAuthMethod::ClientSecretBasic));
+    assert_eq!(
+        def.auth.token_request_encoding(),
+        connector_defs::TokenRequestEncoding::Json
+    );
+    assert_eq!(
+        def.auth.token_auth_method,
+        Some(connector_defs::TokenAuthMethod::ClientSecretBasic)
+    );
     assert_eq!(def.auth.authorization_params["owner"], "user");
 
     for (name, location) in [
@@ -415,10 +471,22 @@ fn notion_sends_its_version_and_tells_parents_apart() {
     ] {
         let endpoint = &def.endpoints[name];
         let pagination = endpoint.pagination.as_ref().unwrap();
-        assert_eq!(pagination.cursor_param.as_deref(), Some("start_cursor"), "{name}");
-        assert_eq!(pagination.next_cursor.as_deref(), Some("next_cursor"), "{name}");
+        assert_eq!(
+            pagination.cursor_param.as_deref(),
+            Some("start_cursor"),
+            "{name}"
+        );
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("next_cursor"),
+            "{name}"
+        );
         assert_eq!(endpoint.params["start_cursor"].location, location, "{name}");
-        assert_eq!(endpoint.params["page_size"].bounds().maximum, Some(100.0), "{name}");
+        assert_eq!(
+            endpoint.params["page_size"].bounds().maximum,
+            Some(100.0),
+            "{name}"
+        );
     }
     // Reads sent as POST are retried like GETs.
     assert!(def.endpoints["search"].is_idempotent());
@@ -427,15 +495,24 @@ fn notion_sends_its_version_and_tells_parents_apart() {
     let parent = &def.schemas["Parent"];
     let discriminator = parent.discriminator.as_ref().unwrap();
     assert_eq!(discriminator.property_name, "type");
-    let values: Vec<&str> = discriminator.values(&parent.one_of).map(|(value, _)| value).collect();
+    let values: Vec<&str> = discriminator
+        .values(&parent.one_of)
+        .map(|(value, _)| value)
+        .collect();
     assert_eq!(values, ["page_id", "database_id", "block_id", "workspace"]);
     let results = &def.schemas["PageOrDatabase"];
-    assert_eq!(results.discriminator.as_ref().unwrap().property_name, "object");
+    assert_eq!(
+        results.discriminator.as_ref().unwrap().property_name,
+        "object"
+    );
 
     let create = &def.endpoints["create_page"];
     assert!(create.params["parent"].is_required() && create.params["properties"].is_required());
     assert_eq!(def.endpoints["delete_block"].method, HttpMethod::Delete);
-    assert_eq!(def.endpoints["append_block_children"].method, HttpMethod::Patch);
+    assert_eq!(
+        def.endpoints["append_block_children"].method,
+        HttpMethod::Patch
+    );
 }
 
 #[test]
@@ -448,14 +525,26 @@ fn asana_wraps_in_data_and_pages_with_next_page_offsets() {
         let pagination = endpoint.pagination.as_ref().unwrap();
         assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
         assert_eq!(pagination.cursor_param.as_deref(), Some("offset"), "{name}");
-        assert_eq!(pagination.next_cursor.as_deref(), Some("next_page.offset"), "{name}");
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("next_page.offset"),
+            "{name}"
+        );
         assert_eq!(pagination.items.as_deref(), Some("data"), "{name}");
         let limit = endpoint.params["limit"].bounds();
-        assert_eq!((limit.minimum, limit.maximum), (Some(1.0), Some(100.0)), "{name}");
+        assert_eq!(
+            (limit.minimum, limit.maximum),
+            (Some(1.0), Some(100.0)),
+            "{name}"
+        );
     }
     for name in ["create_task", "update_task", "add_comment"] {
         let data = &def.endpoints[name].params["data"];
-        assert_eq!((data.location, data.ty), (ParamLocation::Body, ParamType::Object), "{name}");
+        assert_eq!(
+            (data.location, data.ty),
+            (ParamLocation::Body, ParamType::Object),
+            "{name}"
+        );
         assert!(data.is_required(), "{name}");
     }
     // Asana leaves out what `opt_fields` does not ask for: only `gid` is always there.
@@ -463,5 +552,8 @@ fn asana_wraps_in_data_and_pages_with_next_page_offsets() {
         assert_eq!(def.schemas[name].required, ["gid"], "{name}");
     }
     assert_eq!(def.endpoints["update_task"].method, HttpMethod::Put);
-    assert_eq!(def.endpoints["delete_task"].path, "/api/1.0/tasks/{task_gid}");
+    assert_eq!(
+        def.endpoints["delete_task"].path,
+        "/api/1.0/tasks/{task_gid}"
+    );
 }
