@@ -1312,51 +1312,53 @@ impl Checker<'_> {
             }
         }
         // Response fields it reads must exist when the response is described.
-        let properties = endpoint
-            .response
-            .as_ref()
-            .map(|response| &response.properties)
-            .filter(|p| !p.is_empty());
+        let Some(response) = &endpoint.response else {
+            return;
+        };
         for (field, response_field) in [
             ("items", &pagination.items),
             ("next_cursor", &pagination.next_cursor),
             ("next_url", &pagination.next_url),
         ] {
-            let (Some(response_field), Some(properties)) = (response_field, properties) else {
+            let Some(response_field) = response_field else {
                 continue;
             };
-            if !properties.contains_key(response_field)
-                && !self.has_dotted_field(properties, response_field)
-            {
+            if !self.has_field(response, response_field) {
                 self.at_value(&[&base[..], &[field]].concat(), format!("pagination names response field `{response_field}`, which the response schema does not have"))
                     .help = Some(format!("add `{response_field}` to the response's `properties`, or fix the name"));
             }
         }
     }
+}
 
-    /// Whether `path` (`response_metadata.next_cursor`) names a field through nested object
-    /// properties, named schemas resolved: the runtime reads pagination fields so.
-    fn has_dotted_field(
-        &self,
-        properties: &indexmap::IndexMap<String, Schema>,
-        path: &str,
-    ) -> bool {
-        let mut properties = properties;
-        let mut parts = path.split('.').peekable();
-        while let Some(part) = parts.next() {
-            let Some(field) = properties.get(part) else {
-                return false;
-            };
-            if parts.peek().is_none() {
-                return true;
-            }
-            let field = field
-                .ref_name()
-                .and_then(|name| self.schemas.get(name))
-                .unwrap_or(field);
-            properties = &field.properties;
+impl Checker<'_> {
+    /// Whether the paginator finds `field` in a response of `schema`, as it looks for it: the
+    /// property of that exact name (`@odata.nextLink`), else a dotted path (`paging.next.after`)
+    /// through properties, `$ref`s and, by index, array items. A schema without properties
+    /// (free JSON) holds any field.
+    fn has_field(&self, schema: &Schema, field: &str) -> bool {
+        let schema = self.resolve(schema);
+        if schema.properties.is_empty() && schema.items.is_none() {
+            return true;
         }
-        false
+        if schema.properties.contains_key(field) {
+            return true;
+        }
+        let (head, rest) = field.split_once('.').unwrap_or((field, ""));
+        let next = match (&schema.items, schema.properties.get(head)) {
+            (_, Some(property)) => property,
+            (Some(items), None) if head.parse::<i64>().is_ok() => items,
+            _ => return false,
+        };
+        rest.is_empty() || self.has_field(next, rest)
+    }
+
+    /// The named schema a `$ref` points to (itself when it is none, or is dangling).
+    fn resolve<'s>(&'s self, schema: &'s Schema) -> &'s Schema {
+        schema
+            .ref_name()
+            .and_then(|name| self.schemas.get(name))
+            .unwrap_or(schema)
     }
 }
 
