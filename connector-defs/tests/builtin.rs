@@ -551,6 +551,9 @@ fn asana_wraps_in_data_and_pages_with_next_page_offsets() {
     for name in ["Task", "Project", "User", "Story", "NamedResource"] {
         assert_eq!(def.schemas[name].required, ["gid"], "{name}");
     }
+    // The budget depends on the workspace's plan, so only Asana's 429s pace the calls.
+    assert!(def.rate_limit.is_none());
+    assert_eq!(def.retry.as_ref().unwrap().after, ["retry-after"]);
     assert_eq!(def.endpoints["update_task"].method, HttpMethod::Put);
     assert_eq!(
         def.endpoints["delete_task"].path,
