@@ -88,6 +88,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("jira.yaml", include_str!("../connectors/jira.yaml")),
     ("stripe.yaml", include_str!("../connectors/stripe.yaml")),
     ("zendesk.yaml", include_str!("../connectors/zendesk.yaml")),
+    ("github.yaml", include_str!("../connectors/github.yaml")),
+    ("slack.yaml", include_str!("../connectors/slack.yaml")),
+    ("notion.yaml", include_str!("../connectors/notion.yaml")),
+    ("asana.yaml", include_str!("../connectors/asana.yaml")),
 ];
 
 /// The folder holding the built-in definitions, for `connector!` paths and tools.

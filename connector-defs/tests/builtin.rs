@@ -305,3 +305,262 @@ fn builtins_carry_the_categories_of_the_facts_table() {
         );
     }
 }
+
+#[test]
+fn github_follows_the_rest_reference() {
+    let def = builtin("github.yaml");
+    assert_eq!(def.base_url, "https://api.github.com");
+    assert_eq!(def.headers["X-GitHub-Api-Version"], "2022-11-28");
+    assert_eq!(def.categories, ["dev-tools", "support", "ticketing"]);
+    let retry = def.retry.as_ref().unwrap();
+    assert_eq!(retry.at, ["x-ratelimit-reset"]);
+    assert_eq!(retry.remaining.as_deref(), Some("x-ratelimit-remaining"));
+
+    for name in ["list_repos", "list_issues", "list_pulls"] {
+        let endpoint = &def.endpoints[name];
+        assert_eq!(
+            endpoint.pagination.as_ref().map(|p| p.kind),
+            Some(PaginationKind::LinkHeader),
+            "{name}"
+        );
+        assert_eq!(
+            endpoint.params["per_page"].bounds().maximum,
+            Some(100.0),
+            "{name}"
+        );
+        assert!(
+            endpoint.params.values().all(|p| p.default.is_none()),
+            "{name}: GitHub applies its own defaults"
+        );
+    }
+    let paths = [
+        ("list_repos", HttpMethod::Get, "/user/repos"),
+        ("get_repo", HttpMethod::Get, "/repos/{owner}/{repo}"),
+        (
+            "list_issues",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/issues",
+        ),
+        (
+            "get_issue",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+        ),
+        (
+            "create_issue",
+            HttpMethod::Post,
+            "/repos/{owner}/{repo}/issues",
+        ),
+        (
+            "update_issue",
+            HttpMethod::Patch,
+            "/repos/{owner}/{repo}/issues/{issue_number}",
+        ),
+        ("list_pulls", HttpMethod::Get, "/repos/{owner}/{repo}/pulls"),
+        (
+            "get_pull",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/pulls/{pull_number}",
+        ),
+        (
+            "get_content",
+            HttpMethod::Get,
+            "/repos/{owner}/{repo}/contents/{path}",
+        ),
+    ];
+    for (name, method, path) in paths {
+        let endpoint = &def.endpoints[name];
+        assert_eq!(
+            (endpoint.method, endpoint.path.as_str()),
+            (method, path),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        def.endpoints["get_issue"].params["issue_number"].ty,
+        ParamType::Integer
+    );
+
+    let list_issues = &def.endpoints["list_issues"];
+    let states: Vec<&str> = list_issues.params["state"]
+        .enum_values
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["open", "closed", "all"]);
+    assert_eq!(list_issues.params["since"].location, ParamLocation::Query);
+    let issues = list_issues.response.as_ref().unwrap();
+    assert_eq!(issues.ty, Some(ParamType::Array));
+    assert_eq!(issues.items.as_ref().unwrap().ref_name(), Some("Issue"));
+    assert_eq!(
+        def.endpoints["get_repo"]
+            .response
+            .as_ref()
+            .unwrap()
+            .ref_name(),
+        Some("Repository")
+    );
+    assert!(def.endpoints["create_issue"].params["title"].is_required());
+    // Directories come back as one object, like files, in the object media type.
+    assert_eq!(
+        def.endpoints["get_content"].headers["Accept"],
+        "application/vnd.github.object+json"
+    );
+}
+
+#[test]
+fn slack_acts_as_the_user_and_pages_with_response_metadata() {
+    let def = builtin("slack.yaml");
+    assert_eq!(def.base_url, "https://slack.com/api");
+    assert_eq!(def.auth.token_path(), Some("authed_user.access_token"));
+    // A user token comes from `user_scope`; `scope` would ask for bot scopes.
+    assert!(def.auth.scopes.is_empty());
+    assert!(def.auth.authorization_params["user_scope"].contains("chat:write"));
+    assert!(!def.auth.pkce());
+
+    for name in [
+        "list_conversations",
+        "list_messages",
+        "list_replies",
+        "list_users",
+    ] {
+        let pagination = def.endpoints[name].pagination.as_ref().unwrap();
+        assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
+        assert_eq!(pagination.cursor_param.as_deref(), Some("cursor"), "{name}");
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("response_metadata.next_cursor"),
+            "{name}"
+        );
+    }
+    for (name, endpoint) in &def.endpoints {
+        // Slack's errors are 200s with `ok: false`: only `ok` is always there.
+        let response = endpoint.response.as_ref().unwrap();
+        assert_eq!(response.required, ["ok"], "{name}");
+        assert!(response.properties.contains_key("error"), "{name}");
+        if endpoint.method == HttpMethod::Post {
+            assert_eq!(endpoint.body_encoding, BodyEncoding::Json, "{name}");
+            assert_eq!(
+                endpoint.headers["Content-Type"],
+                "application/json; charset=utf-8"
+            );
+        }
+    }
+    assert_eq!(def.endpoints["post_message"].path, "/chat.postMessage");
+    assert!(def.endpoints["post_message"].params["channel"].is_required());
+    assert!(def.endpoints["list_replies"].params["ts"].is_required());
+}
+
+#[test]
+fn notion_sends_its_version_and_tells_parents_apart() {
+    let def = builtin("notion.yaml");
+    assert_eq!(def.base_url, "https://api.notion.com");
+    assert_eq!(def.headers["Notion-Version"], "2022-06-28");
+    assert_eq!(
+        def.auth.token_request_encoding(),
+        connector_defs::TokenRequestEncoding::Json
+    );
+    assert_eq!(
+        def.auth.token_auth_method,
+        Some(connector_defs::TokenAuthMethod::ClientSecretBasic)
+    );
+    assert_eq!(def.auth.authorization_params["owner"], "user");
+
+    for (name, location) in [
+        ("search", ParamLocation::Body),
+        ("query_database", ParamLocation::Body),
+        ("list_block_children", ParamLocation::Query),
+    ] {
+        let endpoint = &def.endpoints[name];
+        let pagination = endpoint.pagination.as_ref().unwrap();
+        assert_eq!(
+            pagination.cursor_param.as_deref(),
+            Some("start_cursor"),
+            "{name}"
+        );
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("next_cursor"),
+            "{name}"
+        );
+        assert_eq!(endpoint.params["start_cursor"].location, location, "{name}");
+        assert_eq!(
+            endpoint.params["page_size"].bounds().maximum,
+            Some(100.0),
+            "{name}"
+        );
+    }
+    // Reads sent as POST are retried like GETs.
+    assert!(def.endpoints["search"].is_idempotent());
+    assert!(def.endpoints["query_database"].is_idempotent());
+
+    let parent = &def.schemas["Parent"];
+    let discriminator = parent.discriminator.as_ref().unwrap();
+    assert_eq!(discriminator.property_name, "type");
+    let values: Vec<&str> = discriminator
+        .values(&parent.one_of)
+        .map(|(value, _)| value)
+        .collect();
+    assert_eq!(values, ["page_id", "database_id", "block_id", "workspace"]);
+    let results = &def.schemas["PageOrDatabase"];
+    assert_eq!(
+        results.discriminator.as_ref().unwrap().property_name,
+        "object"
+    );
+
+    let create = &def.endpoints["create_page"];
+    assert!(create.params["parent"].is_required() && create.params["properties"].is_required());
+    assert_eq!(def.endpoints["delete_block"].method, HttpMethod::Delete);
+    assert_eq!(
+        def.endpoints["append_block_children"].method,
+        HttpMethod::Patch
+    );
+}
+
+#[test]
+fn asana_wraps_in_data_and_pages_with_next_page_offsets() {
+    let def = builtin("asana.yaml");
+    assert_eq!(def.base_url, "https://app.asana.com");
+    assert_eq!(def.auth.scopes, ["default"]);
+    for name in ["list_projects", "list_tasks"] {
+        let endpoint = &def.endpoints[name];
+        let pagination = endpoint.pagination.as_ref().unwrap();
+        assert_eq!(pagination.kind, PaginationKind::Cursor, "{name}");
+        assert_eq!(pagination.cursor_param.as_deref(), Some("offset"), "{name}");
+        assert_eq!(
+            pagination.next_cursor.as_deref(),
+            Some("next_page.offset"),
+            "{name}"
+        );
+        assert_eq!(pagination.items.as_deref(), Some("data"), "{name}");
+        let limit = endpoint.params["limit"].bounds();
+        assert_eq!(
+            (limit.minimum, limit.maximum),
+            (Some(1.0), Some(100.0)),
+            "{name}"
+        );
+    }
+    for name in ["create_task", "update_task", "add_comment"] {
+        let data = &def.endpoints[name].params["data"];
+        assert_eq!(
+            (data.location, data.ty),
+            (ParamLocation::Body, ParamType::Object),
+            "{name}"
+        );
+        assert!(data.is_required(), "{name}");
+    }
+    // Asana leaves out what `opt_fields` does not ask for: only `gid` is always there.
+    for name in ["Task", "Project", "User", "Story", "NamedResource"] {
+        assert_eq!(def.schemas[name].required, ["gid"], "{name}");
+    }
+    // The budget depends on the workspace's plan, so only Asana's 429s pace the calls.
+    assert!(def.rate_limit.is_none());
+    assert_eq!(def.retry.as_ref().unwrap().after, ["retry-after"]);
+    assert_eq!(def.endpoints["update_task"].method, HttpMethod::Put);
+    assert_eq!(
+        def.endpoints["delete_task"].path,
+        "/api/1.0/tasks/{task_gid}"
+    );
+}
