@@ -602,6 +602,10 @@ fn is_struct(schema: &Schema) -> bool {
 /// A field identifier; keywords become raw identifiers.
 pub(crate) fn field_ident(wire_name: &str) -> Ident {
     let name = naming::field_name(wire_name);
+    // These four cannot be raw identifiers (Jira's and Calendar's `self`).
+    if matches!(name.as_str(), "self" | "super" | "crate" | "Self") {
+        return format_ident!("{name}_");
+    }
     if naming::is_keyword(&name) {
         Ident::new_raw(&name, Span::call_site())
     } else {

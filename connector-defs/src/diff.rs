@@ -488,6 +488,8 @@ fn param(changes: &mut Changes, path: &str, old: &Param, new: &Param) {
         items: _,
         properties: _,
         required_properties: _,
+        // Compared through `Param::schema`, as the named schema.
+        reference: _,
     } = old;
     if old.location != new.location {
         changes.push(

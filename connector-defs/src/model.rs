@@ -597,11 +597,22 @@ pub struct Param {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub required_properties: Vec<String>,
+    /// `#/schemas/NAME`: an `object` or `array` parameter shaped as that named schema, in place
+    /// of `properties` or `items` (Calendar's `start`, written as the `EventDateTime` it is).
+    #[serde(default, rename = "$ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl Param {
     /// The parameter as a schema, for code generation and JSON validation.
     pub fn schema(&self) -> Schema {
+        if let Some(reference) = &self.reference {
+            return Schema {
+                reference: Some(reference.clone()),
+                description: self.description.clone(),
+                ..Schema::default()
+            };
+        }
         Schema {
             ty: Some(self.ty),
             description: self.description.clone(),

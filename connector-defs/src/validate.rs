@@ -841,6 +841,9 @@ impl Checker<'_> {
                     "a default makes it optional: remove `required: true` or the default".into(),
                 );
             }
+            if param.reference.is_some() {
+                self.param_reference(&param_path, param);
+            }
             for (field, property) in &param.properties {
                 self.schema(
                     &[&param_path[..], &["properties", field]].concat(),
@@ -1044,6 +1047,41 @@ impl Checker<'_> {
                     "only `description` and `nullable` may; change the named schema instead".into(),
                 );
             }
+        }
+    }
+
+    /// A parameter's `$ref`: an existing named schema of the parameter's `type`, standing for
+    /// `properties`/`items`, which may not be written beside it.
+    fn param_reference(&mut self, path: &[&str], param: &Param) {
+        let schema = param.schema();
+        self.reference(path, &schema);
+        for (field, present) in [
+            ("properties", !param.properties.is_empty()),
+            ("required_properties", !param.required_properties.is_empty()),
+            ("items", param.items.is_some()),
+            ("enum", param.enum_values.is_some()),
+        ] {
+            if present {
+                self.at_key(
+                    &[path, &[field]].concat(),
+                    format!("`{field}` cannot stand beside `$ref`"),
+                )
+                .help = Some("the named schema describes the parameter; change it instead".into());
+            }
+        }
+        let target = schema.ref_name().and_then(|name| self.schemas.get(name));
+        if let Some(target) = target
+            && target.ty.is_some_and(|ty| ty != param.ty)
+        {
+            self.at_value(
+                &[path, &["type"]].concat(),
+                format!(
+                    "the parameter is `{}` but `{}` is `{}`",
+                    param.ty.as_str(),
+                    schema.ref_name().unwrap_or_default(),
+                    target.ty.map_or("any", ParamType::as_str)
+                ),
+            );
         }
     }
 

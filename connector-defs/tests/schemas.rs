@@ -327,3 +327,43 @@ fn pagination_fields_may_be_dotted_paths_through_refs_and_array_items() {
     assert_eq!(paged("results.-1.name", "results").len(), 1);
     assert_eq!(paged("paging.next.after", "data").len(), 1);
 }
+
+#[test]
+fn a_parameter_may_be_a_named_schema() {
+    let rest = r##"schemas:
+  EventDateTime: { type: object, properties: { dateTime: { type: string }, timeZone: { type: string } } }
+endpoints:
+  create_event:
+    method: POST
+    path: /events
+    params:
+      start: { in: body, type: object, required: true, $ref: "#/schemas/EventDateTime" }
+"##;
+    assert_eq!(problems(rest), Vec::<String>::new());
+    let def = def(rest);
+    let start = &def.endpoints["create_event"].params["start"];
+    assert_eq!(start.schema().ref_name(), Some("EventDateTime"));
+
+    let found = problems(
+        r##"schemas:
+  Tags: { type: array, items: { type: string } }
+endpoints:
+  create_event:
+    method: POST
+    path: /events
+    params:
+      start: { in: body, type: object, $ref: "#/schemas/Tags", properties: { a: { type: string } } }
+      end: { in: body, type: object, $ref: "#/schemas/Missing" }
+"##,
+    );
+    let joined = found.join("\n");
+    assert!(
+        joined.contains("`properties` cannot stand beside `$ref`"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("the parameter is `object` but `Tags` is `array`"),
+        "{joined}"
+    );
+    assert!(joined.contains("no schema named `Missing`"), "{joined}");
+}

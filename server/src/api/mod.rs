@@ -18,7 +18,7 @@ use connector_runtime::ConnectorDef;
 use poem_openapi::{OpenApiService, ServerObject, Tags};
 
 use crate::error::{ApiError, ApiResult};
-use crate::registry::{dropbox, gmail, onedrive};
+use crate::registry;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -43,9 +43,7 @@ pub type Apis = (
     oauth::OAuthApi,
     connections::ConnectionsApi,
     envelope::EnvelopeApi,
-    gmail::Api,
-    onedrive::Api,
-    dropbox::Api,
+    registry::TypedApis,
 );
 
 /// Every route of the document, bound to `state`.
@@ -57,9 +55,7 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         oauth::OAuthApi(state.clone()),
         connections::ConnectionsApi(state.clone()),
         envelope::EnvelopeApi(state),
-        gmail::Api::new(actions.clone()),
-        onedrive::Api::new(actions.clone()),
-        dropbox::Api::new(actions),
+        registry::typed_apis(actions),
     );
     OpenApiService::new(apis, "Connector Platform", env!("CARGO_PKG_VERSION"))
         .server(ServerObject::new("http://127.0.0.1:8080").description("`connector serve` with its default CONNECTOR_BIND"))

@@ -127,7 +127,7 @@ async fn the_catalog_is_built_in() {
         .map(|entry| entry.def.name.as_str())
         .collect();
     assert_eq!(
-        catalog.len() + 3,
+        catalog.len() + connector_server::registry::TYPED.len(),
         registry.entries().count(),
         "the built-ins and the catalog"
     );
