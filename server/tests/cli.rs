@@ -1,4 +1,4 @@
-//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`, `diff`.
+//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`, `diff`, `test`.
 
 use std::process::Command;
 
