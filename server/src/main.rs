@@ -194,6 +194,10 @@ struct ServerArgs {
         global = true
     )]
     max_token_response_bytes: usize,
+    /// Writes a redacted cassette of every typed action's exchange with the provider to
+    /// DIR/<connector>/<endpoint>-<label>.yaml, for `connector test` (docs/testing.md).
+    #[arg(long, env = "CONNECTOR_RECORD_CASSETTES", value_name = "DIR", global = true)]
+    record_cassettes: Option<PathBuf>,
 }
 
 /// A size of at least one byte.
@@ -214,6 +218,10 @@ impl ServerArgs {
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
             max_provider_body_bytes: self.max_provider_body_bytes,
             max_token_response_bytes: self.max_token_response_bytes,
+            record_cassettes: self
+                .record_cassettes
+                .clone()
+                .filter(|dir| !dir.as_os_str().is_empty()),
             ..Settings::default()
         };
         Config {
