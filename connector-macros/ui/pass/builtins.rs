@@ -26,6 +26,6 @@ fn main() {
     let client = gmail::Client::new(Auth::bearer("token")).with_base_url("http://127.0.0.1:9");
     let _ = list(&client);
     let _ = onedrive::Client::new(Auth::bearer("token")).raw().definition();
-    let _ = dropbox::Client::new(Auth::bearer("token"));
+    let _ = dropbox::Client::new(Auth::bearer("token")).with_cassette_recorder("cassettes");
     let _ = api;
 }

@@ -277,3 +277,34 @@ async fn record_cassettes_writes_a_redacted_cassette_of_each_typed_action() {
     assert!(!text.contains("access-secret-1"), "{text}");
     assert!(text.contains("authorization: '[redacted]'"), "{text}");
 }
+
+#[tokio::test]
+async fn the_typed_client_records_cassettes_that_replay() {
+    use connector_server::registry::gmail;
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels/Label_1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "id": "Label_1", "name": "Receipts" })),
+        )
+        .mount(&mock)
+        .await;
+    let cassettes = tempfile::tempdir().unwrap();
+    let client = gmail::Client::new(connector_runtime::Auth::bearer("ya29.secret-token"))
+        .with_base_url(mock.uri())
+        .with_cassette_recorder(cassettes.path());
+    let label = client
+        .get_label(gmail::GetLabelRequest {
+            user_id: "me".into(),
+            id: "Label_1".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(label.name, "Receipts");
+    let folder = cassettes.path().join("gmail");
+    let outcomes = connector_runtime::cassette::replay_dir(gmail::definition(), &folder).unwrap();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(outcomes[0].passed(), "{outcomes:?}");
+    let text = std::fs::read_to_string(folder.join(&outcomes[0].file)).unwrap();
+    assert!(!text.contains("ya29.secret-token"), "{text}");
+}
