@@ -110,5 +110,8 @@ fn types_enums_and_nullable_are_checked_with_their_path() {
 
 #[test]
 fn a_binary_body_is_any_text() {
-    assert_eq!(mismatches("download", json!("%PDF-1.4 …")), Vec::<String>::new());
+    assert_eq!(
+        mismatches("download", json!("%PDF-1.4 …")),
+        Vec::<String>::new()
+    );
 }

@@ -27,7 +27,12 @@ use crate::request::{self, Prepared};
 pub const REDACTED: &str = "[redacted]";
 
 /// Headers always redacted, whatever the definition says.
-const SECRET_HEADERS: &[&str] = &["authorization", "cookie", "set-cookie", "proxy-authorization"];
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "proxy-authorization",
+];
 
 /// The base URL requests are built against on replay: cassettes hold the path after it.
 const REPLAY_BASE: &str = "http://cassette.invalid";
@@ -154,7 +159,10 @@ pub fn replay_dir(def: &ConnectorDef, dir: &Path) -> std::io::Result<Vec<Outcome
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|entry| entry.map(|entry| entry.path()))
         .collect::<Result<_, _>>()?;
-    paths.retain(|path| path.extension().is_some_and(|extension| extension == "yaml"));
+    paths.retain(|path| {
+        path.extension()
+            .is_some_and(|extension| extension == "yaml")
+    });
     paths.sort();
     Ok(paths.iter().map(|path| replay_file(def, path)).collect())
 }
@@ -162,9 +170,10 @@ pub fn replay_dir(def: &ConnectorDef, dir: &Path) -> std::io::Result<Vec<Outcome
 /// Replays the cassette at `path`, also checking that its file name is `<endpoint>.yaml` or
 /// `<endpoint>-<label>.yaml`.
 pub fn replay_file(def: &ConnectorDef, path: &Path) -> Outcome {
-    let file = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
+    let file = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     let cassette = match Cassette::load(path) {
         Ok(cassette) => cassette,
         Err(error) => {
@@ -231,7 +240,10 @@ pub fn replay(def: &ConnectorDef, cassette: &Cassette) -> Vec<String> {
     };
     let mut problems = Vec::new();
     let request = &cassette.request;
-    if !request.method.eq_ignore_ascii_case(endpoint.method.as_str()) {
+    if !request
+        .method
+        .eq_ignore_ascii_case(endpoint.method.as_str())
+    {
         problems.push(format!(
             "method: the endpoint is {}, the cassette says {}",
             endpoint.method.as_str(),
@@ -240,7 +252,14 @@ pub fn replay(def: &ConnectorDef, cassette: &Cassette) -> Vec<String> {
     }
     let placement = CredentialPlacement::of(def);
     match inputs(endpoint, request, &placement) {
-        Ok(input) => problems.extend(compare_request(def, &cassette.endpoint, endpoint, request, &input, &placement)),
+        Ok(input) => problems.extend(compare_request(
+            def,
+            &cassette.endpoint,
+            endpoint,
+            request,
+            &input,
+            &placement,
+        )),
         Err(mut found) => problems.append(&mut found),
     }
     let response = &cassette.response;
@@ -266,7 +285,10 @@ struct CredentialPlacement {
 impl CredentialPlacement {
     fn of(def: &ConnectorDef) -> CredentialPlacement {
         let auth = &def.auth;
-        let mut headers: Vec<String> = SECRET_HEADERS.iter().map(|name| (*name).to_owned()).collect();
+        let mut headers: Vec<String> = SECRET_HEADERS
+            .iter()
+            .map(|name| (*name).to_owned())
+            .collect();
         let mut query = Vec::new();
         headers.extend(auth.headers.keys().map(|name| name.to_ascii_lowercase()));
         query.extend(auth.query.keys().cloned());
@@ -282,7 +304,9 @@ impl CredentialPlacement {
     }
 
     fn is_secret_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|secret| secret.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .any(|secret| secret.eq_ignore_ascii_case(name))
     }
 }
 
@@ -311,7 +335,9 @@ fn inputs(
                         Ok(value) => {
                             input.insert(name.to_owned(), value);
                         }
-                        Err(problem) => problems.push(format!("path parameter `{name}`: {problem}")),
+                        Err(problem) => {
+                            problems.push(format!("path parameter `{name}`: {problem}"))
+                        }
                     },
                     None => problems.push(format!(
                         "the path template names `{{{name}}}`, which is not a path parameter"
@@ -382,7 +408,9 @@ fn inputs(
             (encoding, Value::Object(fields)) => {
                 for (name, value) in fields {
                     let Some(param) = declared(name, ParamLocation::Body) else {
-                        problems.push(format!("body field `{name}` is not declared by the endpoint"));
+                        problems.push(format!(
+                            "body field `{name}` is not declared by the endpoint"
+                        ));
                         continue;
                     };
                     let value = match encoding {
@@ -401,7 +429,11 @@ fn inputs(
         }
     }
 
-    if problems.is_empty() { Ok(input) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(input)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Builds the request from `input` and lists how it differs from the cassette's.
@@ -417,7 +449,12 @@ fn compare_request(
     let config = def
         .connection_config
         .iter()
-        .map(|(name, field)| (name.clone(), field.default.clone().unwrap_or_else(|| "x".to_owned())))
+        .map(|(name, field)| {
+            (
+                name.clone(),
+                field.default.clone().unwrap_or_else(|| "x".to_owned()),
+            )
+        })
         .collect();
     let built = match request::prepare(def, REPLAY_BASE, name, endpoint, input, &config, None) {
         Ok(built) => built,
@@ -439,7 +476,10 @@ fn compare_request(
             continue;
         }
         let values = match value {
-            Value::Array(items) => items.iter().filter_map(|item| scalar_text(item).ok()).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|item| scalar_text(item).ok())
+                .collect(),
             other => scalar_text(other).into_iter().collect::<Vec<_>>(),
         };
         cassette_query.extend(values.into_iter().map(|value| (key.clone(), value)));
@@ -469,32 +509,38 @@ fn compare_request(
             ));
             continue;
         }
-        match built.headers.get(header.as_str()).map(|value| value.to_str()) {
+        match built
+            .headers
+            .get(header.as_str())
+            .map(|value| value.to_str())
+        {
             Some(Ok(actual)) if actual == expected => {}
             Some(Ok(actual)) => problems.push(format!(
                 "header `{header}`: the endpoint sends `{actual}`, the cassette says `{expected}`"
             )),
-            _ => problems.push(format!(
-                "header `{header}`: the endpoint does not send it"
-            )),
+            _ => problems.push(format!("header `{header}`: the endpoint does not send it")),
         }
     }
     problems
 }
 
 fn compare_body(endpoint: &Endpoint, built: &Prepared, cassette: Option<&Value>) -> Option<String> {
-    let built_body = built.body.as_ref().map(|bytes| match endpoint.body_encoding {
-        BodyEncoding::Json => serde_json::from_slice(bytes).unwrap_or(Value::Null),
-        BodyEncoding::Form => form_value(bytes),
-        BodyEncoding::Raw => Value::String(String::from_utf8_lossy(bytes).into_owned()),
-    });
+    let built_body = built
+        .body
+        .as_ref()
+        .map(|bytes| match endpoint.body_encoding {
+            BodyEncoding::Json => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+            BodyEncoding::Form => form_value(bytes),
+            BodyEncoding::Raw => Value::String(String::from_utf8_lossy(bytes).into_owned()),
+        });
     let cassette = cassette.map(|body| match endpoint.body_encoding {
         // Scalars of a form are compared as the text they are sent as.
         BodyEncoding::Form => text_values(body),
         _ => body.clone(),
     });
     (built_body != cassette).then(|| {
-        let show = |body: &Option<Value>| body.as_ref().map_or("no body".to_owned(), Value::to_string);
+        let show =
+            |body: &Option<Value>| body.as_ref().map_or("no body".to_owned(), Value::to_string);
         format!(
             "body: the endpoint builds {}, the cassette says {}",
             show(&built_body),
@@ -507,7 +553,10 @@ fn compare_body(endpoint: &Endpoint, built: &Prepared, cassette: Option<&Value>)
 fn form_value(bytes: &[u8]) -> Value {
     let mut fields: IndexMap<String, Vec<String>> = IndexMap::new();
     for (name, value) in url::form_urlencoded::parse(bytes) {
-        fields.entry(name.into_owned()).or_default().push(value.into_owned());
+        fields
+            .entry(name.into_owned())
+            .or_default()
+            .push(value.into_owned());
     }
     grouped(fields)
 }
@@ -588,29 +637,43 @@ fn scalar_text(value: &Value) -> Result<String, String> {
 
 /// A query or form value (a scalar, or a list for a repeated name) as the parameter's type.
 fn from_text_values(value: &Value, param: &Param) -> Result<Value, String> {
-    let item_type = param.items.as_ref().and_then(|items| items.ty).unwrap_or(ParamType::String);
+    let item_type = param
+        .items
+        .as_ref()
+        .and_then(|items| items.ty)
+        .unwrap_or(ParamType::String);
     match (value, param.ty) {
         (Value::Array(items), ParamType::Array) => items
             .iter()
             .map(|item| typed(&scalar_text(item)?, item_type))
             .collect::<Result<_, _>>()
             .map(Value::Array),
-        (Value::Array(_), ty) => Err(format!("repeated, but the parameter is {} (not an array)", ty.as_str())),
-        (scalar, ParamType::Array) => Ok(Value::Array(vec![typed(&scalar_text(scalar)?, item_type)?])),
+        (Value::Array(_), ty) => Err(format!(
+            "repeated, but the parameter is {} (not an array)",
+            ty.as_str()
+        )),
+        (scalar, ParamType::Array) => {
+            Ok(Value::Array(vec![typed(&scalar_text(scalar)?, item_type)?]))
+        }
         (scalar, ty) => typed(&scalar_text(scalar)?, ty),
     }
 }
 
 /// Text as sent on the wire, read back as a value of type `ty` (objects and arrays as JSON).
 fn typed(text: &str, ty: ParamType) -> Result<Value, String> {
-    let wrong = || format!("`{text}` is not {}", match ty {
-        ParamType::Integer => "an integer",
-        ParamType::Number => "a number",
-        ParamType::Boolean => "a boolean (`true` or `false`)",
-        ParamType::Object => "a JSON object",
-        ParamType::Array => "a JSON array",
-        ParamType::String => "a string",
-    });
+    let wrong = || {
+        format!(
+            "`{text}` is not {}",
+            match ty {
+                ParamType::Integer => "an integer",
+                ParamType::Number => "a number",
+                ParamType::Boolean => "a boolean (`true` or `false`)",
+                ParamType::Object => "a JSON object",
+                ParamType::Array => "a JSON array",
+                ParamType::String => "a string",
+            }
+        )
+    };
     match ty {
         ParamType::String => Ok(Value::String(text.to_owned())),
         ParamType::Integer => text.parse::<i64>().map(Value::from).map_err(|_| wrong()),
@@ -705,7 +768,9 @@ fn cassette_of(exchange: &Exchange<'_>) -> Cassette {
             .secrets
             .iter()
             .filter(|secret| !secret.is_empty())
-            .fold(text.to_owned(), |text, secret| text.replace(secret, REDACTED))
+            .fold(text.to_owned(), |text, secret| {
+                text.replace(secret, REDACTED)
+            })
     };
     let request = exchange.request;
     let base_path = url::Url::parse(exchange.base_url)
@@ -783,7 +848,12 @@ fn body_value(bytes: &[u8]) -> Value {
 fn redact_value(value: Value, redact: &impl Fn(&str) -> String) -> Value {
     match value {
         Value::String(text) => Value::String(redact(&text)),
-        Value::Array(items) => Value::Array(items.into_iter().map(|item| redact_value(item, redact)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| redact_value(item, redact))
+                .collect(),
+        ),
         Value::Object(fields) => Value::Object(
             fields
                 .into_iter()
@@ -805,14 +875,23 @@ mod tests {
             Some(vec![("userId", "me"), ("id", "18a")])
         );
         assert_eq!(
-            path_values("/me/drive/items/{parentId}:/{fileName}:/content", "/me/drive/items/01AB:/a%20b.txt:/content"),
+            path_values(
+                "/me/drive/items/{parentId}:/{fileName}:/content",
+                "/me/drive/items/01AB:/a%20b.txt:/content"
+            ),
             Some(vec![("parentId", "01AB"), ("fileName", "a%20b.txt")])
         );
         assert_eq!(
-            path_values("/me/drive/root/search(q='{q}')", "/me/drive/root/search(q='budget')"),
+            path_values(
+                "/me/drive/root/search(q='{q}')",
+                "/me/drive/root/search(q='budget')"
+            ),
             Some(vec![("q", "budget")])
         );
-        assert_eq!(path_values("/users/{userId}/profile", "/users/me/labels"), None);
+        assert_eq!(
+            path_values("/users/{userId}/profile", "/users/me/labels"),
+            None
+        );
         assert_eq!(path_values("/users/{userId}", "/users/a/b"), None);
         assert_eq!(path_values("/users/{userId}", "/users/"), None);
     }

@@ -19,7 +19,10 @@ fn every_cassette_of_every_typed_builtin_replays() {
         }
         let dir = root.join(&def.name);
         if !dir.is_dir() {
-            let message = format!("{}: no cassette folder at connector-defs/cassettes/{}/", def.name, def.name);
+            let message = format!(
+                "{}: no cassette folder at connector-defs/cassettes/{}/",
+                def.name, def.name
+            );
             if STRICT {
                 failures.push(message);
             } else {
@@ -27,7 +30,8 @@ fn every_cassette_of_every_typed_builtin_replays() {
             }
             continue;
         }
-        let outcomes = replay_dir(&def, &dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+        let outcomes =
+            replay_dir(&def, &dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
         for outcome in outcomes.iter().filter(|outcome| !outcome.passed()) {
             failures.push(format!(
                 "connector-defs/cassettes/{}/{}: {}",
@@ -45,5 +49,9 @@ fn every_cassette_of_every_typed_builtin_replays() {
             ));
         }
     }
-    assert!(failures.is_empty(), "failing cassettes:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing cassettes:\n{}",
+        failures.join("\n")
+    );
 }

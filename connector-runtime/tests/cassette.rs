@@ -117,7 +117,9 @@ fn what_the_endpoint_would_not_send_fails() {
     let missing_default = LIST.replace("state: open, ", "");
     assert_eq!(
         problems(&missing_default),
-        ["query: the endpoint builds `labels=bug&labels=ui&per_page=2&state=open`, the cassette says `labels=bug&labels=ui&per_page=2`"]
+        [
+            "query: the endpoint builds `labels=bug&labels=ui&per_page=2&state=open`, the cassette says `labels=bug&labels=ui&per_page=2`"
+        ]
     );
     let wrong_header = LIST.replace("\"2024-01-01\"", "\"2023-01-01\"");
     assert_eq!(
@@ -132,7 +134,9 @@ fn what_the_endpoint_would_not_send_fails() {
     let wrong_path = LIST.replace("/repos/octo%20cat/hello/issues", "/repos/octocat/issues");
     assert_eq!(
         problems(&wrong_path),
-        ["path: `/repos/octocat/issues` does not match the endpoint's template `/repos/{owner}/{repo}/issues`"]
+        [
+            "path: `/repos/octocat/issues` does not match the endpoint's template `/repos/{owner}/{repo}/issues`"
+        ]
     );
     let wrong_method = LIST.replace("method: GET", "method: POST");
     assert_eq!(
@@ -157,7 +161,9 @@ response: { status: 201, body: { id: 3, title: t } }
 
 #[test]
 fn a_2xx_body_must_conform_and_others_are_not_checked() {
-    let bad = LIST.replace("state: closed", "state: merged").replace("id: 1, ", "");
+    let bad = LIST
+        .replace("state: closed", "state: merged")
+        .replace("id: 1, ", "");
     assert_eq!(
         problems(&bad),
         [
@@ -176,7 +182,10 @@ fn a_malformed_cassette_is_reported_at_its_line_and_column() {
     let error = Cassette::parse("endpoint: x\nrequest:\n  methd: GET\n", "bad.yaml").unwrap_err();
     assert_eq!(error.location.map(|(line, _)| line), Some(3));
     assert!(error.to_string().starts_with("bad.yaml:3:"), "{error}");
-    assert!(error.to_string().contains("unknown field `methd`"), "{error}");
+    assert!(
+        error.to_string().contains("unknown field `methd`"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -193,7 +202,11 @@ fn replay_dir_checks_file_names_and_reports_each_file() {
         .collect();
     assert_eq!(
         files,
-        [("broken.yaml", false), ("create-x.yaml", false), ("list_issues.yaml", true)]
+        [
+            ("broken.yaml", false),
+            ("create-x.yaml", false),
+            ("list_issues.yaml", true)
+        ]
     );
     assert!(outcomes[1].problems[0].contains("`list_issues.yaml` or `list_issues-<label>.yaml`"));
     assert_eq!(
@@ -218,15 +231,19 @@ async fn recording_writes_a_redacted_cassette_that_replays() {
         .await;
     Mock::given(method("POST"))
         .and(path("/v2/repos/octocat/hello/issues"))
-        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed"})))
+        .respond_with(
+            ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed"})),
+        )
         .mount(&server)
         .await;
     let dir = tempfile::tempdir().unwrap();
     let client = RawClient::new(Arc::new(def()), Auth::api_key(KEY))
         .with_base_url(format!("{}/v2", server.uri()))
         .with_cassette_recorder(dir.path());
-    let input = json!({"owner": "octocat", "repo": "hello", "per_page": 2, "labels": ["bug", "ui"]});
-    let Ok(serde_json::Value::Object(input)) = serde_json::from_value::<serde_json::Value>(input) else {
+    let input =
+        json!({"owner": "octocat", "repo": "hello", "per_page": 2, "labels": ["bug", "ui"]});
+    let Ok(serde_json::Value::Object(input)) = serde_json::from_value::<serde_json::Value>(input)
+    else {
         unreachable!()
     };
     client.execute("list_issues", input).await.unwrap();
@@ -253,7 +270,10 @@ async fn recording_writes_a_redacted_cassette_that_replays() {
     assert!(create.file.starts_with("create_issue-"), "{}", create.file);
     let cassette = Cassette::load(&folder.join(&create.file)).unwrap();
     assert_eq!(cassette.response.status, 422);
-    assert_eq!(cassette.request.body, Some(json!({"title": "uses [redacted]"})));
+    assert_eq!(
+        cassette.request.body,
+        Some(json!({"title": "uses [redacted]"}))
+    );
 }
 
 #[tokio::test]

@@ -196,7 +196,12 @@ struct ServerArgs {
     max_token_response_bytes: usize,
     /// Writes a redacted cassette of every typed action's exchange with the provider to
     /// DIR/<connector>/<endpoint>-<label>.yaml, for `connector test` (docs/testing.md).
-    #[arg(long, env = "CONNECTOR_RECORD_CASSETTES", value_name = "DIR", global = true)]
+    #[arg(
+        long,
+        env = "CONNECTOR_RECORD_CASSETTES",
+        value_name = "DIR",
+        global = true
+    )]
     record_cassettes: Option<PathBuf>,
 }
 
@@ -474,7 +479,10 @@ fn test_cassettes(definition: &Path, cassettes: Option<&Path>) -> ExitCode {
     let outcomes = match cassette::replay_dir(&def, &dir) {
         Ok(outcomes) => outcomes,
         Err(error) => {
-            eprintln!("connector: cannot read the cassettes in {}: {error}", dir.display());
+            eprintln!(
+                "connector: cannot read the cassettes in {}: {error}",
+                dir.display()
+            );
             return ExitCode::from(2);
         }
     };
@@ -483,7 +491,11 @@ fn test_cassettes(definition: &Path, cassettes: Option<&Path>) -> ExitCode {
         if outcome.passed() {
             text.push_str(&format!("ok  {}\n", outcome.file));
         } else {
-            text.push_str(&format!("FAIL {}: {}\n", outcome.file, outcome.problems.join("; ")));
+            text.push_str(&format!(
+                "FAIL {}: {}\n",
+                outcome.file,
+                outcome.problems.join("; ")
+            ));
         }
     }
     let failed: Vec<&str> = outcomes

@@ -259,7 +259,10 @@ async fn record_cassettes_writes_a_redacted_cassette_of_each_typed_action() {
         .mount(&mock)
         .await;
     let (status, body) = server
-        .post("/v1/actions/gmail/get_profile", json!({ "connection_id": "a-1" }))
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "a-1" }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -272,7 +275,11 @@ async fn record_cassettes_writes_a_redacted_cassette_of_each_typed_action() {
     let outcomes = connector_runtime::cassette::replay_dir(&def, &folder).unwrap();
     assert_eq!(outcomes.len(), 1, "{outcomes:?}");
     assert!(outcomes[0].passed(), "{outcomes:?}");
-    assert!(outcomes[0].file.starts_with("get_profile-"), "{}", outcomes[0].file);
+    assert!(
+        outcomes[0].file.starts_with("get_profile-"),
+        "{}",
+        outcomes[0].file
+    );
     let text = std::fs::read_to_string(folder.join(&outcomes[0].file)).unwrap();
     assert!(!text.contains("access-secret-1"), "{text}");
     assert!(text.contains("authorization: '[redacted]'"), "{text}");
@@ -285,7 +292,8 @@ async fn the_typed_client_records_cassettes_that_replay() {
     Mock::given(method("GET"))
         .and(path("/users/me/labels/Label_1"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({ "id": "Label_1", "name": "Receipts" })),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "id": "Label_1", "name": "Receipts" })),
         )
         .mount(&mock)
         .await;
