@@ -1,140 +1,20 @@
-//! Cassettes: one recorded (or hand-written) exchange with a provider, as YAML, and their
-//! replay against a definition — what `connector test` and CI run.
-//!
-//! The format is in docs/testing.md. Replay reads the inputs back from the cassette's
-//! request (path parameters by matching the endpoint's path template, the others by their
-//! wire names), builds the request with the client's own request building, and compares the
-//! result; a 2xx response body must conform to the endpoint's response schema.
+//! Replay: reads the inputs back from a cassette's request (path parameters by matching the
+//! endpoint's path template, the others by their wire names), builds the request with the
+//! clients' own request building and compares; a 2xx response body must conform to the
+//! endpoint's response schema.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use connector_defs::conformance;
-use connector_defs::{AuthKind, BodyEncoding, ConnectorDef, Endpoint, KeyLocation, ParamLocation};
-use connector_defs::{Param, ParamType};
-use indexmap::IndexMap;
+use connector_defs::{BodyEncoding, ConnectorDef, Endpoint, Param, ParamLocation, ParamType};
 use percent_encoding::percent_decode_str;
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::{Cassette, CassetteRequest, CredentialPlacement, REDACTED, form_value};
 use crate::request::{self, Prepared};
-
-/// What a secret is written as, in recordings and in hand-written cassettes.
-pub const REDACTED: &str = "[redacted]";
-
-/// Headers always redacted, whatever the definition says.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "cookie",
-    "set-cookie",
-    "proxy-authorization",
-];
 
 /// The base URL requests are built against on replay: cassettes hold the path after it.
 const REPLAY_BASE: &str = "http://cassette.invalid";
-
-/// One exchange: `endpoint`, the request sent and the response received.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cassette {
-    /// The endpoint's name in the definition.
-    pub endpoint: String,
-    pub request: CassetteRequest,
-    pub response: CassetteResponse,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CassetteRequest {
-    pub method: String,
-    /// The path after the endpoint's base URL, placeholders filled in, percent-encoded as sent.
-    pub path: String,
-    /// Name → a string, or a list of strings for a repeated name (other scalars are read as
-    /// their text).
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub query: IndexMap<String, Value>,
-    /// Only the headers worth checking; secrets as [`REDACTED`].
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub headers: IndexMap<String, Value>,
-    /// Structured when the body is JSON; a map of strings for a form body; a string otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CassetteResponse {
-    pub status: u16,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub headers: IndexMap<String, Value>,
-    /// Structured when the body is JSON; a string otherwise (any text stands for bytes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-}
-
-/// A cassette that cannot be read or parsed, at its line and column when known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CassetteError {
-    pub file: String,
-    /// 1-based line and column, when the YAML parser knows them.
-    pub location: Option<(usize, usize)>,
-    pub message: String,
-}
-
-impl fmt::Display for CassetteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.location {
-            Some((line, column)) => write!(f, "{}:{line}:{column}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
-}
-
-impl std::error::Error for CassetteError {}
-
-impl Cassette {
-    /// Parses a cassette's YAML; `file` only names it in errors.
-    pub fn parse(source: &str, file: &str) -> Result<Cassette, CassetteError> {
-        serde_norway::from_str(source).map_err(|error| {
-            let location = error
-                .location()
-                .map(|location| (location.line(), location.column()));
-            let text = error.to_string();
-            // serde_norway appends the location to its message; it is shown up front.
-            let message = match location {
-                Some((line, column)) => text
-                    .replace(&format!(" at line {line} column {column}"), "")
-                    .to_string(),
-                None => text,
-            };
-            CassetteError {
-                file: file.to_owned(),
-                location,
-                message,
-            }
-        })
-    }
-
-    /// Reads and parses the cassette at `path`.
-    pub fn load(path: &Path) -> Result<Cassette, CassetteError> {
-        let file = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|error| CassetteError {
-            file: file.clone(),
-            location: None,
-            message: format!("cannot read the cassette: {error}"),
-        })?;
-        Cassette::parse(&source, &file)
-    }
-
-    /// The cassette as YAML.
-    pub fn to_yaml(&self) -> String {
-        serde_norway::to_string(self).expect("a cassette serialises")
-    }
-}
 
 /// The replay of one cassette file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,42 +152,6 @@ pub fn replay(def: &ConnectorDef, cassette: &Cassette) -> Vec<String> {
         }
     }
     problems
-}
-
-/// Where the definition's auth puts credentials: these names are never inputs, and their
-/// values are redacted.
-struct CredentialPlacement {
-    /// Lowercase header names.
-    headers: Vec<String>,
-    query: Vec<String>,
-}
-
-impl CredentialPlacement {
-    fn of(def: &ConnectorDef) -> CredentialPlacement {
-        let auth = &def.auth;
-        let mut headers: Vec<String> = SECRET_HEADERS
-            .iter()
-            .map(|name| (*name).to_owned())
-            .collect();
-        let mut query = Vec::new();
-        headers.extend(auth.headers.keys().map(|name| name.to_ascii_lowercase()));
-        query.extend(auth.query.keys().cloned());
-        if auth.kind == AuthKind::ApiKey
-            && let Some(placement) = auth.api_key()
-        {
-            match placement.location {
-                KeyLocation::Header => headers.push(placement.name.to_ascii_lowercase()),
-                KeyLocation::Query => query.push(placement.name.to_owned()),
-            }
-        }
-        CredentialPlacement { headers, query }
-    }
-
-    fn is_secret_header(&self, name: &str) -> bool {
-        self.headers
-            .iter()
-            .any(|secret| secret.eq_ignore_ascii_case(name))
-    }
 }
 
 /// The endpoint's inputs as the cassette's request carries them, typed as the parameters
@@ -499,7 +343,13 @@ fn compare_request(
     }
 
     for (header, value) in &request.headers {
-        let expected = scalar_text(value).unwrap_or_default();
+        let expected = match scalar_text(value) {
+            Ok(expected) => expected,
+            Err(problem) => {
+                problems.push(format!("header `{header}`: {problem}"));
+                continue;
+            }
+        };
         if expected == REDACTED {
             continue;
         }
@@ -547,34 +397,6 @@ fn compare_body(endpoint: &Endpoint, built: &Prepared, cassette: Option<&Value>)
             show(&cassette)
         )
     })
-}
-
-/// A form body as a map of strings (a list for a repeated name).
-fn form_value(bytes: &[u8]) -> Value {
-    let mut fields: IndexMap<String, Vec<String>> = IndexMap::new();
-    for (name, value) in url::form_urlencoded::parse(bytes) {
-        fields
-            .entry(name.into_owned())
-            .or_default()
-            .push(value.into_owned());
-    }
-    grouped(fields)
-}
-
-fn grouped(fields: IndexMap<String, Vec<String>>) -> Value {
-    Value::Object(
-        fields
-            .into_iter()
-            .map(|(name, mut values)| {
-                let value = if values.len() == 1 {
-                    Value::String(values.remove(0))
-                } else {
-                    Value::Array(values.into_iter().map(Value::String).collect())
-                };
-                (name, value)
-            })
-            .collect(),
-    )
 }
 
 /// Every scalar of a map of scalars or lists as its text.
@@ -688,179 +510,6 @@ fn typed(text: &str, ty: ParamType) -> Result<Value, String> {
             .ok()
             .filter(|value| ty.accepts(value))
             .ok_or_else(wrong),
-    }
-}
-
-/// Writes a cassette of every exchange of a [`RawClient`](crate::RawClient) made with
-/// [`RawClient::with_cassette_recorder`](crate::RawClient::with_cassette_recorder), redacted,
-/// to `DIR/<connector>/<endpoint>-<unique label>.yaml`.
-#[derive(Debug)]
-pub struct CassetteRecorder {
-    dir: PathBuf,
-}
-
-/// Makes labels unique within a process; the time makes them unique across runs.
-static RECORDED: AtomicU64 = AtomicU64::new(0);
-
-/// One exchange as the client saw it.
-pub(crate) struct Exchange<'a> {
-    pub def: &'a ConnectorDef,
-    pub endpoint: &'a str,
-    /// The base URL the request went to: the recorded path is what follows it.
-    pub base_url: &'a str,
-    pub request: &'a Prepared,
-    pub status: u16,
-    pub headers: &'a HeaderMap,
-    pub body: &'a Bytes,
-    /// Every credential value, replaced wherever it appears.
-    pub secrets: &'a [&'a str],
-}
-
-impl CassetteRecorder {
-    pub fn new(dir: impl Into<PathBuf>) -> CassetteRecorder {
-        CassetteRecorder { dir: dir.into() }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Writes the exchange; a failure is logged, never returned: recording must not fail a call.
-    pub(crate) fn record(&self, exchange: &Exchange<'_>) -> Option<PathBuf> {
-        let cassette = cassette_of(exchange);
-        let folder = self.dir.join(&exchange.def.name);
-        let millis = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis());
-        let count = RECORDED.fetch_add(1, Ordering::Relaxed);
-        let path = folder.join(format!(
-            "{}-{millis}-{}-{count}.yaml",
-            exchange.endpoint,
-            std::process::id()
-        ));
-        let text = format!(
-            "# Recorded by connector-runtime; secrets redacted. Check the bodies for personal data.\n{}",
-            cassette.to_yaml()
-        );
-        let written = std::fs::create_dir_all(&folder).and_then(|()| {
-            use std::io::Write as _;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)?
-                .write_all(text.as_bytes())
-        });
-        match written {
-            Ok(()) => Some(path),
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "cannot write the cassette");
-                None
-            }
-        }
-    }
-}
-
-/// The redacted cassette of an exchange.
-fn cassette_of(exchange: &Exchange<'_>) -> Cassette {
-    let placement = CredentialPlacement::of(exchange.def);
-    let redact = |text: &str| {
-        exchange
-            .secrets
-            .iter()
-            .filter(|secret| !secret.is_empty())
-            .fold(text.to_owned(), |text, secret| {
-                text.replace(secret, REDACTED)
-            })
-    };
-    let request = exchange.request;
-    let base_path = url::Url::parse(exchange.base_url)
-        .map(|url| url.path().trim_end_matches('/').to_owned())
-        .unwrap_or_default();
-    let path = request.url.path();
-    let path = path.strip_prefix(base_path.as_str()).unwrap_or(path);
-
-    let mut query: IndexMap<String, Vec<String>> = IndexMap::new();
-    for (name, value) in request.url.query_pairs() {
-        let value = if placement.query.iter().any(|secret| *secret == name) {
-            REDACTED.to_owned()
-        } else {
-            redact(&value)
-        };
-        query.entry(name.into_owned()).or_default().push(value);
-    }
-    let Value::Object(query) = grouped(query) else {
-        unreachable!("grouped makes an object")
-    };
-
-    let headers = |headers: &HeaderMap| -> IndexMap<String, Value> {
-        headers
-            .iter()
-            .map(|(name, value)| {
-                let text = if value.is_sensitive() || placement.is_secret_header(name.as_str()) {
-                    REDACTED.to_owned()
-                } else {
-                    redact(&String::from_utf8_lossy(value.as_bytes()))
-                };
-                (name.as_str().to_owned(), Value::String(text))
-            })
-            .collect()
-    };
-    let request_body = request.body.as_ref().map(|body| {
-        let content_type = request
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default();
-        let value = if content_type.starts_with("application/x-www-form-urlencoded") {
-            form_value(body)
-        } else {
-            body_value(body)
-        };
-        redact_value(value, &redact)
-    });
-    let response_body =
-        (!exchange.body.is_empty()).then(|| redact_value(body_value(exchange.body), &redact));
-
-    Cassette {
-        endpoint: exchange.endpoint.to_owned(),
-        request: CassetteRequest {
-            method: request.method.as_str().to_owned(),
-            path: path.to_owned(),
-            query: query.into_iter().collect(),
-            headers: headers(&request.headers),
-            body: request_body,
-        },
-        response: CassetteResponse {
-            status: exchange.status,
-            headers: headers(exchange.headers),
-            body: response_body,
-        },
-    }
-}
-
-/// A body as JSON when it is, else as text.
-fn body_value(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
-}
-
-/// Replaces secrets in every string of a value, keys included.
-fn redact_value(value: Value, redact: &impl Fn(&str) -> String) -> Value {
-    match value {
-        Value::String(text) => Value::String(redact(&text)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|item| redact_value(item, redact))
-                .collect(),
-        ),
-        Value::Object(fields) => Value::Object(
-            fields
-                .into_iter()
-                .map(|(name, value)| (redact(&name), redact_value(value, redact)))
-                .collect(),
-        ),
-        other => other,
     }
 }
 
