@@ -319,6 +319,13 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
     for notice in &started.notices {
         println!("  {notice}");
     }
+    if let Some(dir) = &config.settings.record_cassettes {
+        // Recorded bodies hold users' data: say so loudly at start.
+        println!(
+            "  recording a cassette of every typed action to {} (for connector authors, not production)",
+            dir.display()
+        );
+    }
     println!("  API docs: http://{address}/docs   OpenAPI: http://{address}/openapi.json");
     println!(
         "  OAuth redirect URI to register with providers: {}",
