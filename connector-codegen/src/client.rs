@@ -99,6 +99,11 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
                 }
             }
 
+            /// Writes a redacted cassette of every call to `dir/<connector>/` (see `RawClient::with_cassette_recorder`).
+            pub fn with_cassette_recorder(self, dir: impl ::std::convert::Into<::std::path::PathBuf>) -> Self {
+                Client { raw: self.raw.with_cassette_recorder(dir) }
+            }
+
             /// The untyped client underneath, for endpoints by name and JSON inputs.
             pub fn raw(&self) -> &::connector_runtime::RawClient {
                 &self.raw

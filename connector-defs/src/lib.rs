@@ -6,6 +6,7 @@
 //! loader both go through [`parse`], so they accept exactly the same definitions.
 
 mod bounds;
+pub mod conformance;
 pub mod diff;
 mod error;
 pub mod model;

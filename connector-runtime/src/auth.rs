@@ -112,6 +112,18 @@ impl Auth {
         })
     }
 
+    /// Every secret value of the credential (usernames too: some APIs take the key as the
+    /// Basic username), for redacting recordings.
+    pub(crate) fn secret_values(&self) -> Vec<&str> {
+        match self {
+            Auth::None => Vec::new(),
+            Auth::Bearer { token } => vec![token],
+            Auth::Basic { username, password } => vec![username, password],
+            Auth::ApiKey { key } => vec![key],
+            Auth::Fields { fields } => fields.values().map(String::as_str).collect(),
+        }
+    }
+
     /// Puts the credential into a request's URL and headers, as `def.auth` says; templates
     /// take their `{connection_config.NAME}` values from `config`.
     pub(crate) fn apply(

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use tracing::Instrument as _;
 use url::Url;
 
+use crate::cassette::{CassetteRecorder, Exchange};
 use crate::pagination::{Next, Page, Paginator};
 use crate::request::{self, Prepared};
 use crate::{Auth, Download, Error, RateLimiter, body, headers};
@@ -89,6 +91,8 @@ pub struct RawClient {
     /// Until when the provider's budget is spent (a response said `remaining: 0` with a
     /// reset time); shared by clones.
     held_until: Arc<Mutex<Option<Instant>>>,
+    /// Writes a cassette of every endpoint call when set.
+    recorder: Option<Arc<CassetteRecorder>>,
 }
 
 /// The HTTP client shared by every `RawClient` that was not given one.
@@ -125,6 +129,7 @@ impl RawClient {
             limiter,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             held_until: Arc::default(),
+            recorder: None,
         }
     }
 
@@ -170,6 +175,16 @@ impl RawClient {
     /// [`RawClient::send_streaming`] has no limit.
     pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// Writes a cassette of every endpoint call ([`RawClient::execute`], `call` and each page of
+    /// `pages`, whatever the status) to `dir/<connector>/<endpoint>-<unique label>.yaml`,
+    /// with the credential redacted wherever it appears and the headers that carry it written
+    /// as `[redacted]` (see [`crate::cassette`]). A file that cannot be written is logged and
+    /// the call goes on. Passthrough requests ([`RawClient::send`]) are not recorded.
+    pub fn with_cassette_recorder(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.recorder = Some(Arc::new(CassetteRecorder::new(dir)));
         self
     }
 
@@ -249,7 +264,27 @@ impl RawClient {
     ) -> Result<RawResponse, Error> {
         let prepared = self.prepare(endpoint, &input, None)?;
         let response = self.run(endpoint, &prepared, Transfer::Whole).await?;
-        self.read(response, false).await
+        let response = self.read(response, true).await?;
+        self.record(endpoint, &prepared, &response);
+        self.unless_success(response)
+    }
+
+    /// Writes the exchange's cassette when recording.
+    fn record(&self, endpoint: &str, prepared: &Prepared, response: &RawResponse) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let base_url = self.base_url(Some(endpoint)).unwrap_or_default();
+        recorder.record(&Exchange {
+            def: &self.def,
+            endpoint,
+            base_url: &base_url,
+            request: prepared,
+            status: response.status,
+            headers: &response.headers,
+            body: &response.body,
+            secrets: &self.auth.secret_values(),
+        });
     }
 
     /// Executes `endpoint` with a typed input and decodes a typed output.
@@ -328,7 +363,9 @@ impl RawClient {
             loop {
                 let prepared = client.prepare(&endpoint, &input, url.take())?;
                 let response = client.run(&endpoint, &prepared, Transfer::Whole).await?;
-                let response = client.read(response, false).await?;
+                let response = client.read(response, true).await?;
+                client.record(&endpoint, &prepared, &response);
+                let response = client.unless_success(response)?;
                 let page: O = response.json()?;
                 let next = match &mut paginator {
                     Some(paginator) => paginator.next(
@@ -600,7 +637,27 @@ impl RawClient {
         let body = body::read_capped(response, limit)
             .await
             .map_err(|error| Error::from_read(error, limit))?;
-        if ok || status.is_success() {
+        let response = RawResponse {
+            status: status.as_u16(),
+            headers,
+            body,
+        };
+        if ok {
+            Ok(response)
+        } else {
+            self.unless_success(response)
+        }
+    }
+
+    /// A response outside 2xx as the error it stands for.
+    fn unless_success(&self, response: RawResponse) -> Result<RawResponse, Error> {
+        let RawResponse {
+            status,
+            headers,
+            body,
+        } = response;
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+        if status.is_success() {
             return Ok(RawResponse {
                 status: status.as_u16(),
                 headers,
@@ -753,6 +810,7 @@ impl fmt::Debug for RawClient {
             .field("rate_limiter", &self.limiter)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("held_until", &self.held_until)
+            .field("cassette_recorder", &self.recorder)
             .finish_non_exhaustive()
     }
 }

@@ -9,6 +9,7 @@ pub use connector_defs::{self as defs, ConnectorDef};
 
 mod auth;
 mod body;
+pub mod cassette;
 mod client;
 mod download;
 mod error;

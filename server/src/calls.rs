@@ -128,6 +128,10 @@ pub async fn connection_client(
         .with_http(state.http.clone())
         .with_connection_config(config)
         .with_max_response_bytes(state.settings.max_provider_body_bytes);
+    // Only endpoint calls (the typed actions) are recorded, not the proxy.
+    if let Some(dir) = &state.settings.record_cassettes {
+        client = client.with_cassette_recorder(dir.clone());
+    }
     if let Some(base_url) = state
         .integrations
         .get(&entry.def.name)

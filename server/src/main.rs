@@ -38,6 +38,17 @@ enum Command {
     /// the class alone. Exits 1 when NEW's version is not raised enough for them, 2 when a
     /// definition does not parse.
     Diff { old: PathBuf, new: PathBuf },
+    /// Replays the cassettes of a definition: each request must be one the endpoint builds,
+    /// each 2xx response body must conform to its response schema. One line per cassette, then
+    /// a summary; exits 1 naming the failing files, 2 when the definition does not parse or
+    /// the folder cannot be read.
+    Test {
+        definition: PathBuf,
+        /// The folder of cassettes (`*.yaml`); by default `cassettes/<name>/` beside the
+        /// definition's folder (connector-defs/connectors/x.yaml → connector-defs/cassettes/x/).
+        #[arg(long, value_name = "DIR")]
+        cassettes: Option<PathBuf>,
+    },
     /// Prints the OpenAPI document.
     Openapi {
         /// YAML instead of JSON.
@@ -183,6 +194,15 @@ struct ServerArgs {
         global = true
     )]
     max_token_response_bytes: usize,
+    /// Writes a redacted cassette of every typed action's exchange with the provider to
+    /// DIR/<connector>/<endpoint>-<label>.yaml, for `connector test` (docs/testing.md).
+    #[arg(
+        long,
+        env = "CONNECTOR_RECORD_CASSETTES",
+        value_name = "DIR",
+        global = true
+    )]
+    record_cassettes: Option<PathBuf>,
 }
 
 /// A size of at least one byte.
@@ -203,6 +223,10 @@ impl ServerArgs {
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
             max_provider_body_bytes: self.max_provider_body_bytes,
             max_token_response_bytes: self.max_token_response_bytes,
+            record_cassettes: self
+                .record_cassettes
+                .clone()
+                .filter(|dir| !dir.as_os_str().is_empty()),
             ..Settings::default()
         };
         Config {
@@ -238,6 +262,10 @@ fn main() -> ExitCode {
         .expect("the runtime starts");
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Diff { old, new } => return diff(&old, &new),
+        Command::Test {
+            definition,
+            cassettes,
+        } => return test_cassettes(&definition, cassettes.as_deref()),
         Command::Serve => runtime.block_on(serve(&cli.server)),
         Command::Validate { files } => validate(&files),
         Command::Openapi { yaml } => {
@@ -290,6 +318,13 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
     );
     for notice in &started.notices {
         println!("  {notice}");
+    }
+    if let Some(dir) = &config.settings.record_cassettes {
+        // Recorded bodies hold users' data: say so loudly at start.
+        println!(
+            "  recording a cassette of every typed action to {} (for connector authors, not production)",
+            dir.display()
+        );
     }
     println!("  API docs: http://{address}/docs   OpenAPI: http://{address}/openapi.json");
     println!(
@@ -431,6 +466,83 @@ fn diff(old: &Path, new: &Path) -> ExitCode {
         bump.as_str()
     );
     ExitCode::FAILURE
+}
+
+/// `connector test`: 0 when every cassette replays, 1 when one does not (or there are
+/// none), 2 when the definition does not parse or the folder cannot be read.
+fn test_cassettes(definition: &Path, cassettes: Option<&Path>) -> ExitCode {
+    use connector_runtime::cassette;
+    let def = match connector_defs::load(definition) {
+        Ok(def) => def,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = match cassettes {
+        Some(dir) => dir.to_owned(),
+        None => default_cassette_dir(definition, &def.name),
+    };
+    let outcomes = match cassette::replay_dir(&def, &dir) {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            eprintln!(
+                "connector: cannot read the cassettes in {}: {error}",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut text = String::new();
+    for outcome in &outcomes {
+        if outcome.passed() {
+            text.push_str(&format!("ok  {}\n", outcome.file));
+        } else {
+            text.push_str(&format!(
+                "FAIL {}: {}\n",
+                outcome.file,
+                outcome.problems.join("; ")
+            ));
+        }
+    }
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|outcome| !outcome.passed())
+        .map(|outcome| outcome.file.as_str())
+        .collect();
+    let uncovered = cassette::uncovered(&def, &outcomes);
+    if !uncovered.is_empty() {
+        text.push_str(&format!("no cassette for: {}\n", uncovered.join(", ")));
+    }
+    text.push_str(&format!(
+        "{} cassettes of {} in {}: {} passed, {} failed\n",
+        outcomes.len(),
+        def.name,
+        dir.display(),
+        outcomes.len() - failed.len(),
+        failed.len()
+    ));
+    if let Err(message) = print(&text) {
+        eprintln!("connector: {message}");
+        return ExitCode::FAILURE;
+    }
+    if outcomes.is_empty() {
+        eprintln!("connector: no cassette (*.yaml) in {}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    if !failed.is_empty() {
+        eprintln!("connector: failing cassettes: {}", failed.join(", "));
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// `cassettes/<name>/` beside the definition's folder: connector-defs/connectors/x.yaml →
+/// connector-defs/cassettes/x/.
+fn default_cassette_dir(definition: &Path, name: &str) -> PathBuf {
+    let folder = definition.parent().unwrap_or(Path::new(""));
+    let root = folder.parent().unwrap_or(Path::new(""));
+    root.join("cassettes").join(name)
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), String> {

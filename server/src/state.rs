@@ -2,6 +2,7 @@
 //! integrations, the refresher, the caches.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ pub struct Settings {
     pub max_provider_body_bytes: usize,
     /// Largest token endpoint answer read.
     pub max_token_response_bytes: usize,
+    /// When set, every typed action writes a redacted cassette of its exchange with the
+    /// provider to `DIR/<connector>/<endpoint>-<unique label>.yaml` (docs/testing.md).
+    pub record_cassettes: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -50,6 +54,7 @@ impl Default for Settings {
             oauth_session_ttl: Duration::from_secs(600),
             max_provider_body_bytes: connector_runtime::DEFAULT_MAX_RESPONSE_BYTES,
             max_token_response_bytes: connector_runtime::oauth::DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
+            record_cassettes: None,
         }
     }
 }

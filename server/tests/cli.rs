@@ -1,4 +1,4 @@
-//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`, `diff`.
+//! The `connector` binary's tools: `validate`, `openapi`, `migrate`, `catalog`, `new`, `diff`, `test`.
 
 use std::process::Command;
 
@@ -455,4 +455,83 @@ fn check_versions_compares_changed_definitions_with_the_previous_commit() {
         stdout.ends_with("check-versions: 2 changed definitions checked against HEAD~1, every version is raised enough\n"),
         "{stdout}"
     );
+}
+
+/// Runs `connector test ARGS`; (exit code, stdout, stderr).
+fn test_command(args: &[&str]) -> (i32, String, String) {
+    let output = connector().arg("test").args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn test_replays_the_builtin_cassettes_from_the_default_folder() {
+    let (code, stdout, stderr) = test_command(&[&defs("gmail.yaml")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("ok  get_profile.yaml\n"), "{stdout}");
+    assert!(
+        stdout.contains("ok  get_message-not_found.yaml\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" 0 failed\n"), "{stdout}");
+    assert!(!stdout.contains("no cassette for"), "{stdout}");
+}
+
+#[test]
+fn test_names_the_failing_cassette_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let cassettes = format!(
+        "{}/../connector-defs/cassettes/gmail",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let good = std::fs::read_to_string(format!("{cassettes}/get_profile.yaml")).unwrap();
+    std::fs::write(dir.path().join("get_profile.yaml"), &good).unwrap();
+    let bad = good
+        .replace(
+            "path: /users/me/profile",
+            "path: /users/me/profile\n  query: { fields: all }",
+        )
+        .replace("messagesTotal: 12045", "messagesTotal: many");
+    std::fs::write(dir.path().join("get_profile-bad.yaml"), bad).unwrap();
+    let (code, stdout, stderr) = test_command(&[
+        &defs("gmail.yaml"),
+        "--cassettes",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("ok  get_profile.yaml\n"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL get_profile-bad.yaml: query parameter `fields` is not declared by the endpoint; response body at `/messagesTotal`: expected an integer, got the string \"many\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no cassette for: list_messages,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    assert!(
+        stderr.contains("failing cassettes: get_profile-bad.yaml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn test_exits_2_when_the_definition_or_the_folder_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let (code, _, stderr) = test_command(&[
+        &defs("gmail.yaml"),
+        "--cassettes",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot read the cassettes in"), "{stderr}");
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "name: bad\n").unwrap();
+    let (code, _, stderr) = test_command(&[bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bad.yaml:"), "{stderr}");
 }

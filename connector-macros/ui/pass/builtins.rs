@@ -53,7 +53,7 @@ fn main() {
     let client = gmail::Client::new(Auth::bearer("token")).with_base_url("http://127.0.0.1:9");
     let _ = list(&client);
     let _ = onedrive::Client::new(Auth::bearer("token")).raw().definition();
-    let dropbox = dropbox::Client::new(Auth::bearer("token"));
+    let dropbox = dropbox::Client::new(Auth::bearer("token")).with_cassette_recorder("cassettes");
     let _ = (dropbox_names(&dropbox), dropbox_download(&dropbox));
     let _ = part_count(&gmail::MessagePart {
         part_id: None,

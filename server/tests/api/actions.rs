@@ -234,3 +234,85 @@ async fn the_request_envelope_returns_status_headers_and_body() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "invalid_input");
 }
+
+#[tokio::test]
+async fn record_cassettes_writes_a_redacted_cassette_of_each_typed_action() {
+    let mock = MockServer::start().await;
+    let cassettes = tempfile::tempdir().unwrap();
+    let server = crate::common::TestServer::start_with(crate::common::Options {
+        settings: connector_server::state::Settings {
+            record_cassettes: Some(cassettes.path().to_path_buf()),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    server.integrate("gmail", &mock.uri()).await;
+    server
+        .import_tokens("a-1", "access-secret-1", Some("rt"), in_an_hour())
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/profile"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "emailAddress": "ada@example.com", "messagesTotal": 3, "threadsTotal": 2, "historyId": "7"
+        })))
+        .mount(&mock)
+        .await;
+    let (status, body) = server
+        .post(
+            "/v1/actions/gmail/get_profile",
+            json!({ "connection_id": "a-1" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let folder = cassettes.path().join("gmail");
+    let (_, gmail) = connector_defs::BUILTIN
+        .iter()
+        .find(|(file, _)| *file == "gmail.yaml")
+        .unwrap();
+    let def = connector_defs::parse(gmail, "gmail.yaml").unwrap();
+    let outcomes = connector_runtime::cassette::replay_dir(&def, &folder).unwrap();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(outcomes[0].passed(), "{outcomes:?}");
+    assert!(
+        outcomes[0].file.starts_with("get_profile-"),
+        "{}",
+        outcomes[0].file
+    );
+    let text = std::fs::read_to_string(folder.join(&outcomes[0].file)).unwrap();
+    assert!(!text.contains("access-secret-1"), "{text}");
+    assert!(text.contains("authorization: '[redacted]'"), "{text}");
+}
+
+#[tokio::test]
+async fn the_typed_client_records_cassettes_that_replay() {
+    use connector_server::registry::gmail;
+    let mock = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/users/me/labels/Label_1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({ "id": "Label_1", "name": "Receipts" })),
+        )
+        .mount(&mock)
+        .await;
+    let cassettes = tempfile::tempdir().unwrap();
+    let client = gmail::Client::new(connector_runtime::Auth::bearer("ya29.secret-token"))
+        .with_base_url(mock.uri())
+        .with_cassette_recorder(cassettes.path());
+    let label = client
+        .get_label(gmail::GetLabelRequest {
+            user_id: "me".into(),
+            id: "Label_1".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(label.name, "Receipts");
+    let folder = cassettes.path().join("gmail");
+    let outcomes = connector_runtime::cassette::replay_dir(gmail::definition(), &folder).unwrap();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(outcomes[0].passed(), "{outcomes:?}");
+    let text = std::fs::read_to_string(folder.join(&outcomes[0].file)).unwrap();
+    assert!(!text.contains("ya29.secret-token"), "{text}");
+}
