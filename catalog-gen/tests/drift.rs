@@ -22,5 +22,6 @@ fn the_committed_catalog_is_what_the_generator_writes() {
     let definitions = files
         .keys()
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"));
-    assert!(definitions.count() >= 850);
+    // The typed built-ins replace their catalog rows: together, the facts' providers.
+    assert!(definitions.count() + connector_defs::BUILTIN.len() >= 850);
 }

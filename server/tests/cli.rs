@@ -25,7 +25,7 @@ fn validate_accepts_the_builtins_and_locates_problems() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("gmail.yaml: ok (gmail 1.0.0"), "{stdout}");
+    assert!(stdout.contains("gmail.yaml: ok (gmail 1.1.0"), "{stdout}");
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
@@ -283,10 +283,10 @@ fn diff_gmail(edit: impl Fn(String) -> String) -> (i32, String, String) {
     )
 }
 
-/// gmail.yaml with `version: 1.0.0` replaced by `version`, and `list_labels` removed or not.
+/// gmail.yaml with `version: 1.1.0` replaced by `version`, and `list_labels` removed or not.
 fn gmail_edit(version: &'static str, remove_list_labels: bool) -> impl Fn(String) -> String {
     move |source| {
-        let source = source.replacen("version: 1.0.0", &format!("version: {version}"), 1);
+        let source = source.replacen("version: 1.1.0", &format!("version: {version}"), 1);
         if remove_list_labels {
             assert!(source.contains("  list_labels:"));
             source.replacen("  list_labels:", "  list_all_labels:", 1)
@@ -305,11 +305,11 @@ fn diff_prints_each_change_then_the_class_and_accepts_a_large_enough_bump() {
         "major: endpoint list_labels removed\nminor: endpoint list_all_labels added\nmajor\n"
     );
 
-    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.0.0", false));
+    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.1.0", false));
     assert_eq!((code, stdout.as_str()), (0, "patch\n"), "{stderr}");
 
     let (code, stdout, _) = diff_gmail(|source| {
-        gmail_edit("1.0.1", false)(source).replacen(
+        gmail_edit("1.1.1", false)(source).replacen(
             "    description: Get",
             "    summary: Hi\n    description: Get",
             1,
@@ -321,11 +321,11 @@ fn diff_prints_each_change_then_the_class_and_accepts_a_large_enough_bump() {
 
 #[test]
 fn diff_exits_1_when_the_version_is_not_raised_enough() {
-    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.1.0", true));
+    let (code, stdout, stderr) = diff_gmail(gmail_edit("1.2.0", true));
     assert_eq!(code, 1);
     assert_eq!(stdout.lines().last(), Some("major"), "{stdout}");
     assert!(
-        stderr.contains("version 1.0.0 → 1.1.0 is a minor bump; the changes are major"),
+        stderr.contains("version 1.1.0 → 1.2.0 is a minor bump; the changes are major"),
         "{stderr}"
     );
 
@@ -405,12 +405,16 @@ fn check_versions_compares_changed_definitions_with_the_previous_commit() {
     // gmail loses an endpoint with a minor bump; dropbox only gains a summary, unbumped; a new
     // definition is skipped.
     let gmail_v2 = gmail
-        .replacen("version: 1.0.0", "version: 1.1.0", 1)
+        .replacen("version: 1.1.0", "version: 1.2.0", 1)
         .replacen("  list_labels:", "  list_all_labels:", 1);
     std::fs::write(connectors.join("gmail.yaml"), &gmail_v2).unwrap();
     std::fs::write(
         connectors.join("dropbox.yaml"),
-        dropbox.replacen("    description:", "    summary: Hi\n    description:", 1),
+        dropbox.replacen(
+            "    path: /users/get_current_account\n",
+            "    path: /users/get_current_account\n    summary: Hi\n",
+            1,
+        ),
     )
     .unwrap();
     std::fs::write(
@@ -441,12 +445,12 @@ fn check_versions_compares_changed_definitions_with_the_previous_commit() {
     // Raised enough, in the working tree (uncommitted edits are checked too).
     std::fs::write(
         connectors.join("gmail.yaml"),
-        gmail_v2.replacen("version: 1.1.0", "version: 2.0.0", 1),
+        gmail_v2.replacen("version: 1.2.0", "version: 2.0.0", 1),
     )
     .unwrap();
     std::fs::write(
         connectors.join("dropbox.yaml"),
-        dropbox.replacen("version: 1.0.0", "version: 1.0.1", 1),
+        dropbox.replacen("version: 2.0.0", "version: 2.0.1", 1),
     )
     .unwrap();
     let (code, stdout, stderr) = check();
