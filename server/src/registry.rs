@@ -11,43 +11,8 @@ use connector_runtime::ConnectorDef;
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-/// The typed built-ins: each definition's `connector!` module, the list of their definitions
-/// ([`TYPED`]) and their `Api`s ([`TypedApis`], [`typed_apis`]), written from one list.
-macro_rules! typed_connectors {
-    ($($module:ident => $path:literal,)*) => {
-        $(connector_runtime::connector!($path);)*
-
-        /// The compiled connectors, whose `Api`s the server mounts.
-        pub const TYPED: &[fn() -> &'static ConnectorDef] = &[$($module::definition,)*];
-
-        /// The typed actions of every built-in (poem-openapi takes tuples of up to 16 `Api`s).
-        pub type TypedApis = ($($module::Api,)*);
-
-        /// The `Api`s, running their calls through `actions`.
-        pub fn typed_apis(actions: connector_runtime::openapi::Actions) -> TypedApis {
-            ($($module::Api::new(actions.clone()),)*)
-        }
-    };
-}
-
-typed_connectors! {
-    gmail => "../connector-defs/connectors/gmail.yaml",
-    onedrive => "../connector-defs/connectors/onedrive.yaml",
-    dropbox => "../connector-defs/connectors/dropbox.yaml",
-    github => "../connector-defs/connectors/github.yaml",
-    slack => "../connector-defs/connectors/slack.yaml",
-    google_calendar => "../connector-defs/connectors/google_calendar.yaml",
-    google_drive => "../connector-defs/connectors/google_drive.yaml",
-    google_sheets => "../connector-defs/connectors/google_sheets.yaml",
-    notion => "../connector-defs/connectors/notion.yaml",
-    hubspot => "../connector-defs/connectors/hubspot.yaml",
-    salesforce => "../connector-defs/connectors/salesforce.yaml",
-    jira => "../connector-defs/connectors/jira.yaml",
-    stripe => "../connector-defs/connectors/stripe.yaml",
-    zendesk => "../connector-defs/connectors/zendesk.yaml",
-    outlook => "../connector-defs/connectors/outlook.yaml",
-    asana => "../connector-defs/connectors/asana.yaml",
-}
+/// The typed built-ins, compiled in their own crate (see its docs for why).
+pub use typed_connectors::{self as typed, TYPED, TypedApis, typed_apis};
 
 /// The catalog: every `connector-defs/catalog/*.yaml`, embedded by the build script.
 pub mod catalog {

@@ -287,7 +287,7 @@ async fn record_cassettes_writes_a_redacted_cassette_of_each_typed_action() {
 
 #[tokio::test]
 async fn the_typed_client_records_cassettes_that_replay() {
-    use connector_server::registry::gmail;
+    use connector_server::registry::typed::gmail;
     let mock = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/users/me/labels/Label_1"))
