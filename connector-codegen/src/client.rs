@@ -32,6 +32,7 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
                 ));
                 quote! {
                     #pages_doc
+                    #[inline]
                     pub fn #pages_method(
                         &self,
                         request: #request,
@@ -48,8 +49,11 @@ pub(crate) fn generate(def: &ConnectorDef, endpoints: &[EndpointTypes<'_>]) -> T
         } else {
             quote!(self.raw.call(#name, &request).await)
         };
+        // `#[inline]`: a method is compiled (with the generic call it makes) only in a crate
+        // that calls it, so a crate of connectors pays nothing for the methods it does not use.
         quote! {
             #docs
+            #[inline]
             pub async fn #method(
                 &self,
                 request: #request,

@@ -323,10 +323,21 @@ impl RawClient {
             .run(endpoint, &prepared, Transfer::Streamed(None))
             .await?;
         if response.status().is_success() {
+            if self.recorder.is_some() {
+                // The bytes stream to the caller unread: the cassette holds a note in their place.
+                let note = RawResponse {
+                    status: response.status().as_u16(),
+                    headers: response.headers().clone(),
+                    body: Bytes::from_static(BINARY_NOT_RECORDED.as_bytes()),
+                };
+                self.record(endpoint, &prepared, &note);
+            }
             return Ok(Download::new(response));
         }
         // Not a 2xx: read the (small) error body into the error.
-        Err(match self.read(response, false).await {
+        let response = self.read(response, true).await?;
+        self.record(endpoint, &prepared, &response);
+        Err(match self.unless_success(response) {
             Err(error) => error,
             Ok(response) => Error::Upstream {
                 status: response.status,
@@ -679,6 +690,9 @@ impl RawClient {
         }
     }
 }
+
+/// The body a recorded binary response's cassette holds: its bytes are streamed, not kept.
+const BINARY_NOT_RECORDED: &str = "[binary body, not recorded]";
 
 /// How [`RawClient::run`] treats the bodies.
 enum Transfer {

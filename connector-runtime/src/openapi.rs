@@ -16,8 +16,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object, ResponseContent, SecurityScheme};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::{ConnectorDef, Download, Error, RawResponse};
@@ -403,8 +401,8 @@ impl Actions {
         input: &I,
     ) -> ActionResponse<O>
     where
-        I: Serialize,
-        O: DeserializeOwned + ToJSON + ParseFromJSON,
+        I: ToJSON,
+        O: ToJSON + ParseFromJSON,
     {
         let input = match input_object(input) {
             Ok(input) => input,
@@ -417,7 +415,7 @@ impl Actions {
             input,
         };
         match self.context.execute(call).await {
-            Ok(response) => match response.json::<O>() {
+            Ok(response) => match decode::<O>(&response) {
                 Ok(output) => ActionResponse::Ok(Json(output)),
                 Err(error) => ActionError::from(error).into(),
             },
@@ -429,7 +427,7 @@ impl Actions {
 impl Actions {
     /// Runs one binary action: `input` to JSON, the call through the context, the 2xx body
     /// streamed to the caller as the provider sends it.
-    pub async fn download<I: Serialize>(
+    pub async fn download<I: ToJSON>(
         &self,
         definition: Arc<ConnectorDef>,
         endpoint: &str,
@@ -453,16 +451,34 @@ impl Actions {
     }
 }
 
+// Actions convert through the poem-openapi traits their types implement anyway (`ToJSON`,
+// `ParseFromJSON`), not through serde: serde's generic impls would be compiled once more for
+// every input and output type of every connector, a large share of a release build.
+
 /// The inputs by their YAML names, as [`ActionCall::input`] holds them.
-fn input_object<I: Serialize>(input: &I) -> Result<Map<String, Value>, ActionError> {
-    match serde_json::to_value(input) {
-        Ok(Value::Object(input)) => Ok(input),
-        Ok(_) | Err(_) => Err(ActionError::new(
+fn input_object<I: ToJSON>(input: &I) -> Result<Map<String, Value>, ActionError> {
+    match input.to_json() {
+        Some(Value::Object(input)) => Ok(input),
+        _ => Err(ActionError::new(
             ActionStatus::BadRequest,
             "invalid_input",
             "the inputs are not a JSON object",
         )),
     }
+}
+
+/// A 2xx body as the endpoint's typed output; an empty body is JSON `null` (a 204).
+fn decode<O: ParseFromJSON>(response: &RawResponse) -> Result<O, Error> {
+    let invalid = |message: String| Error::Decode {
+        message,
+        body: response.text(),
+    };
+    let value = if response.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&response.body).map_err(|error| invalid(error.to_string()))?
+    };
+    O::parse_from_json(Some(value)).map_err(|error| invalid(error.into_message()))
 }
 
 impl std::fmt::Debug for Actions {

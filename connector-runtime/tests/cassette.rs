@@ -43,6 +43,12 @@ endpoints:
       title: { in: body, type: string, required: true }
       body: { in: body, type: string }
     response: { $ref: "#/schemas/Issue" }
+  download_attachment:
+    method: GET
+    path: /attachments/{id}
+    params:
+      id: { in: path, type: string }
+    response: { type: string, format: binary }
   login:
     method: POST
     path: /session
@@ -211,7 +217,7 @@ fn replay_dir_checks_file_names_and_reports_each_file() {
     assert!(outcomes[1].problems[0].contains("`list_issues.yaml` or `list_issues-<label>.yaml`"));
     assert_eq!(
         connector_runtime::cassette::uncovered(&def(), &outcomes),
-        ["create_issue", "login"]
+        ["create_issue", "download_attachment", "login"]
     );
 }
 
@@ -293,4 +299,38 @@ async fn a_cassette_that_cannot_be_written_does_not_fail_the_call() {
     input.insert("repo".into(), json!("r"));
     let response = client.execute("list_issues", input).await.unwrap();
     assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
+async fn a_download_is_recorded_without_its_bytes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/attachments/a1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .set_body_bytes(vec![0x89, b'P', b'N', b'G', 0, 1, 2]),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = RawClient::new(Arc::new(def()), Auth::api_key("k"))
+        .with_base_url(format!("{}/v2", server.uri()))
+        .with_cassette_recorder(dir.path());
+    let download = client
+        .download("download_attachment", &json!({"id": "a1"}))
+        .await
+        .unwrap();
+    assert_eq!(download.content_type(), Some("image/png"));
+    assert_eq!(download.bytes().await.unwrap().len(), 7);
+
+    let outcomes = replay_dir(&def(), &dir.path().join("tracker")).unwrap();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert!(outcomes[0].passed(), "{outcomes:?}");
+    let cassette = Cassette::load(&dir.path().join("tracker").join(&outcomes[0].file)).unwrap();
+    assert_eq!(cassette.response.status, 200);
+    assert_eq!(
+        cassette.response.body,
+        Some(json!("[binary body, not recorded]"))
+    );
 }

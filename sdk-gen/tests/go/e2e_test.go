@@ -52,7 +52,32 @@ var routes = map[string]any{
 		"cursor":   "cursor-1",
 		"has_more": false,
 	},
+	"GET /github/repos/octocat/Hello-World": map[string]any{
+		"id": 1296269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": "Hello-World",
+		"full_name": "octocat/Hello-World", "owner": githubUser, "private": false,
+		"html_url": "https://github.com/octocat/Hello-World", "description": nil, "fork": false,
+		"url": "https://api.github.com/repos/octocat/Hello-World", "created_at": "2011-01-26T19:01:12Z",
+		"updated_at": "2011-01-26T19:14:43Z", "pushed_at": "2011-01-26T19:06:43Z", "default_branch": "main",
+	},
+	"GET /github/repos/octocat/Hello-World/issues": []any{map[string]any{
+		"id": 1, "node_id": "MDU6SXNzdWUx", "url": "https://api.github.com/repos/octocat/Hello-World/issues/1347",
+		"repository_url": "https://api.github.com/repos/octocat/Hello-World",
+		"html_url": "https://github.com/octocat/Hello-World/issues/1347", "number": 1347, "state": "open",
+		"title": "Found a bug", "user": githubUser, "labels": []any{map[string]any{
+			"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=", "name": "bug", "color": "f29513", "default": true,
+			"url": "https://api.github.com/repos/octocat/Hello-World/labels/bug",
+		}},
+		"assignee": nil, "milestone": nil, "locked": false, "comments": 0, "closed_at": nil,
+		"created_at": "2011-04-22T13:33:48Z", "updated_at": "2011-04-22T13:33:48Z", "author_association": "COLLABORATOR",
+	}},
 	"GET /acme/ping": map[string]any{"pong": true},
+}
+
+// A GitHub account as the REST API answers it.
+var githubUser = map[string]any{
+	"login": "octocat", "id": 1, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": false,
+	"avatar_url": "https://github.com/images/error/octocat_happy.gif",
+	"url": "https://api.github.com/users/octocat", "html_url": "https://github.com/octocat",
 }
 
 func mockProvider(w http.ResponseWriter, r *http.Request) {
@@ -283,8 +308,56 @@ func TestTypedActionsAcrossThreeConnectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if folder.Entries[0].Name != "Photos" || folder.HasMore {
+	// Entries are a union told apart by `.tag`: the folder alternative is set.
+	photos := folder.Entries[0].DropboxFolderMetadata
+	if photos == nil || photos.Name != "Photos" || folder.Entries[0].DropboxFileMetadata != nil || folder.HasMore {
 		t.Errorf("folder: %+v", folder)
+	}
+}
+
+func TestGitHubRepositoriesAndIssues(t *testing.T) {
+	api, ctx := client(secretKey)
+	integration := cp.NewIntegrationInput()
+	integration.SetClientId("github-client")
+	integration.SetClientSecret("secret")
+	integration.SetBaseUrl(mockURL + "/github")
+	if _, _, err := api.IntegrationsAPI.PutIntegration(ctx, "github").IntegrationInput(*integration).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	github := importTokens(t, api, ctx, "github", "user-go")
+
+	repo, _, err := api.GithubAPI.GithubGetRepo(ctx).GithubGetRepoInput(*cp.NewGithubGetRepoInput(github.Id, "octocat", "Hello-World")).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repo.FullName != "octocat/Hello-World" || repo.Owner.Login != "octocat" || repo.DefaultBranch != "main" || repo.Description.IsSet() && repo.Description.Get() != nil {
+		t.Errorf("repo: %+v", repo)
+	}
+
+	input := cp.NewGithubListIssuesInput(github.Id, "octocat", "Hello-World")
+	input.SetState(cp.GITHUBLISTISSUESSTATE_OPEN)
+	input.SetPerPage(2)
+	issues, _, err := api.GithubAPI.GithubListIssues(ctx).GithubListIssuesInput(*input).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != 1 || issues[0].Number != 1347 || issues[0].Labels[0].Name != "bug" {
+		t.Errorf("issues: %+v", issues)
+	}
+	received.Lock()
+	last := received.requests[len(received.requests)-1]
+	received.Unlock()
+	if last.URL.RawQuery != "state=open&per_page=2" || last.Header.Get("X-GitHub-Api-Version") != "2022-11-28" {
+		t.Errorf("github got %s with %v", last.URL, last.Header)
+	}
+
+	// GitHub's 404 comes back as a typed 502 carrying the provider's status.
+	_, response, err := api.GithubAPI.GithubGetRepo(ctx).GithubGetRepoInput(*cp.NewGithubGetRepoInput(github.Id, "octocat", "missing")).Execute()
+	if response == nil || response.StatusCode != http.StatusBadGateway {
+		t.Fatalf("want 502, got %v", err)
+	}
+	if code := errorCode(t, err); code != "upstream_error" {
+		t.Errorf("code %q", code)
 	}
 }
 

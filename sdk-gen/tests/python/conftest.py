@@ -1,7 +1,7 @@
 """A live `connector` server on a temporary SQLite database, and a mock provider API it calls.
 
 The server is the binary cargo built (`target/debug/connector`, or $CONNECTOR_BIN). The mock
-answers as Gmail, OneDrive, Dropbox, Klaviyo and an API-key service would, and records what it got.
+answers as Gmail, OneDrive, Dropbox, GitHub, Klaviyo and an API-key service would, and records what it got.
 """
 
 import json
@@ -23,6 +23,17 @@ ROOT = Path(__file__).resolve().parents[3]
 SECRET_KEY = "sk_sdk_e2e_python_0123456789abcdef"
 API_KEY = "acme-key-123"
 
+GITHUB_USER = {
+    "login": "octocat",
+    "id": 1,
+    "node_id": "MDQ6VXNlcjE=",
+    "avatar_url": "https://github.com/images/error/octocat_happy.gif",
+    "url": "https://api.github.com/users/octocat",
+    "html_url": "https://github.com/octocat",
+    "type": "User",
+    "site_admin": False,
+}
+
 # (method, path) -> JSON answer of the mock provider.
 ROUTES = {
     ("GET", "/gmail/users/me/messages"): {
@@ -33,10 +44,65 @@ ROUTES = {
         "value": [{"id": "item-1", "name": "report.pdf", "size": 1024}],
     },
     ("POST", "/dropbox/files/list_folder"): {
-        "entries": [{".tag": "file", "name": "notes.txt", "id": "id:1", "path_display": "/notes.txt"}],
+        "entries": [
+            {
+                ".tag": "file",
+                "name": "notes.txt",
+                "id": "id:1",
+                "path_display": "/notes.txt",
+                "client_modified": "2024-05-01T12:00:00Z",
+                "server_modified": "2024-05-01T12:00:01Z",
+                "rev": "a1c10ce0dd78",
+                "size": 42,
+            },
+            {".tag": "folder", "name": "Photos", "id": "id:2"},
+        ],
         "cursor": "cursor-1",
         "has_more": False,
     },
+    # GitHub (REST API 2022-11-28): a repository and its issues, as the reference shows them.
+    ("GET", "/github/repos/octocat/Hello-World"): {
+        "id": 1296269,
+        "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
+        "name": "Hello-World",
+        "full_name": "octocat/Hello-World",
+        "owner": GITHUB_USER,
+        "private": False,
+        "html_url": "https://github.com/octocat/Hello-World",
+        "description": "This your first repo!",
+        "fork": False,
+        "url": "https://api.github.com/repos/octocat/Hello-World",
+        "created_at": "2011-01-26T19:01:12Z",
+        "updated_at": "2011-01-26T19:14:43Z",
+        "pushed_at": "2011-01-26T19:06:43Z",
+        "default_branch": "main",
+        "stargazers_count": 80,
+    },
+    ("GET", "/github/repos/octocat/Hello-World/issues"): [
+        {
+            "id": 1,
+            "node_id": "MDU6SXNzdWUx",
+            "url": "https://api.github.com/repos/octocat/Hello-World/issues/1347",
+            "repository_url": "https://api.github.com/repos/octocat/Hello-World",
+            "html_url": "https://github.com/octocat/Hello-World/issues/1347",
+            "number": 1347,
+            "state": "open",
+            "title": "Found a bug",
+            "user": GITHUB_USER,
+            "labels": [
+                {"id": 208045946, "node_id": "MDU6TGFiZWwyMDgwNDU5NDY=", "url": "https://api.github.com/repos/octocat/Hello-World/labels/bug",
+                 "name": "bug", "color": "f29513", "default": True}
+            ],
+            "assignee": None,
+            "milestone": None,
+            "locked": False,
+            "comments": 0,
+            "closed_at": None,
+            "created_at": "2011-04-22T13:33:48Z",
+            "updated_at": "2011-04-22T13:33:48Z",
+            "author_association": "COLLABORATOR",
+        }
+    ],
     ("GET", "/acme/ping"): {"pong": True},
     # Klaviyo, a provider of the built-in catalog (API key in `Authorization: Klaviyo-API-Key`).
     ("GET", "/klaviyo/api/accounts"): {"data": [{"type": "account", "id": "AbC123"}]},

@@ -1,5 +1,5 @@
 """The generated Python SDK against a live server: registry, integrations, connections,
-typed actions of three connectors, the request envelope, and typed errors."""
+typed actions of four connectors (a union and GitHub among them), the request envelope, and typed errors."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -12,9 +12,14 @@ from connector_platform import (
     ConnectorsApi,
     CreateConnection,
     DropboxApi,
+    DropboxFileMetadata,
+    DropboxFolderMetadata,
     DropboxListFolderInput,
     EnvelopeRequest,
     GmailApi,
+    GithubApi,
+    GithubGetRepoInput,
+    GithubListIssuesInput,
     GmailListMessagesInput,
     HttpMethod,
     IntegrationInput,
@@ -22,7 +27,7 @@ from connector_platform import (
     OnedriveApi,
     OnedriveListRootChildrenInput,
 )
-from connector_platform.exceptions import BadRequestException, NotFoundException, UnauthorizedException
+from connector_platform.exceptions import BadRequestException, NotFoundException, ServiceException, UnauthorizedException
 
 from conftest import API_KEY, KLAVIYO_KEY, MockProvider
 
@@ -90,8 +95,40 @@ def test_typed_actions_across_three_connectors(api, mock_provider):
     assert children.value[0].size == 1024
 
     folder = DropboxApi(api).dropbox_list_folder(DropboxListFolderInput(connection_id=dropbox.id, path=""))
-    assert folder.entries[0].name == "notes.txt"
+    # Entries are a union told apart by `.tag`: each is its alternative's model.
+    file, photos = (entry.actual_instance for entry in folder.entries)
+    assert isinstance(file, DropboxFileMetadata) and file.name == "notes.txt" and file.size == 42
+    assert isinstance(photos, DropboxFolderMetadata) and photos.name == "Photos"
     assert folder.has_more is False
+
+
+def test_github_repositories_and_issues(api, mock_provider):
+    point_at_mock(api, mock_provider, "github")
+    github = import_tokens(api, "github", "user-py")
+    actions = GithubApi(api)
+
+    repo = actions.github_get_repo(GithubGetRepoInput(connection_id=github.id, owner="octocat", repo="Hello-World"))
+    assert repo.full_name == "octocat/Hello-World"
+    assert repo.owner.login == "octocat"
+    assert repo.default_branch == "main" and repo.private is False
+    sent = [r for r in MockProvider.received if r[1].startswith("/github/")][-1]
+    assert sent[2]["authorization"] == "Bearer github-access"
+    assert sent[2]["x-github-api-version"] == "2022-11-28"
+
+    issues = actions.github_list_issues(
+        GithubListIssuesInput(connection_id=github.id, owner="octocat", repo="Hello-World", state="open", per_page=2)
+    )
+    assert [(issue.number, issue.title) for issue in issues] == [(1347, "Found a bug")]
+    assert issues[0].labels[0].name == "bug" and issues[0].assignee is None
+    sent = [r for r in MockProvider.received if r[1].startswith("/github/")][-1]
+    assert sent[1] == "/github/repos/octocat/Hello-World/issues?state=open&per_page=2"
+
+    # GitHub's 404 comes back as a typed 502 carrying the provider's status.
+    with pytest.raises(ServiceException) as error:
+        actions.github_get_repo(GithubGetRepoInput(connection_id=github.id, owner="octocat", repo="missing"))
+    assert error.value.status == 502
+    assert error.value.data.error.code == "upstream_error"
+    assert error.value.data.error.details["status"] == 404
 
 
 def test_an_api_key_connection_through_the_request_envelope(api):
