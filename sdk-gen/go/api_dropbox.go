@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 )
 
 
@@ -239,7 +240,7 @@ func (r ApiDropboxDeleteRequest) DropboxDeleteInput(dropboxDeleteInput DropboxDe
 	return r
 }
 
-func (r ApiDropboxDeleteRequest) Execute() (*DropboxDeleteResponse, *http.Response, error) {
+func (r ApiDropboxDeleteRequest) Execute() (*DropboxMetadataResult, *http.Response, error) {
 	return r.ApiService.DropboxDeleteExecute(r)
 }
 
@@ -257,13 +258,13 @@ func (a *DropboxAPIService) DropboxDelete(ctx context.Context) ApiDropboxDeleteR
 }
 
 // Execute executes the request
-//  @return DropboxDeleteResponse
-func (a *DropboxAPIService) DropboxDeleteExecute(r ApiDropboxDeleteRequest) (*DropboxDeleteResponse, *http.Response, error) {
+//  @return DropboxMetadataResult
+func (a *DropboxAPIService) DropboxDeleteExecute(r ApiDropboxDeleteRequest) (*DropboxMetadataResult, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxDeleteResponse
+		localVarReturnValue  *DropboxMetadataResult
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxDelete")
@@ -299,6 +300,212 @@ func (a *DropboxAPIService) DropboxDeleteExecute(r ApiDropboxDeleteRequest) (*Dr
 	}
 	// body params
 	localVarPostBody = r.dropboxDeleteInput
+	req, err := a.client.prepareRequest(r.ctx, localVarPath, localVarHTTPMethod, localVarPostBody, localVarHeaderParams, localVarQueryParams, localVarFormParams, formFiles)
+	if err != nil {
+		return localVarReturnValue, nil, err
+	}
+
+	localVarHTTPResponse, err := a.client.callAPI(req)
+	if err != nil || localVarHTTPResponse == nil {
+		return localVarReturnValue, localVarHTTPResponse, err
+	}
+
+	localVarBody, err := io.ReadAll(localVarHTTPResponse.Body)
+	localVarHTTPResponse.Body.Close()
+	localVarHTTPResponse.Body = io.NopCloser(bytes.NewBuffer(localVarBody))
+	if err != nil {
+		return localVarReturnValue, localVarHTTPResponse, err
+	}
+
+	if localVarHTTPResponse.StatusCode >= 300 {
+		newErr := &GenericOpenAPIError{
+			body:  localVarBody,
+			error: localVarHTTPResponse.Status,
+		}
+		if localVarHTTPResponse.StatusCode == 400 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 401 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 404 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 409 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 413 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 429 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 500 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 502 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+			return localVarReturnValue, localVarHTTPResponse, newErr
+		}
+		if localVarHTTPResponse.StatusCode == 504 {
+			var v ErrorBody
+			err = a.client.decode(&v, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+			if err != nil {
+				newErr.error = err.Error()
+				return localVarReturnValue, localVarHTTPResponse, newErr
+			}
+					newErr.error = formatErrorMessage(localVarHTTPResponse.Status, &v)
+					newErr.model = v
+		}
+		return localVarReturnValue, localVarHTTPResponse, newErr
+	}
+
+	err = a.client.decode(&localVarReturnValue, localVarBody, localVarHTTPResponse.Header.Get("Content-Type"))
+	if err != nil {
+		newErr := &GenericOpenAPIError{
+			body:  localVarBody,
+			error: err.Error(),
+		}
+		return localVarReturnValue, localVarHTTPResponse, newErr
+	}
+
+	return localVarReturnValue, localVarHTTPResponse, nil
+}
+
+type ApiDropboxDownloadRequest struct {
+	ctx context.Context
+	ApiService *DropboxAPIService
+	dropboxDownloadInput *DropboxDownloadInput
+}
+
+func (r ApiDropboxDownloadRequest) DropboxDownloadInput(dropboxDownloadInput DropboxDownloadInput) ApiDropboxDownloadRequest {
+	r.dropboxDownloadInput = &dropboxDownloadInput
+	return r
+}
+
+func (r ApiDropboxDownloadRequest) Execute() (*os.File, *http.Response, error) {
+	return r.ApiService.DropboxDownloadExecute(r)
+}
+
+/*
+DropboxDownload Download a file's content, streamed. The arguments travel as JSON in the `Dropbox-API-Arg` header; the file's metadata comes back as JSON in the `Dropbox-API-Result` response header.
+
+ @param ctx context.Context - for authentication, logging, cancellation, deadlines, tracing, etc. Passed from http.Request or context.Background().
+ @return ApiDropboxDownloadRequest
+*/
+func (a *DropboxAPIService) DropboxDownload(ctx context.Context) ApiDropboxDownloadRequest {
+	return ApiDropboxDownloadRequest{
+		ApiService: a,
+		ctx: ctx,
+	}
+}
+
+// Execute executes the request
+//  @return *os.File
+func (a *DropboxAPIService) DropboxDownloadExecute(r ApiDropboxDownloadRequest) (*os.File, *http.Response, error) {
+	var (
+		localVarHTTPMethod   = http.MethodPost
+		localVarPostBody     interface{}
+		formFiles            []formFile
+		localVarReturnValue  *os.File
+	)
+
+	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxDownload")
+	if err != nil {
+		return localVarReturnValue, nil, &GenericOpenAPIError{error: err.Error()}
+	}
+
+	localVarPath := localBasePath + "/v1/actions/dropbox/download"
+
+	localVarHeaderParams := make(map[string]string)
+	localVarQueryParams := url.Values{}
+	localVarFormParams := url.Values{}
+	if r.dropboxDownloadInput == nil {
+		return localVarReturnValue, nil, reportError("dropboxDownloadInput is required and must be specified")
+	}
+
+	// to determine the Content-Type header
+	localVarHTTPContentTypes := []string{"application/json; charset=utf-8"}
+
+	// set Content-Type header
+	localVarHTTPContentType := selectHeaderContentType(localVarHTTPContentTypes)
+	if localVarHTTPContentType != "" {
+		localVarHeaderParams["Content-Type"] = localVarHTTPContentType
+	}
+
+	// to determine the Accept header
+	localVarHTTPHeaderAccepts := []string{"application/octet-stream", "application/json; charset=utf-8"}
+
+	// set Accept header
+	localVarHTTPHeaderAccept := selectHeaderAccept(localVarHTTPHeaderAccepts)
+	if localVarHTTPHeaderAccept != "" {
+		localVarHeaderParams["Accept"] = localVarHTTPHeaderAccept
+	}
+	// body params
+	localVarPostBody = r.dropboxDownloadInput
 	req, err := a.client.prepareRequest(r.ctx, localVarPath, localVarHTTPMethod, localVarPostBody, localVarHeaderParams, localVarQueryParams, localVarFormParams, formFiles)
 	if err != nil {
 		return localVarReturnValue, nil, err
@@ -651,7 +858,7 @@ func (r ApiDropboxGetMetadataRequest) DropboxGetMetadataInput(dropboxGetMetadata
 	return r
 }
 
-func (r ApiDropboxGetMetadataRequest) Execute() (*DropboxGetMetadataResponse, *http.Response, error) {
+func (r ApiDropboxGetMetadataRequest) Execute() (*DropboxMetadata, *http.Response, error) {
 	return r.ApiService.DropboxGetMetadataExecute(r)
 }
 
@@ -669,13 +876,13 @@ func (a *DropboxAPIService) DropboxGetMetadata(ctx context.Context) ApiDropboxGe
 }
 
 // Execute executes the request
-//  @return DropboxGetMetadataResponse
-func (a *DropboxAPIService) DropboxGetMetadataExecute(r ApiDropboxGetMetadataRequest) (*DropboxGetMetadataResponse, *http.Response, error) {
+//  @return DropboxMetadata
+func (a *DropboxAPIService) DropboxGetMetadataExecute(r ApiDropboxGetMetadataRequest) (*DropboxMetadata, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxGetMetadataResponse
+		localVarReturnValue  *DropboxMetadata
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxGetMetadata")
@@ -1068,7 +1275,7 @@ func (r ApiDropboxGetTemporaryLinkRequest) Execute() (*DropboxGetTemporaryLinkRe
 }
 
 /*
-DropboxGetTemporaryLink Get a link that downloads a file's content without authentication, valid for four hours. Use it to download files, since this format only describes JSON responses.
+DropboxGetTemporaryLink Get a link that downloads a file's content without authentication, valid for four hours (to hand to a browser; `download` streams the content through the connection).
 
  @param ctx context.Context - for authentication, logging, cancellation, deadlines, tracing, etc. Passed from http.Request or context.Background().
  @return ApiDropboxGetTemporaryLinkRequest
@@ -1269,7 +1476,7 @@ func (r ApiDropboxListFolderRequest) DropboxListFolderInput(dropboxListFolderInp
 	return r
 }
 
-func (r ApiDropboxListFolderRequest) Execute() (*DropboxListFolderResponse, *http.Response, error) {
+func (r ApiDropboxListFolderRequest) Execute() (*DropboxFolderPage, *http.Response, error) {
 	return r.ApiService.DropboxListFolderExecute(r)
 }
 
@@ -1287,13 +1494,13 @@ func (a *DropboxAPIService) DropboxListFolder(ctx context.Context) ApiDropboxLis
 }
 
 // Execute executes the request
-//  @return DropboxListFolderResponse
-func (a *DropboxAPIService) DropboxListFolderExecute(r ApiDropboxListFolderRequest) (*DropboxListFolderResponse, *http.Response, error) {
+//  @return DropboxFolderPage
+func (a *DropboxAPIService) DropboxListFolderExecute(r ApiDropboxListFolderRequest) (*DropboxFolderPage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxListFolderResponse
+		localVarReturnValue  *DropboxFolderPage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxListFolder")
@@ -1475,7 +1682,7 @@ func (r ApiDropboxListFolderContinueRequest) DropboxListFolderContinueInput(drop
 	return r
 }
 
-func (r ApiDropboxListFolderContinueRequest) Execute() (*DropboxListFolderContinueResponse, *http.Response, error) {
+func (r ApiDropboxListFolderContinueRequest) Execute() (*DropboxFolderPage, *http.Response, error) {
 	return r.ApiService.DropboxListFolderContinueExecute(r)
 }
 
@@ -1493,13 +1700,13 @@ func (a *DropboxAPIService) DropboxListFolderContinue(ctx context.Context) ApiDr
 }
 
 // Execute executes the request
-//  @return DropboxListFolderContinueResponse
-func (a *DropboxAPIService) DropboxListFolderContinueExecute(r ApiDropboxListFolderContinueRequest) (*DropboxListFolderContinueResponse, *http.Response, error) {
+//  @return DropboxFolderPage
+func (a *DropboxAPIService) DropboxListFolderContinueExecute(r ApiDropboxListFolderContinueRequest) (*DropboxFolderPage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxListFolderContinueResponse
+		localVarReturnValue  *DropboxFolderPage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxListFolderContinue")
@@ -1681,7 +1888,7 @@ func (r ApiDropboxMoveEntryRequest) DropboxMoveEntryInput(dropboxMoveEntryInput 
 	return r
 }
 
-func (r ApiDropboxMoveEntryRequest) Execute() (*DropboxMoveEntryResponse, *http.Response, error) {
+func (r ApiDropboxMoveEntryRequest) Execute() (*DropboxMetadataResult, *http.Response, error) {
 	return r.ApiService.DropboxMoveEntryExecute(r)
 }
 
@@ -1699,13 +1906,13 @@ func (a *DropboxAPIService) DropboxMoveEntry(ctx context.Context) ApiDropboxMove
 }
 
 // Execute executes the request
-//  @return DropboxMoveEntryResponse
-func (a *DropboxAPIService) DropboxMoveEntryExecute(r ApiDropboxMoveEntryRequest) (*DropboxMoveEntryResponse, *http.Response, error) {
+//  @return DropboxMetadataResult
+func (a *DropboxAPIService) DropboxMoveEntryExecute(r ApiDropboxMoveEntryRequest) (*DropboxMetadataResult, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxMoveEntryResponse
+		localVarReturnValue  *DropboxMetadataResult
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxMoveEntry")
@@ -1887,7 +2094,7 @@ func (r ApiDropboxSearchRequest) DropboxSearchInput(dropboxSearchInput DropboxSe
 	return r
 }
 
-func (r ApiDropboxSearchRequest) Execute() (*DropboxSearchResponse, *http.Response, error) {
+func (r ApiDropboxSearchRequest) Execute() (*DropboxSearchResult, *http.Response, error) {
 	return r.ApiService.DropboxSearchExecute(r)
 }
 
@@ -1905,13 +2112,13 @@ func (a *DropboxAPIService) DropboxSearch(ctx context.Context) ApiDropboxSearchR
 }
 
 // Execute executes the request
-//  @return DropboxSearchResponse
-func (a *DropboxAPIService) DropboxSearchExecute(r ApiDropboxSearchRequest) (*DropboxSearchResponse, *http.Response, error) {
+//  @return DropboxSearchResult
+func (a *DropboxAPIService) DropboxSearchExecute(r ApiDropboxSearchRequest) (*DropboxSearchResult, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxSearchResponse
+		localVarReturnValue  *DropboxSearchResult
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxSearch")
@@ -2093,7 +2300,7 @@ func (r ApiDropboxSearchContinueRequest) DropboxSearchContinueInput(dropboxSearc
 	return r
 }
 
-func (r ApiDropboxSearchContinueRequest) Execute() (*DropboxSearchContinueResponse, *http.Response, error) {
+func (r ApiDropboxSearchContinueRequest) Execute() (*DropboxSearchResult, *http.Response, error) {
 	return r.ApiService.DropboxSearchContinueExecute(r)
 }
 
@@ -2111,13 +2318,13 @@ func (a *DropboxAPIService) DropboxSearchContinue(ctx context.Context) ApiDropbo
 }
 
 // Execute executes the request
-//  @return DropboxSearchContinueResponse
-func (a *DropboxAPIService) DropboxSearchContinueExecute(r ApiDropboxSearchContinueRequest) (*DropboxSearchContinueResponse, *http.Response, error) {
+//  @return DropboxSearchResult
+func (a *DropboxAPIService) DropboxSearchContinueExecute(r ApiDropboxSearchContinueRequest) (*DropboxSearchResult, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxSearchContinueResponse
+		localVarReturnValue  *DropboxSearchResult
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxSearchContinue")
@@ -2299,7 +2506,7 @@ func (r ApiDropboxUploadRequest) DropboxUploadInput(dropboxUploadInput DropboxUp
 	return r
 }
 
-func (r ApiDropboxUploadRequest) Execute() (*DropboxUploadResponse, *http.Response, error) {
+func (r ApiDropboxUploadRequest) Execute() (*DropboxFileMetadata, *http.Response, error) {
 	return r.ApiService.DropboxUploadExecute(r)
 }
 
@@ -2317,13 +2524,13 @@ func (a *DropboxAPIService) DropboxUpload(ctx context.Context) ApiDropboxUploadR
 }
 
 // Execute executes the request
-//  @return DropboxUploadResponse
-func (a *DropboxAPIService) DropboxUploadExecute(r ApiDropboxUploadRequest) (*DropboxUploadResponse, *http.Response, error) {
+//  @return DropboxFileMetadata
+func (a *DropboxAPIService) DropboxUploadExecute(r ApiDropboxUploadRequest) (*DropboxFileMetadata, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *DropboxUploadResponse
+		localVarReturnValue  *DropboxFileMetadata
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "DropboxAPIService.DropboxUpload")

@@ -33,7 +33,7 @@ func (r ApiGmailGetAttachmentRequest) GmailGetAttachmentInput(gmailGetAttachment
 	return r
 }
 
-func (r ApiGmailGetAttachmentRequest) Execute() (*GmailGetAttachmentResponse, *http.Response, error) {
+func (r ApiGmailGetAttachmentRequest) Execute() (*GmailMessagePartBody, *http.Response, error) {
 	return r.ApiService.GmailGetAttachmentExecute(r)
 }
 
@@ -51,13 +51,13 @@ func (a *GmailAPIService) GmailGetAttachment(ctx context.Context) ApiGmailGetAtt
 }
 
 // Execute executes the request
-//  @return GmailGetAttachmentResponse
-func (a *GmailAPIService) GmailGetAttachmentExecute(r ApiGmailGetAttachmentRequest) (*GmailGetAttachmentResponse, *http.Response, error) {
+//  @return GmailMessagePartBody
+func (a *GmailAPIService) GmailGetAttachmentExecute(r ApiGmailGetAttachmentRequest) (*GmailMessagePartBody, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailGetAttachmentResponse
+		localVarReturnValue  *GmailMessagePartBody
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailGetAttachment")
@@ -239,7 +239,7 @@ func (r ApiGmailGetLabelRequest) GmailGetLabelInput(gmailGetLabelInput GmailGetL
 	return r
 }
 
-func (r ApiGmailGetLabelRequest) Execute() (*GmailGetLabelResponse, *http.Response, error) {
+func (r ApiGmailGetLabelRequest) Execute() (*GmailLabel, *http.Response, error) {
 	return r.ApiService.GmailGetLabelExecute(r)
 }
 
@@ -257,13 +257,13 @@ func (a *GmailAPIService) GmailGetLabel(ctx context.Context) ApiGmailGetLabelReq
 }
 
 // Execute executes the request
-//  @return GmailGetLabelResponse
-func (a *GmailAPIService) GmailGetLabelExecute(r ApiGmailGetLabelRequest) (*GmailGetLabelResponse, *http.Response, error) {
+//  @return GmailLabel
+func (a *GmailAPIService) GmailGetLabelExecute(r ApiGmailGetLabelRequest) (*GmailLabel, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailGetLabelResponse
+		localVarReturnValue  *GmailLabel
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailGetLabel")
@@ -445,7 +445,7 @@ func (r ApiGmailGetMessageRequest) GmailGetMessageInput(gmailGetMessageInput Gma
 	return r
 }
 
-func (r ApiGmailGetMessageRequest) Execute() (*GmailGetMessageResponse, *http.Response, error) {
+func (r ApiGmailGetMessageRequest) Execute() (*GmailMessage, *http.Response, error) {
 	return r.ApiService.GmailGetMessageExecute(r)
 }
 
@@ -463,13 +463,13 @@ func (a *GmailAPIService) GmailGetMessage(ctx context.Context) ApiGmailGetMessag
 }
 
 // Execute executes the request
-//  @return GmailGetMessageResponse
-func (a *GmailAPIService) GmailGetMessageExecute(r ApiGmailGetMessageRequest) (*GmailGetMessageResponse, *http.Response, error) {
+//  @return GmailMessage
+func (a *GmailAPIService) GmailGetMessageExecute(r ApiGmailGetMessageRequest) (*GmailMessage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailGetMessageResponse
+		localVarReturnValue  *GmailMessage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailGetMessage")
@@ -1681,7 +1681,7 @@ func (r ApiGmailModifyMessageRequest) GmailModifyMessageInput(gmailModifyMessage
 	return r
 }
 
-func (r ApiGmailModifyMessageRequest) Execute() (*GmailModifyMessageResponse, *http.Response, error) {
+func (r ApiGmailModifyMessageRequest) Execute() (*GmailMessage, *http.Response, error) {
 	return r.ApiService.GmailModifyMessageExecute(r)
 }
 
@@ -1699,13 +1699,13 @@ func (a *GmailAPIService) GmailModifyMessage(ctx context.Context) ApiGmailModify
 }
 
 // Execute executes the request
-//  @return GmailModifyMessageResponse
-func (a *GmailAPIService) GmailModifyMessageExecute(r ApiGmailModifyMessageRequest) (*GmailModifyMessageResponse, *http.Response, error) {
+//  @return GmailMessage
+func (a *GmailAPIService) GmailModifyMessageExecute(r ApiGmailModifyMessageRequest) (*GmailMessage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailModifyMessageResponse
+		localVarReturnValue  *GmailMessage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailModifyMessage")
@@ -2093,7 +2093,7 @@ func (r ApiGmailTrashMessageRequest) GmailTrashMessageInput(gmailTrashMessageInp
 	return r
 }
 
-func (r ApiGmailTrashMessageRequest) Execute() (*GmailTrashMessageResponse, *http.Response, error) {
+func (r ApiGmailTrashMessageRequest) Execute() (*GmailMessage, *http.Response, error) {
 	return r.ApiService.GmailTrashMessageExecute(r)
 }
 
@@ -2111,13 +2111,13 @@ func (a *GmailAPIService) GmailTrashMessage(ctx context.Context) ApiGmailTrashMe
 }
 
 // Execute executes the request
-//  @return GmailTrashMessageResponse
-func (a *GmailAPIService) GmailTrashMessageExecute(r ApiGmailTrashMessageRequest) (*GmailTrashMessageResponse, *http.Response, error) {
+//  @return GmailMessage
+func (a *GmailAPIService) GmailTrashMessageExecute(r ApiGmailTrashMessageRequest) (*GmailMessage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailTrashMessageResponse
+		localVarReturnValue  *GmailMessage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailTrashMessage")
@@ -2299,7 +2299,7 @@ func (r ApiGmailUntrashMessageRequest) GmailUntrashMessageInput(gmailUntrashMess
 	return r
 }
 
-func (r ApiGmailUntrashMessageRequest) Execute() (*GmailUntrashMessageResponse, *http.Response, error) {
+func (r ApiGmailUntrashMessageRequest) Execute() (*GmailMessage, *http.Response, error) {
 	return r.ApiService.GmailUntrashMessageExecute(r)
 }
 
@@ -2317,13 +2317,13 @@ func (a *GmailAPIService) GmailUntrashMessage(ctx context.Context) ApiGmailUntra
 }
 
 // Execute executes the request
-//  @return GmailUntrashMessageResponse
-func (a *GmailAPIService) GmailUntrashMessageExecute(r ApiGmailUntrashMessageRequest) (*GmailUntrashMessageResponse, *http.Response, error) {
+//  @return GmailMessage
+func (a *GmailAPIService) GmailUntrashMessageExecute(r ApiGmailUntrashMessageRequest) (*GmailMessage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *GmailUntrashMessageResponse
+		localVarReturnValue  *GmailMessage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "GmailAPIService.GmailUntrashMessage")

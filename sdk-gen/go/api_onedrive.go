@@ -33,7 +33,7 @@ func (r ApiOnedriveCreateFolderRequest) OnedriveCreateFolderInput(onedriveCreate
 	return r
 }
 
-func (r ApiOnedriveCreateFolderRequest) Execute() (*OnedriveCreateFolderResponse, *http.Response, error) {
+func (r ApiOnedriveCreateFolderRequest) Execute() (*OnedriveDriveItem, *http.Response, error) {
 	return r.ApiService.OnedriveCreateFolderExecute(r)
 }
 
@@ -51,13 +51,13 @@ func (a *OnedriveAPIService) OnedriveCreateFolder(ctx context.Context) ApiOnedri
 }
 
 // Execute executes the request
-//  @return OnedriveCreateFolderResponse
-func (a *OnedriveAPIService) OnedriveCreateFolderExecute(r ApiOnedriveCreateFolderRequest) (*OnedriveCreateFolderResponse, *http.Response, error) {
+//  @return OnedriveDriveItem
+func (a *OnedriveAPIService) OnedriveCreateFolderExecute(r ApiOnedriveCreateFolderRequest) (*OnedriveDriveItem, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveCreateFolderResponse
+		localVarReturnValue  *OnedriveDriveItem
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveCreateFolder")
@@ -651,7 +651,7 @@ func (r ApiOnedriveGetItemRequest) OnedriveGetItemInput(onedriveGetItemInput One
 	return r
 }
 
-func (r ApiOnedriveGetItemRequest) Execute() (*OnedriveGetItemResponse, *http.Response, error) {
+func (r ApiOnedriveGetItemRequest) Execute() (*OnedriveDriveItem, *http.Response, error) {
 	return r.ApiService.OnedriveGetItemExecute(r)
 }
 
@@ -669,13 +669,13 @@ func (a *OnedriveAPIService) OnedriveGetItem(ctx context.Context) ApiOnedriveGet
 }
 
 // Execute executes the request
-//  @return OnedriveGetItemResponse
-func (a *OnedriveAPIService) OnedriveGetItemExecute(r ApiOnedriveGetItemRequest) (*OnedriveGetItemResponse, *http.Response, error) {
+//  @return OnedriveDriveItem
+func (a *OnedriveAPIService) OnedriveGetItemExecute(r ApiOnedriveGetItemRequest) (*OnedriveDriveItem, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveGetItemResponse
+		localVarReturnValue  *OnedriveDriveItem
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveGetItem")
@@ -857,7 +857,7 @@ func (r ApiOnedriveListChildrenRequest) OnedriveListChildrenInput(onedriveListCh
 	return r
 }
 
-func (r ApiOnedriveListChildrenRequest) Execute() (*OnedriveListChildrenResponse, *http.Response, error) {
+func (r ApiOnedriveListChildrenRequest) Execute() (*OnedriveDriveItemPage, *http.Response, error) {
 	return r.ApiService.OnedriveListChildrenExecute(r)
 }
 
@@ -875,13 +875,13 @@ func (a *OnedriveAPIService) OnedriveListChildren(ctx context.Context) ApiOnedri
 }
 
 // Execute executes the request
-//  @return OnedriveListChildrenResponse
-func (a *OnedriveAPIService) OnedriveListChildrenExecute(r ApiOnedriveListChildrenRequest) (*OnedriveListChildrenResponse, *http.Response, error) {
+//  @return OnedriveDriveItemPage
+func (a *OnedriveAPIService) OnedriveListChildrenExecute(r ApiOnedriveListChildrenRequest) (*OnedriveDriveItemPage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveListChildrenResponse
+		localVarReturnValue  *OnedriveDriveItemPage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveListChildren")
@@ -1063,7 +1063,7 @@ func (r ApiOnedriveListRootChildrenRequest) OnedriveListRootChildrenInput(onedri
 	return r
 }
 
-func (r ApiOnedriveListRootChildrenRequest) Execute() (*OnedriveListRootChildrenResponse, *http.Response, error) {
+func (r ApiOnedriveListRootChildrenRequest) Execute() (*OnedriveDriveItemPage, *http.Response, error) {
 	return r.ApiService.OnedriveListRootChildrenExecute(r)
 }
 
@@ -1081,13 +1081,13 @@ func (a *OnedriveAPIService) OnedriveListRootChildren(ctx context.Context) ApiOn
 }
 
 // Execute executes the request
-//  @return OnedriveListRootChildrenResponse
-func (a *OnedriveAPIService) OnedriveListRootChildrenExecute(r ApiOnedriveListRootChildrenRequest) (*OnedriveListRootChildrenResponse, *http.Response, error) {
+//  @return OnedriveDriveItemPage
+func (a *OnedriveAPIService) OnedriveListRootChildrenExecute(r ApiOnedriveListRootChildrenRequest) (*OnedriveDriveItemPage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveListRootChildrenResponse
+		localVarReturnValue  *OnedriveDriveItemPage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveListRootChildren")
@@ -1269,7 +1269,7 @@ func (r ApiOnedriveSearchRequest) OnedriveSearchInput(onedriveSearchInput Onedri
 	return r
 }
 
-func (r ApiOnedriveSearchRequest) Execute() (*OnedriveSearchResponse, *http.Response, error) {
+func (r ApiOnedriveSearchRequest) Execute() (*OnedriveDriveItemPage, *http.Response, error) {
 	return r.ApiService.OnedriveSearchExecute(r)
 }
 
@@ -1287,13 +1287,13 @@ func (a *OnedriveAPIService) OnedriveSearch(ctx context.Context) ApiOnedriveSear
 }
 
 // Execute executes the request
-//  @return OnedriveSearchResponse
-func (a *OnedriveAPIService) OnedriveSearchExecute(r ApiOnedriveSearchRequest) (*OnedriveSearchResponse, *http.Response, error) {
+//  @return OnedriveDriveItemPage
+func (a *OnedriveAPIService) OnedriveSearchExecute(r ApiOnedriveSearchRequest) (*OnedriveDriveItemPage, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveSearchResponse
+		localVarReturnValue  *OnedriveDriveItemPage
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveSearch")
@@ -1475,7 +1475,7 @@ func (r ApiOnedriveUpdateItemRequest) OnedriveUpdateItemInput(onedriveUpdateItem
 	return r
 }
 
-func (r ApiOnedriveUpdateItemRequest) Execute() (*OnedriveUpdateItemResponse, *http.Response, error) {
+func (r ApiOnedriveUpdateItemRequest) Execute() (*OnedriveDriveItem, *http.Response, error) {
 	return r.ApiService.OnedriveUpdateItemExecute(r)
 }
 
@@ -1493,13 +1493,13 @@ func (a *OnedriveAPIService) OnedriveUpdateItem(ctx context.Context) ApiOnedrive
 }
 
 // Execute executes the request
-//  @return OnedriveUpdateItemResponse
-func (a *OnedriveAPIService) OnedriveUpdateItemExecute(r ApiOnedriveUpdateItemRequest) (*OnedriveUpdateItemResponse, *http.Response, error) {
+//  @return OnedriveDriveItem
+func (a *OnedriveAPIService) OnedriveUpdateItemExecute(r ApiOnedriveUpdateItemRequest) (*OnedriveDriveItem, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveUpdateItemResponse
+		localVarReturnValue  *OnedriveDriveItem
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveUpdateItem")
@@ -1681,7 +1681,7 @@ func (r ApiOnedriveUploadSmallFileRequest) OnedriveUploadSmallFileInput(onedrive
 	return r
 }
 
-func (r ApiOnedriveUploadSmallFileRequest) Execute() (*OnedriveUploadSmallFileResponse, *http.Response, error) {
+func (r ApiOnedriveUploadSmallFileRequest) Execute() (*OnedriveDriveItem, *http.Response, error) {
 	return r.ApiService.OnedriveUploadSmallFileExecute(r)
 }
 
@@ -1699,13 +1699,13 @@ func (a *OnedriveAPIService) OnedriveUploadSmallFile(ctx context.Context) ApiOne
 }
 
 // Execute executes the request
-//  @return OnedriveUploadSmallFileResponse
-func (a *OnedriveAPIService) OnedriveUploadSmallFileExecute(r ApiOnedriveUploadSmallFileRequest) (*OnedriveUploadSmallFileResponse, *http.Response, error) {
+//  @return OnedriveDriveItem
+func (a *OnedriveAPIService) OnedriveUploadSmallFileExecute(r ApiOnedriveUploadSmallFileRequest) (*OnedriveDriveItem, *http.Response, error) {
 	var (
 		localVarHTTPMethod   = http.MethodPost
 		localVarPostBody     interface{}
 		formFiles            []formFile
-		localVarReturnValue  *OnedriveUploadSmallFileResponse
+		localVarReturnValue  *OnedriveDriveItem
 	)
 
 	localBasePath, err := a.client.cfg.ServerURLWithContext(r.ctx, "OnedriveAPIService.OnedriveUploadSmallFile")

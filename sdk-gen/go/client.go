@@ -49,19 +49,45 @@ type APIClient struct {
 
 	// API Services
 
+	AsanaAPI *AsanaAPIService
+
 	ConnectionsAPI *ConnectionsAPIService
 
 	ConnectorsAPI *ConnectorsAPIService
 
 	DropboxAPI *DropboxAPIService
 
+	GithubAPI *GithubAPIService
+
 	GmailAPI *GmailAPIService
 
+	GoogleCalendarAPI *GoogleCalendarAPIService
+
+	GoogleDriveAPI *GoogleDriveAPIService
+
+	GoogleSheetsAPI *GoogleSheetsAPIService
+
+	HubspotAPI *HubspotAPIService
+
 	IntegrationsAPI *IntegrationsAPIService
+
+	JiraAPI *JiraAPIService
+
+	NotionAPI *NotionAPIService
 
 	OauthAPI *OauthAPIService
 
 	OnedriveAPI *OnedriveAPIService
+
+	OutlookAPI *OutlookAPIService
+
+	SalesforceAPI *SalesforceAPIService
+
+	SlackAPI *SlackAPIService
+
+	StripeAPI *StripeAPIService
+
+	ZendeskAPI *ZendeskAPIService
 }
 
 type service struct {
@@ -80,13 +106,26 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	c.common.client = c
 
 	// API Services
+	c.AsanaAPI = (*AsanaAPIService)(&c.common)
 	c.ConnectionsAPI = (*ConnectionsAPIService)(&c.common)
 	c.ConnectorsAPI = (*ConnectorsAPIService)(&c.common)
 	c.DropboxAPI = (*DropboxAPIService)(&c.common)
+	c.GithubAPI = (*GithubAPIService)(&c.common)
 	c.GmailAPI = (*GmailAPIService)(&c.common)
+	c.GoogleCalendarAPI = (*GoogleCalendarAPIService)(&c.common)
+	c.GoogleDriveAPI = (*GoogleDriveAPIService)(&c.common)
+	c.GoogleSheetsAPI = (*GoogleSheetsAPIService)(&c.common)
+	c.HubspotAPI = (*HubspotAPIService)(&c.common)
 	c.IntegrationsAPI = (*IntegrationsAPIService)(&c.common)
+	c.JiraAPI = (*JiraAPIService)(&c.common)
+	c.NotionAPI = (*NotionAPIService)(&c.common)
 	c.OauthAPI = (*OauthAPIService)(&c.common)
 	c.OnedriveAPI = (*OnedriveAPIService)(&c.common)
+	c.OutlookAPI = (*OutlookAPIService)(&c.common)
+	c.SalesforceAPI = (*SalesforceAPIService)(&c.common)
+	c.SlackAPI = (*SlackAPIService)(&c.common)
+	c.StripeAPI = (*StripeAPIService)(&c.common)
+	c.ZendeskAPI = (*ZendeskAPIService)(&c.common)
 
 	return c
 }

@@ -21,7 +21,7 @@ var _ MappedNullable = &DropboxCreateFolderResponse{}
 
 // DropboxCreateFolderResponse struct for DropboxCreateFolderResponse
 type DropboxCreateFolderResponse struct {
-	Metadata DropboxCreateFolderResponseMetadata `json:"metadata"`
+	Metadata DropboxFolderMetadata `json:"metadata"`
 }
 
 type _DropboxCreateFolderResponse DropboxCreateFolderResponse
@@ -30,7 +30,7 @@ type _DropboxCreateFolderResponse DropboxCreateFolderResponse
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewDropboxCreateFolderResponse(metadata DropboxCreateFolderResponseMetadata) *DropboxCreateFolderResponse {
+func NewDropboxCreateFolderResponse(metadata DropboxFolderMetadata) *DropboxCreateFolderResponse {
 	this := DropboxCreateFolderResponse{}
 	this.Metadata = metadata
 	return &this
@@ -45,9 +45,9 @@ func NewDropboxCreateFolderResponseWithDefaults() *DropboxCreateFolderResponse {
 }
 
 // GetMetadata returns the Metadata field value
-func (o *DropboxCreateFolderResponse) GetMetadata() DropboxCreateFolderResponseMetadata {
+func (o *DropboxCreateFolderResponse) GetMetadata() DropboxFolderMetadata {
 	if o == nil {
-		var ret DropboxCreateFolderResponseMetadata
+		var ret DropboxFolderMetadata
 		return ret
 	}
 
@@ -56,7 +56,7 @@ func (o *DropboxCreateFolderResponse) GetMetadata() DropboxCreateFolderResponseM
 
 // GetMetadataOk returns a tuple with the Metadata field value
 // and a boolean to check if the value has been set.
-func (o *DropboxCreateFolderResponse) GetMetadataOk() (*DropboxCreateFolderResponseMetadata, bool) {
+func (o *DropboxCreateFolderResponse) GetMetadataOk() (*DropboxFolderMetadata, bool) {
 	if o == nil {
 		return nil, false
 	}
@@ -64,7 +64,7 @@ func (o *DropboxCreateFolderResponse) GetMetadataOk() (*DropboxCreateFolderRespo
 }
 
 // SetMetadata sets field value
-func (o *DropboxCreateFolderResponse) SetMetadata(v DropboxCreateFolderResponseMetadata) {
+func (o *DropboxCreateFolderResponse) SetMetadata(v DropboxFolderMetadata) {
 	o.Metadata = v
 }
 

@@ -21,7 +21,7 @@ var _ MappedNullable = &DropboxGetTemporaryLinkResponse{}
 
 // DropboxGetTemporaryLinkResponse struct for DropboxGetTemporaryLinkResponse
 type DropboxGetTemporaryLinkResponse struct {
-	Metadata DropboxGetTemporaryLinkResponseMetadata `json:"metadata"`
+	Metadata DropboxFileMetadata `json:"metadata"`
 	Link string `json:"link"`
 }
 
@@ -31,7 +31,7 @@ type _DropboxGetTemporaryLinkResponse DropboxGetTemporaryLinkResponse
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewDropboxGetTemporaryLinkResponse(metadata DropboxGetTemporaryLinkResponseMetadata, link string) *DropboxGetTemporaryLinkResponse {
+func NewDropboxGetTemporaryLinkResponse(metadata DropboxFileMetadata, link string) *DropboxGetTemporaryLinkResponse {
 	this := DropboxGetTemporaryLinkResponse{}
 	this.Metadata = metadata
 	this.Link = link
@@ -47,9 +47,9 @@ func NewDropboxGetTemporaryLinkResponseWithDefaults() *DropboxGetTemporaryLinkRe
 }
 
 // GetMetadata returns the Metadata field value
-func (o *DropboxGetTemporaryLinkResponse) GetMetadata() DropboxGetTemporaryLinkResponseMetadata {
+func (o *DropboxGetTemporaryLinkResponse) GetMetadata() DropboxFileMetadata {
 	if o == nil {
-		var ret DropboxGetTemporaryLinkResponseMetadata
+		var ret DropboxFileMetadata
 		return ret
 	}
 
@@ -58,7 +58,7 @@ func (o *DropboxGetTemporaryLinkResponse) GetMetadata() DropboxGetTemporaryLinkR
 
 // GetMetadataOk returns a tuple with the Metadata field value
 // and a boolean to check if the value has been set.
-func (o *DropboxGetTemporaryLinkResponse) GetMetadataOk() (*DropboxGetTemporaryLinkResponseMetadata, bool) {
+func (o *DropboxGetTemporaryLinkResponse) GetMetadataOk() (*DropboxFileMetadata, bool) {
 	if o == nil {
 		return nil, false
 	}
@@ -66,7 +66,7 @@ func (o *DropboxGetTemporaryLinkResponse) GetMetadataOk() (*DropboxGetTemporaryL
 }
 
 // SetMetadata sets field value
-func (o *DropboxGetTemporaryLinkResponse) SetMetadata(v DropboxGetTemporaryLinkResponseMetadata) {
+func (o *DropboxGetTemporaryLinkResponse) SetMetadata(v DropboxFileMetadata) {
 	o.Metadata = v
 }
 

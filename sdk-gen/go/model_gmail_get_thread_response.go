@@ -24,7 +24,7 @@ type GmailGetThreadResponse struct {
 	Id string `json:"id"`
 	Snippet *string `json:"snippet,omitempty"`
 	HistoryId *string `json:"historyId,omitempty"`
-	Messages []GmailGetThreadResponseMessagesItem `json:"messages,omitempty"`
+	Messages []GmailMessage `json:"messages,omitempty"`
 }
 
 type _GmailGetThreadResponse GmailGetThreadResponse
@@ -136,9 +136,9 @@ func (o *GmailGetThreadResponse) SetHistoryId(v string) {
 }
 
 // GetMessages returns the Messages field value if set, zero value otherwise.
-func (o *GmailGetThreadResponse) GetMessages() []GmailGetThreadResponseMessagesItem {
+func (o *GmailGetThreadResponse) GetMessages() []GmailMessage {
 	if o == nil || IsNil(o.Messages) {
-		var ret []GmailGetThreadResponseMessagesItem
+		var ret []GmailMessage
 		return ret
 	}
 	return o.Messages
@@ -146,7 +146,7 @@ func (o *GmailGetThreadResponse) GetMessages() []GmailGetThreadResponseMessagesI
 
 // GetMessagesOk returns a tuple with the Messages field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *GmailGetThreadResponse) GetMessagesOk() ([]GmailGetThreadResponseMessagesItem, bool) {
+func (o *GmailGetThreadResponse) GetMessagesOk() ([]GmailMessage, bool) {
 	if o == nil || IsNil(o.Messages) {
 		return nil, false
 	}
@@ -162,8 +162,8 @@ func (o *GmailGetThreadResponse) HasMessages() bool {
 	return false
 }
 
-// SetMessages gets a reference to the given []GmailGetThreadResponseMessagesItem and assigns it to the Messages field.
-func (o *GmailGetThreadResponse) SetMessages(v []GmailGetThreadResponseMessagesItem) {
+// SetMessages gets a reference to the given []GmailMessage and assigns it to the Messages field.
+func (o *GmailGetThreadResponse) SetMessages(v []GmailMessage) {
 	o.Messages = v
 }
 

@@ -19,7 +19,7 @@ var _ MappedNullable = &GmailListLabelsResponse{}
 
 // GmailListLabelsResponse struct for GmailListLabelsResponse
 type GmailListLabelsResponse struct {
-	Labels []GmailListLabelsResponseLabelsItem `json:"labels,omitempty"`
+	Labels []GmailLabel `json:"labels,omitempty"`
 }
 
 // NewGmailListLabelsResponse instantiates a new GmailListLabelsResponse object
@@ -40,9 +40,9 @@ func NewGmailListLabelsResponseWithDefaults() *GmailListLabelsResponse {
 }
 
 // GetLabels returns the Labels field value if set, zero value otherwise.
-func (o *GmailListLabelsResponse) GetLabels() []GmailListLabelsResponseLabelsItem {
+func (o *GmailListLabelsResponse) GetLabels() []GmailLabel {
 	if o == nil || IsNil(o.Labels) {
-		var ret []GmailListLabelsResponseLabelsItem
+		var ret []GmailLabel
 		return ret
 	}
 	return o.Labels
@@ -50,7 +50,7 @@ func (o *GmailListLabelsResponse) GetLabels() []GmailListLabelsResponseLabelsIte
 
 // GetLabelsOk returns a tuple with the Labels field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *GmailListLabelsResponse) GetLabelsOk() ([]GmailListLabelsResponseLabelsItem, bool) {
+func (o *GmailListLabelsResponse) GetLabelsOk() ([]GmailLabel, bool) {
 	if o == nil || IsNil(o.Labels) {
 		return nil, false
 	}
@@ -66,8 +66,8 @@ func (o *GmailListLabelsResponse) HasLabels() bool {
 	return false
 }
 
-// SetLabels gets a reference to the given []GmailListLabelsResponseLabelsItem and assigns it to the Labels field.
-func (o *GmailListLabelsResponse) SetLabels(v []GmailListLabelsResponseLabelsItem) {
+// SetLabels gets a reference to the given []GmailLabel and assigns it to the Labels field.
+func (o *GmailListLabelsResponse) SetLabels(v []GmailLabel) {
 	o.Labels = v
 }
 

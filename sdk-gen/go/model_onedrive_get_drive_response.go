@@ -29,8 +29,7 @@ type OnedriveGetDriveResponse struct {
 	WebUrl *string `json:"webUrl,omitempty"`
 	CreatedDateTime *string `json:"createdDateTime,omitempty"`
 	LastModifiedDateTime *string `json:"lastModifiedDateTime,omitempty"`
-	// Who the resource belongs to or who acted on it.
-	Owner *OnedriveGetDriveResponseOwner `json:"owner,omitempty"`
+	Owner *OnedriveIdentitySet `json:"owner,omitempty"`
 	// Storage use, in bytes.
 	Quota *OnedriveGetDriveResponseQuota `json:"quota,omitempty"`
 }
@@ -265,9 +264,9 @@ func (o *OnedriveGetDriveResponse) SetLastModifiedDateTime(v string) {
 }
 
 // GetOwner returns the Owner field value if set, zero value otherwise.
-func (o *OnedriveGetDriveResponse) GetOwner() OnedriveGetDriveResponseOwner {
+func (o *OnedriveGetDriveResponse) GetOwner() OnedriveIdentitySet {
 	if o == nil || IsNil(o.Owner) {
-		var ret OnedriveGetDriveResponseOwner
+		var ret OnedriveIdentitySet
 		return ret
 	}
 	return *o.Owner
@@ -275,7 +274,7 @@ func (o *OnedriveGetDriveResponse) GetOwner() OnedriveGetDriveResponseOwner {
 
 // GetOwnerOk returns a tuple with the Owner field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *OnedriveGetDriveResponse) GetOwnerOk() (*OnedriveGetDriveResponseOwner, bool) {
+func (o *OnedriveGetDriveResponse) GetOwnerOk() (*OnedriveIdentitySet, bool) {
 	if o == nil || IsNil(o.Owner) {
 		return nil, false
 	}
@@ -291,8 +290,8 @@ func (o *OnedriveGetDriveResponse) HasOwner() bool {
 	return false
 }
 
-// SetOwner gets a reference to the given OnedriveGetDriveResponseOwner and assigns it to the Owner field.
-func (o *OnedriveGetDriveResponse) SetOwner(v OnedriveGetDriveResponseOwner) {
+// SetOwner gets a reference to the given OnedriveIdentitySet and assigns it to the Owner field.
+func (o *OnedriveGetDriveResponse) SetOwner(v OnedriveIdentitySet) {
 	o.Owner = &v
 }
 

@@ -30,7 +30,7 @@ type OnedriveUploadSmallFileInput struct {
 	// The file's content.
 	Content string `json:"content"`
 	// What to do when a file with this name exists (Graph's default is `replace`).
-	MicrosoftGraphConflictBehavior *OnedriveUploadSmallFileMicrosoftGraphConflictBehavior `json:"@microsoft.graph.conflictBehavior,omitempty"`
+	MicrosoftGraphConflictBehavior *OnedriveCreateFolderMicrosoftGraphConflictBehavior `json:"@microsoft.graph.conflictBehavior,omitempty"`
 }
 
 type _OnedriveUploadSmallFileInput OnedriveUploadSmallFileInput
@@ -153,9 +153,9 @@ func (o *OnedriveUploadSmallFileInput) SetContent(v string) {
 }
 
 // GetMicrosoftGraphConflictBehavior returns the MicrosoftGraphConflictBehavior field value if set, zero value otherwise.
-func (o *OnedriveUploadSmallFileInput) GetMicrosoftGraphConflictBehavior() OnedriveUploadSmallFileMicrosoftGraphConflictBehavior {
+func (o *OnedriveUploadSmallFileInput) GetMicrosoftGraphConflictBehavior() OnedriveCreateFolderMicrosoftGraphConflictBehavior {
 	if o == nil || IsNil(o.MicrosoftGraphConflictBehavior) {
-		var ret OnedriveUploadSmallFileMicrosoftGraphConflictBehavior
+		var ret OnedriveCreateFolderMicrosoftGraphConflictBehavior
 		return ret
 	}
 	return *o.MicrosoftGraphConflictBehavior
@@ -163,7 +163,7 @@ func (o *OnedriveUploadSmallFileInput) GetMicrosoftGraphConflictBehavior() Onedr
 
 // GetMicrosoftGraphConflictBehaviorOk returns a tuple with the MicrosoftGraphConflictBehavior field value if set, nil otherwise
 // and a boolean to check if the value has been set.
-func (o *OnedriveUploadSmallFileInput) GetMicrosoftGraphConflictBehaviorOk() (*OnedriveUploadSmallFileMicrosoftGraphConflictBehavior, bool) {
+func (o *OnedriveUploadSmallFileInput) GetMicrosoftGraphConflictBehaviorOk() (*OnedriveCreateFolderMicrosoftGraphConflictBehavior, bool) {
 	if o == nil || IsNil(o.MicrosoftGraphConflictBehavior) {
 		return nil, false
 	}
@@ -179,8 +179,8 @@ func (o *OnedriveUploadSmallFileInput) HasMicrosoftGraphConflictBehavior() bool 
 	return false
 }
 
-// SetMicrosoftGraphConflictBehavior gets a reference to the given OnedriveUploadSmallFileMicrosoftGraphConflictBehavior and assigns it to the MicrosoftGraphConflictBehavior field.
-func (o *OnedriveUploadSmallFileInput) SetMicrosoftGraphConflictBehavior(v OnedriveUploadSmallFileMicrosoftGraphConflictBehavior) {
+// SetMicrosoftGraphConflictBehavior gets a reference to the given OnedriveCreateFolderMicrosoftGraphConflictBehavior and assigns it to the MicrosoftGraphConflictBehavior field.
+func (o *OnedriveUploadSmallFileInput) SetMicrosoftGraphConflictBehavior(v OnedriveCreateFolderMicrosoftGraphConflictBehavior) {
 	o.MicrosoftGraphConflictBehavior = &v
 }
 

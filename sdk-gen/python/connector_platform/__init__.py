@@ -18,13 +18,26 @@ __version__ = "0.1.0"
 
 # Define package exports
 __all__ = [
+    "AsanaApi",
     "ConnectionsApi",
     "ConnectorsApi",
     "DropboxApi",
+    "GithubApi",
     "GmailApi",
+    "GoogleCalendarApi",
+    "GoogleDriveApi",
+    "GoogleSheetsApi",
+    "HubspotApi",
     "IntegrationsApi",
+    "JiraApi",
+    "NotionApi",
     "OauthApi",
     "OnedriveApi",
+    "OutlookApi",
+    "SalesforceApi",
+    "SlackApi",
+    "StripeApi",
+    "ZendeskApi",
     "ApiResponse",
     "ApiClient",
     "Configuration",
@@ -35,6 +48,36 @@ __all__ = [
     "ApiAttributeError",
     "ApiException",
     "AccessToken",
+    "AsanaAddCommentData",
+    "AsanaAddCommentInput",
+    "AsanaAddCommentResponse",
+    "AsanaCreateTaskData",
+    "AsanaCreateTaskDataResourceSubtype",
+    "AsanaCreateTaskInput",
+    "AsanaDeleteTaskInput",
+    "AsanaDeleteTaskResponse",
+    "AsanaGetCurrentUserInput",
+    "AsanaGetCurrentUserResponse",
+    "AsanaGetProjectInput",
+    "AsanaGetProjectResponse",
+    "AsanaGetTaskInput",
+    "AsanaListProjectsInput",
+    "AsanaListProjectsResponse",
+    "AsanaListTasksInput",
+    "AsanaListTasksResponse",
+    "AsanaNamedResource",
+    "AsanaNextPage",
+    "AsanaProject",
+    "AsanaStory",
+    "AsanaStoryType",
+    "AsanaTask",
+    "AsanaTaskData",
+    "AsanaTaskMembership",
+    "AsanaTaskResourceSubtype",
+    "AsanaUpdateTaskData",
+    "AsanaUpdateTaskInput",
+    "AsanaUser",
+    "AsanaUserPhoto",
     "AuthKind",
     "AuthorizeRequest",
     "AuthorizeResponse",
@@ -47,12 +90,13 @@ __all__ = [
     "CreateConnection",
     "DropboxCreateFolderInput",
     "DropboxCreateFolderResponse",
-    "DropboxCreateFolderResponseMetadata",
     "DropboxDeleteInput",
-    "DropboxDeleteResponse",
-    "DropboxDeleteResponseMetadata",
-    "DropboxDeleteResponseMetadataSharingInfo",
-    "DropboxDeleteResponseMetadataTag",
+    "DropboxDeletedMetadata",
+    "DropboxDownloadDropboxApiArg",
+    "DropboxDownloadInput",
+    "DropboxFileMetadata",
+    "DropboxFolderMetadata",
+    "DropboxFolderPage",
     "DropboxGetCurrentAccountInput",
     "DropboxGetCurrentAccountResponse",
     "DropboxGetCurrentAccountResponseAccountType",
@@ -61,268 +105,463 @@ __all__ = [
     "DropboxGetCurrentAccountResponseRootInfo",
     "DropboxGetCurrentAccountResponseRootInfoTag",
     "DropboxGetMetadataInput",
-    "DropboxGetMetadataResponse",
-    "DropboxGetMetadataResponseSharingInfo",
-    "DropboxGetMetadataResponseTag",
     "DropboxGetSpaceUsageInput",
     "DropboxGetSpaceUsageResponse",
     "DropboxGetSpaceUsageResponseAllocation",
     "DropboxGetSpaceUsageResponseAllocationTag",
     "DropboxGetTemporaryLinkInput",
     "DropboxGetTemporaryLinkResponse",
-    "DropboxGetTemporaryLinkResponseMetadata",
     "DropboxListFolderContinueInput",
-    "DropboxListFolderContinueResponse",
-    "DropboxListFolderContinueResponseEntriesItem",
-    "DropboxListFolderContinueResponseEntriesItemSharingInfo",
-    "DropboxListFolderContinueResponseEntriesItemTag",
     "DropboxListFolderInput",
-    "DropboxListFolderResponse",
-    "DropboxListFolderResponseEntriesItem",
-    "DropboxListFolderResponseEntriesItemSharingInfo",
-    "DropboxListFolderResponseEntriesItemTag",
+    "DropboxMetadata",
+    "DropboxMetadataDropboxDeletedMetadata",
+    "DropboxMetadataDropboxFileMetadata",
+    "DropboxMetadataDropboxFolderMetadata",
+    "DropboxMetadataResult",
     "DropboxMoveEntryInput",
-    "DropboxMoveEntryResponse",
-    "DropboxMoveEntryResponseMetadata",
-    "DropboxMoveEntryResponseMetadataSharingInfo",
-    "DropboxMoveEntryResponseMetadataTag",
     "DropboxSearchContinueInput",
-    "DropboxSearchContinueResponse",
-    "DropboxSearchContinueResponseMatchesItem",
-    "DropboxSearchContinueResponseMatchesItemMatchType",
-    "DropboxSearchContinueResponseMatchesItemMetadata",
-    "DropboxSearchContinueResponseMatchesItemMetadataMetadata",
-    "DropboxSearchContinueResponseMatchesItemMetadataMetadataSharingInfo",
-    "DropboxSearchContinueResponseMatchesItemMetadataMetadataTag",
     "DropboxSearchInput",
     "DropboxSearchOptions",
     "DropboxSearchOptionsFileStatus",
-    "DropboxSearchResponse",
-    "DropboxSearchResponseMatchesItem",
-    "DropboxSearchResponseMatchesItemMatchType",
-    "DropboxSearchResponseMatchesItemMetadata",
-    "DropboxSearchResponseMatchesItemMetadataMetadata",
-    "DropboxSearchResponseMatchesItemMetadataMetadataSharingInfo",
-    "DropboxSearchResponseMatchesItemMetadataMetadataTag",
+    "DropboxSearchResult",
+    "DropboxSearchResultMatchesItem",
+    "DropboxSearchResultMatchesItemMatchType",
+    "DropboxSearchResultMatchesItemMetadata",
+    "DropboxSharingInfo",
     "DropboxUploadDropboxApiArg",
     "DropboxUploadDropboxApiArgMode",
     "DropboxUploadInput",
-    "DropboxUploadResponse",
     "EndpointInfo",
     "EnvelopeRequest",
     "EnvelopeResponse",
     "ErrorBody",
     "ErrorDetail",
+    "GithubContent",
+    "GithubContentEntry",
+    "GithubContentEntryType",
+    "GithubCreateIssueInput",
+    "GithubGetContentInput",
+    "GithubGetIssueInput",
+    "GithubGetPullInput",
+    "GithubGetRepoInput",
+    "GithubIssue",
+    "GithubIssuePullRequest",
+    "GithubIssueStateReason",
+    "GithubLabel",
+    "GithubLicense",
+    "GithubListIssuesInput",
+    "GithubListIssuesSort",
+    "GithubListIssuesState",
+    "GithubListPullsInput",
+    "GithubListPullsSort",
+    "GithubListReposDirection",
+    "GithubListReposInput",
+    "GithubListReposSort",
+    "GithubListReposType",
+    "GithubListReposVisibility",
+    "GithubMilestone",
+    "GithubMilestoneState",
+    "GithubPullRequest",
+    "GithubPullRequestBranch",
+    "GithubRepository",
+    "GithubRepositoryPermissions",
+    "GithubSimpleUser",
+    "GithubUpdateIssueInput",
+    "GithubUpdateIssueStateReason",
     "GmailGetAttachmentInput",
-    "GmailGetAttachmentResponse",
     "GmailGetLabelInput",
-    "GmailGetLabelResponse",
-    "GmailGetLabelResponseColor",
-    "GmailGetLabelResponseLabelListVisibility",
-    "GmailGetLabelResponseMessageListVisibility",
-    "GmailGetLabelResponseType",
     "GmailGetMessageFormat",
     "GmailGetMessageInput",
-    "GmailGetMessageResponse",
-    "GmailGetMessageResponsePayload",
-    "GmailGetMessageResponsePayloadBody",
-    "GmailGetMessageResponsePayloadHeadersItem",
-    "GmailGetMessageResponsePayloadPartsItem",
-    "GmailGetMessageResponsePayloadPartsItemBody",
-    "GmailGetMessageResponsePayloadPartsItemHeadersItem",
     "GmailGetProfileInput",
     "GmailGetProfileResponse",
     "GmailGetThreadFormat",
     "GmailGetThreadInput",
     "GmailGetThreadResponse",
-    "GmailGetThreadResponseMessagesItem",
-    "GmailGetThreadResponseMessagesItemPayload",
-    "GmailGetThreadResponseMessagesItemPayloadBody",
-    "GmailGetThreadResponseMessagesItemPayloadHeadersItem",
-    "GmailGetThreadResponseMessagesItemPayloadPartsItem",
-    "GmailGetThreadResponseMessagesItemPayloadPartsItemBody",
-    "GmailGetThreadResponseMessagesItemPayloadPartsItemHeadersItem",
+    "GmailLabel",
+    "GmailLabelColor",
+    "GmailLabelLabelListVisibility",
+    "GmailLabelMessageListVisibility",
+    "GmailLabelType",
     "GmailListLabelsInput",
     "GmailListLabelsResponse",
-    "GmailListLabelsResponseLabelsItem",
-    "GmailListLabelsResponseLabelsItemColor",
-    "GmailListLabelsResponseLabelsItemLabelListVisibility",
-    "GmailListLabelsResponseLabelsItemMessageListVisibility",
-    "GmailListLabelsResponseLabelsItemType",
     "GmailListMessagesInput",
     "GmailListMessagesResponse",
     "GmailListMessagesResponseMessagesItem",
     "GmailListThreadsInput",
     "GmailListThreadsResponse",
     "GmailListThreadsResponseThreadsItem",
+    "GmailMessage",
+    "GmailMessagePart",
+    "GmailMessagePartBody",
+    "GmailMessagePartHeader",
     "GmailModifyMessageInput",
-    "GmailModifyMessageResponse",
-    "GmailModifyMessageResponsePayload",
-    "GmailModifyMessageResponsePayloadBody",
-    "GmailModifyMessageResponsePayloadHeadersItem",
-    "GmailModifyMessageResponsePayloadPartsItem",
-    "GmailModifyMessageResponsePayloadPartsItemBody",
-    "GmailModifyMessageResponsePayloadPartsItemHeadersItem",
     "GmailSendMessageInput",
     "GmailSendMessageResponse",
     "GmailTrashMessageInput",
-    "GmailTrashMessageResponse",
-    "GmailTrashMessageResponsePayload",
-    "GmailTrashMessageResponsePayloadBody",
-    "GmailTrashMessageResponsePayloadHeadersItem",
-    "GmailTrashMessageResponsePayloadPartsItem",
-    "GmailTrashMessageResponsePayloadPartsItemBody",
-    "GmailTrashMessageResponsePayloadPartsItemHeadersItem",
     "GmailUntrashMessageInput",
-    "GmailUntrashMessageResponse",
-    "GmailUntrashMessageResponsePayload",
-    "GmailUntrashMessageResponsePayloadBody",
-    "GmailUntrashMessageResponsePayloadHeadersItem",
-    "GmailUntrashMessageResponsePayloadPartsItem",
-    "GmailUntrashMessageResponsePayloadPartsItemBody",
-    "GmailUntrashMessageResponsePayloadPartsItemHeadersItem",
+    "GoogleCalendarAttendee",
+    "GoogleCalendarAttendeeResponseStatus",
+    "GoogleCalendarCalendarListEntry",
+    "GoogleCalendarCalendarListEntryAccessRole",
+    "GoogleCalendarCreateEventInput",
+    "GoogleCalendarCreateEventSendUpdates",
+    "GoogleCalendarDeleteEventInput",
+    "GoogleCalendarEvent",
+    "GoogleCalendarEventDateTime",
+    "GoogleCalendarEventReminders",
+    "GoogleCalendarEventStatus",
+    "GoogleCalendarEventTransparency",
+    "GoogleCalendarEventVisibility",
+    "GoogleCalendarGetEventInput",
+    "GoogleCalendarListCalendarsInput",
+    "GoogleCalendarListCalendarsResponse",
+    "GoogleCalendarListEventsInput",
+    "GoogleCalendarListEventsOrderBy",
+    "GoogleCalendarListEventsResponse",
+    "GoogleCalendarListEventsResponseAccessRole",
+    "GoogleCalendarPerson",
+    "GoogleCalendarQueryFreeBusyInput",
+    "GoogleCalendarQueryFreeBusyItemsItem",
+    "GoogleCalendarQueryFreeBusyResponse",
+    "GoogleCalendarQuickAddEventInput",
+    "GoogleCalendarReminder",
+    "GoogleCalendarReminderMethod",
+    "GoogleCalendarUpdateEventInput",
+    "GoogleDriveCopyFileInput",
+    "GoogleDriveCreateFileInput",
+    "GoogleDriveDeleteFileInput",
+    "GoogleDriveDownloadFileAlt",
+    "GoogleDriveDownloadFileInput",
+    "GoogleDriveExportFileInput",
+    "GoogleDriveFile",
+    "GoogleDriveFileCapabilities",
+    "GoogleDriveGetFileInput",
+    "GoogleDriveListFilesCorpora",
+    "GoogleDriveListFilesInput",
+    "GoogleDriveListFilesResponse",
+    "GoogleDriveUpdateFileInput",
+    "GoogleDriveUploadFileContentInput",
+    "GoogleDriveUser",
+    "GoogleSheetsAppendValuesInput",
+    "GoogleSheetsAppendValuesInsertDataOption",
+    "GoogleSheetsAppendValuesResponse",
+    "GoogleSheetsBatchGetValuesInput",
+    "GoogleSheetsBatchGetValuesResponse",
+    "GoogleSheetsBatchUpdateInput",
+    "GoogleSheetsBatchUpdateResponse",
+    "GoogleSheetsClearValuesInput",
+    "GoogleSheetsClearValuesResponse",
+    "GoogleSheetsCreateSpreadsheetInput",
+    "GoogleSheetsCreateSpreadsheetProperties",
+    "GoogleSheetsGetSpreadsheetInput",
+    "GoogleSheetsGetValuesDateTimeRenderOption",
+    "GoogleSheetsGetValuesInput",
+    "GoogleSheetsGetValuesValueRenderOption",
+    "GoogleSheetsGridRange",
+    "GoogleSheetsSheet",
+    "GoogleSheetsSheetProperties",
+    "GoogleSheetsSheetPropertiesGridProperties",
+    "GoogleSheetsSheetPropertiesSheetType",
+    "GoogleSheetsSpreadsheet",
+    "GoogleSheetsSpreadsheetNamedRangesItem",
+    "GoogleSheetsSpreadsheetProperties",
+    "GoogleSheetsSpreadsheetPropertiesAutoRecalc",
+    "GoogleSheetsUpdateValuesInput",
+    "GoogleSheetsUpdateValuesResponse",
+    "GoogleSheetsUpdateValuesValueInputOption",
+    "GoogleSheetsValueRange",
+    "GoogleSheetsValueRangeMajorDimension",
     "HttpMethod",
+    "HubspotCollectionResponse",
+    "HubspotCreateCompanyInput",
+    "HubspotCreateContactAssociationsItem",
+    "HubspotCreateContactAssociationsItemTo",
+    "HubspotCreateContactAssociationsItemTypesItem",
+    "HubspotCreateContactAssociationsItemTypesItemAssociationCategory",
+    "HubspotCreateContactInput",
+    "HubspotDeleteContactInput",
+    "HubspotGetContactInput",
+    "HubspotListCompaniesInput",
+    "HubspotListContactsInput",
+    "HubspotListDealsInput",
+    "HubspotPaging",
+    "HubspotPagingNext",
+    "HubspotSearchContactsFilterGroupsItem",
+    "HubspotSearchContactsFilterGroupsItemFiltersItem",
+    "HubspotSearchContactsFilterGroupsItemFiltersItemOperator",
+    "HubspotSearchContactsInput",
+    "HubspotSearchResponse",
+    "HubspotSimplePublicObject",
+    "HubspotUpdateContactInput",
+    "HubspotUpdateDealInput",
     "Integration",
     "IntegrationInput",
     "IntegrationSource",
+    "JiraAddCommentInput",
+    "JiraComment",
+    "JiraCreateIssueInput",
+    "JiraCreateIssueResponse",
+    "JiraDeleteIssueDeleteSubtasks",
+    "JiraDeleteIssueInput",
+    "JiraGetIssueInput",
+    "JiraGetTransitionsInput",
+    "JiraGetTransitionsResponse",
+    "JiraGetTransitionsResponseTransitionsItem",
+    "JiraIssue",
+    "JiraIssueFields",
+    "JiraIssueFieldsPriority",
+    "JiraIssueType",
+    "JiraListCommentsInput",
+    "JiraListCommentsOrderBy",
+    "JiraListCommentsResponse",
+    "JiraProject",
+    "JiraSearchIssuesInput",
+    "JiraSearchIssuesResponse",
+    "JiraStatus",
+    "JiraStatusStatusCategory",
+    "JiraTransitionIssueInput",
+    "JiraTransitionIssueTransition",
+    "JiraUpdateIssueInput",
+    "JiraUser",
+    "JiraUserAccountType",
+    "JiraVisibility",
+    "JiraVisibilityType",
+    "NotionAnnotations",
+    "NotionAppendBlockChildrenInput",
+    "NotionBlock",
+    "NotionBlockChildPage",
+    "NotionBlockList",
+    "NotionBlockListObject",
+    "NotionBlockObject",
+    "NotionBlockParent",
+    "NotionCreatePageInput",
+    "NotionCreatePageParent",
+    "NotionDatabase",
+    "NotionDatabaseParent",
+    "NotionDeleteBlockInput",
+    "NotionGetDatabaseInput",
+    "NotionGetPageInput",
+    "NotionListBlockChildrenInput",
+    "NotionPage",
+    "NotionPageOrDatabase",
+    "NotionPageOrDatabaseNotionDatabase",
+    "NotionPageOrDatabaseNotionPage",
+    "NotionPageParent",
+    "NotionParent",
+    "NotionParentNotionBlockParent",
+    "NotionParentNotionDatabaseParent",
+    "NotionParentNotionPageParent",
+    "NotionParentNotionWorkspaceParent",
+    "NotionPartialUser",
+    "NotionQueryDatabaseInput",
+    "NotionQueryDatabaseResponse",
+    "NotionRichText",
+    "NotionRichTextEquation",
+    "NotionRichTextText",
+    "NotionRichTextTextLink",
+    "NotionRichTextType",
+    "NotionSearchFilter",
+    "NotionSearchFilterProperty",
+    "NotionSearchFilterValue",
+    "NotionSearchInput",
+    "NotionSearchResponse",
+    "NotionSearchSort",
+    "NotionSearchSortDirection",
+    "NotionSearchSortTimestamp",
+    "NotionTextBlockContent",
+    "NotionToDoContent",
+    "NotionUpdatePageInput",
+    "NotionWorkspaceParent",
     "OnedriveCreateFolderInput",
     "OnedriveCreateFolderMicrosoftGraphConflictBehavior",
-    "OnedriveCreateFolderResponse",
-    "OnedriveCreateFolderResponseCreatedBy",
-    "OnedriveCreateFolderResponseCreatedByApplication",
-    "OnedriveCreateFolderResponseCreatedByDevice",
-    "OnedriveCreateFolderResponseCreatedByUser",
-    "OnedriveCreateFolderResponseDeleted",
-    "OnedriveCreateFolderResponseFile",
-    "OnedriveCreateFolderResponseFileHashes",
-    "OnedriveCreateFolderResponseFileSystemInfo",
-    "OnedriveCreateFolderResponseFolder",
-    "OnedriveCreateFolderResponseLastModifiedBy",
-    "OnedriveCreateFolderResponseLastModifiedByApplication",
-    "OnedriveCreateFolderResponseLastModifiedByDevice",
-    "OnedriveCreateFolderResponseLastModifiedByUser",
-    "OnedriveCreateFolderResponseParentReference",
     "OnedriveDeleteItemInput",
+    "OnedriveDriveItem",
+    "OnedriveDriveItemDeleted",
+    "OnedriveDriveItemFile",
+    "OnedriveDriveItemFileHashes",
+    "OnedriveDriveItemFileSystemInfo",
+    "OnedriveDriveItemFolder",
+    "OnedriveDriveItemPage",
+    "OnedriveDriveItemParentReference",
     "OnedriveGetDriveInput",
     "OnedriveGetDriveResponse",
     "OnedriveGetDriveResponseDriveType",
-    "OnedriveGetDriveResponseOwner",
-    "OnedriveGetDriveResponseOwnerApplication",
-    "OnedriveGetDriveResponseOwnerDevice",
-    "OnedriveGetDriveResponseOwnerUser",
     "OnedriveGetDriveResponseQuota",
     "OnedriveGetDriveResponseQuotaState",
     "OnedriveGetItemInput",
-    "OnedriveGetItemResponse",
-    "OnedriveGetItemResponseCreatedBy",
-    "OnedriveGetItemResponseCreatedByApplication",
-    "OnedriveGetItemResponseCreatedByDevice",
-    "OnedriveGetItemResponseCreatedByUser",
-    "OnedriveGetItemResponseDeleted",
-    "OnedriveGetItemResponseFile",
-    "OnedriveGetItemResponseFileHashes",
-    "OnedriveGetItemResponseFileSystemInfo",
-    "OnedriveGetItemResponseFolder",
-    "OnedriveGetItemResponseLastModifiedBy",
-    "OnedriveGetItemResponseLastModifiedByApplication",
-    "OnedriveGetItemResponseLastModifiedByDevice",
-    "OnedriveGetItemResponseLastModifiedByUser",
-    "OnedriveGetItemResponseParentReference",
+    "OnedriveIdentity",
+    "OnedriveIdentitySet",
     "OnedriveListChildrenInput",
-    "OnedriveListChildrenResponse",
-    "OnedriveListChildrenResponseValueItem",
-    "OnedriveListChildrenResponseValueItemCreatedBy",
-    "OnedriveListChildrenResponseValueItemCreatedByApplication",
-    "OnedriveListChildrenResponseValueItemCreatedByDevice",
-    "OnedriveListChildrenResponseValueItemCreatedByUser",
-    "OnedriveListChildrenResponseValueItemDeleted",
-    "OnedriveListChildrenResponseValueItemFile",
-    "OnedriveListChildrenResponseValueItemFileHashes",
-    "OnedriveListChildrenResponseValueItemFileSystemInfo",
-    "OnedriveListChildrenResponseValueItemFolder",
-    "OnedriveListChildrenResponseValueItemLastModifiedBy",
-    "OnedriveListChildrenResponseValueItemLastModifiedByApplication",
-    "OnedriveListChildrenResponseValueItemLastModifiedByDevice",
-    "OnedriveListChildrenResponseValueItemLastModifiedByUser",
-    "OnedriveListChildrenResponseValueItemParentReference",
     "OnedriveListRootChildrenInput",
-    "OnedriveListRootChildrenResponse",
-    "OnedriveListRootChildrenResponseValueItem",
-    "OnedriveListRootChildrenResponseValueItemCreatedBy",
-    "OnedriveListRootChildrenResponseValueItemCreatedByApplication",
-    "OnedriveListRootChildrenResponseValueItemCreatedByDevice",
-    "OnedriveListRootChildrenResponseValueItemCreatedByUser",
-    "OnedriveListRootChildrenResponseValueItemDeleted",
-    "OnedriveListRootChildrenResponseValueItemFile",
-    "OnedriveListRootChildrenResponseValueItemFileHashes",
-    "OnedriveListRootChildrenResponseValueItemFileSystemInfo",
-    "OnedriveListRootChildrenResponseValueItemFolder",
-    "OnedriveListRootChildrenResponseValueItemLastModifiedBy",
-    "OnedriveListRootChildrenResponseValueItemLastModifiedByApplication",
-    "OnedriveListRootChildrenResponseValueItemLastModifiedByDevice",
-    "OnedriveListRootChildrenResponseValueItemLastModifiedByUser",
-    "OnedriveListRootChildrenResponseValueItemParentReference",
     "OnedriveSearchInput",
-    "OnedriveSearchResponse",
-    "OnedriveSearchResponseValueItem",
-    "OnedriveSearchResponseValueItemCreatedBy",
-    "OnedriveSearchResponseValueItemCreatedByApplication",
-    "OnedriveSearchResponseValueItemCreatedByDevice",
-    "OnedriveSearchResponseValueItemCreatedByUser",
-    "OnedriveSearchResponseValueItemDeleted",
-    "OnedriveSearchResponseValueItemFile",
-    "OnedriveSearchResponseValueItemFileHashes",
-    "OnedriveSearchResponseValueItemFileSystemInfo",
-    "OnedriveSearchResponseValueItemFolder",
-    "OnedriveSearchResponseValueItemLastModifiedBy",
-    "OnedriveSearchResponseValueItemLastModifiedByApplication",
-    "OnedriveSearchResponseValueItemLastModifiedByDevice",
-    "OnedriveSearchResponseValueItemLastModifiedByUser",
-    "OnedriveSearchResponseValueItemParentReference",
     "OnedriveUpdateItemInput",
     "OnedriveUpdateItemParentReference",
-    "OnedriveUpdateItemResponse",
-    "OnedriveUpdateItemResponseCreatedBy",
-    "OnedriveUpdateItemResponseCreatedByApplication",
-    "OnedriveUpdateItemResponseCreatedByDevice",
-    "OnedriveUpdateItemResponseCreatedByUser",
-    "OnedriveUpdateItemResponseDeleted",
-    "OnedriveUpdateItemResponseFile",
-    "OnedriveUpdateItemResponseFileHashes",
-    "OnedriveUpdateItemResponseFileSystemInfo",
-    "OnedriveUpdateItemResponseFolder",
-    "OnedriveUpdateItemResponseLastModifiedBy",
-    "OnedriveUpdateItemResponseLastModifiedByApplication",
-    "OnedriveUpdateItemResponseLastModifiedByDevice",
-    "OnedriveUpdateItemResponseLastModifiedByUser",
-    "OnedriveUpdateItemResponseParentReference",
     "OnedriveUploadSmallFileInput",
-    "OnedriveUploadSmallFileMicrosoftGraphConflictBehavior",
-    "OnedriveUploadSmallFileResponse",
-    "OnedriveUploadSmallFileResponseCreatedBy",
-    "OnedriveUploadSmallFileResponseCreatedByApplication",
-    "OnedriveUploadSmallFileResponseCreatedByDevice",
-    "OnedriveUploadSmallFileResponseCreatedByUser",
-    "OnedriveUploadSmallFileResponseDeleted",
-    "OnedriveUploadSmallFileResponseFile",
-    "OnedriveUploadSmallFileResponseFileHashes",
-    "OnedriveUploadSmallFileResponseFileSystemInfo",
-    "OnedriveUploadSmallFileResponseFolder",
-    "OnedriveUploadSmallFileResponseLastModifiedBy",
-    "OnedriveUploadSmallFileResponseLastModifiedByApplication",
-    "OnedriveUploadSmallFileResponseLastModifiedByDevice",
-    "OnedriveUploadSmallFileResponseLastModifiedByUser",
-    "OnedriveUploadSmallFileResponseParentReference",
+    "OutlookDateTimeTimeZone",
+    "OutlookDeleteMessageInput",
+    "OutlookEmailAddress",
+    "OutlookFollowupFlag",
+    "OutlookFollowupFlagFlagStatus",
+    "OutlookGetMailFolderInput",
+    "OutlookGetMessageInput",
+    "OutlookItemBody",
+    "OutlookItemBodyContentType",
+    "OutlookListFolderMessagesInput",
+    "OutlookListMailFoldersInput",
+    "OutlookListMailFoldersResponse",
+    "OutlookListMessagesInput",
+    "OutlookMailFolder",
+    "OutlookMessage",
+    "OutlookMessageCollection",
+    "OutlookMessageImportance",
+    "OutlookMessageInferenceClassification",
+    "OutlookMoveMessageInput",
+    "OutlookRecipient",
+    "OutlookReplyToMessageInput",
+    "OutlookReplyToMessageMessage",
+    "OutlookSendMailInput",
+    "OutlookSendMailMessage",
+    "OutlookUpdateMessageFlag",
+    "OutlookUpdateMessageInput",
+    "SalesforceCreateRecordInput",
+    "SalesforceCreateRecordResponse",
+    "SalesforceCreateRecordResponseErrorsItem",
+    "SalesforceDeleteRecordInput",
+    "SalesforceDescribeSobjectInput",
+    "SalesforceField",
+    "SalesforceFieldPicklistValuesItem",
+    "SalesforceGetRecordInput",
+    "SalesforceListSobjectsInput",
+    "SalesforceListSobjectsResponse",
+    "SalesforceQueryInput",
+    "SalesforceQueryResponse",
+    "SalesforceSObjectDescription",
+    "SalesforceSObjectSummary",
+    "SalesforceSearchInput",
+    "SalesforceSearchResponse",
+    "SalesforceUpdateRecordInput",
+    "SlackConversation",
+    "SlackConversationTopic",
+    "SlackDeleteMessageInput",
+    "SlackDeleteMessageResponse",
+    "SlackGetConversationInput",
+    "SlackGetConversationResponse",
+    "SlackGetUserInput",
+    "SlackGetUserResponse",
+    "SlackListConversationsInput",
+    "SlackListConversationsResponse",
+    "SlackListMessagesInput",
+    "SlackListMessagesResponse",
+    "SlackListRepliesInput",
+    "SlackListRepliesResponse",
+    "SlackListUsersInput",
+    "SlackListUsersResponse",
+    "SlackMessage",
+    "SlackMessageEdit",
+    "SlackPostMessageInput",
+    "SlackPostMessageResponse",
+    "SlackReaction",
+    "SlackResponseMetadata",
+    "SlackUpdateMessageInput",
+    "SlackUpdateMessageResponse",
+    "SlackUpdateMessageResponseMessage",
+    "SlackUser",
+    "SlackUserProfile",
+    "StripeAddress",
+    "StripeCharge",
+    "StripeChargeBillingDetails",
+    "StripeChargeObject",
+    "StripeChargeStatus",
+    "StripeCreateCustomerInput",
+    "StripeCreatePaymentIntentInput",
+    "StripeCustomer",
+    "StripeCustomerObject",
+    "StripeCustomerShipping",
+    "StripeCustomerTaxExempt",
+    "StripeDeleteCustomerInput",
+    "StripeDeleteCustomerResponse",
+    "StripeGetChargeInput",
+    "StripeGetCustomerInput",
+    "StripeGetPaymentIntentInput",
+    "StripeListChargesInput",
+    "StripeListChargesResponse",
+    "StripeListCustomersInput",
+    "StripeListCustomersResponse",
+    "StripeListCustomersResponseObject",
+    "StripeListPaymentIntentsInput",
+    "StripeListPaymentIntentsResponse",
+    "StripePaymentIntent",
+    "StripePaymentIntentCaptureMethod",
+    "StripePaymentIntentConfirmationMethod",
+    "StripePaymentIntentObject",
+    "StripePaymentIntentSetupFutureUsage",
+    "StripePaymentIntentStatus",
+    "StripeUpdateCustomerInput",
+    "ZendeskComment",
+    "ZendeskCommentAttachmentsItem",
+    "ZendeskCommentType",
+    "ZendeskCreateTicketInput",
+    "ZendeskCursorLinks",
+    "ZendeskCursorMeta",
+    "ZendeskCustomFieldValue",
+    "ZendeskDeleteTicketInput",
+    "ZendeskGetTicketInput",
+    "ZendeskGetTicketResponse",
+    "ZendeskGetUserInput",
+    "ZendeskGetUserResponse",
+    "ZendeskGroup",
+    "ZendeskListTicketCommentsInput",
+    "ZendeskListTicketCommentsResponse",
+    "ZendeskListTicketCommentsSortOrder",
+    "ZendeskListTicketsInput",
+    "ZendeskListTicketsResponse",
+    "ZendeskListTicketsSort",
+    "ZendeskListUsersInput",
+    "ZendeskListUsersResponse",
+    "ZendeskOrganization",
+    "ZendeskSearchInput",
+    "ZendeskSearchResponse",
+    "ZendeskSearchResult",
+    "ZendeskSearchResultZendeskGroup",
+    "ZendeskSearchResultZendeskOrganization",
+    "ZendeskSearchResultZendeskTicket",
+    "ZendeskSearchResultZendeskUser",
+    "ZendeskSearchSortBy",
+    "ZendeskTicket",
+    "ZendeskTicketInput",
+    "ZendeskTicketInputComment",
+    "ZendeskTicketInputRequester",
+    "ZendeskTicketInputStatus",
+    "ZendeskTicketPriority",
+    "ZendeskTicketResult",
+    "ZendeskTicketStatus",
+    "ZendeskTicketType",
+    "ZendeskUpdateTicketInput",
+    "ZendeskUser",
+    "ZendeskUserRole",
 ]
 
 # import apis into sdk package
+from connector_platform.api.asana_api import AsanaApi as AsanaApi
 from connector_platform.api.connections_api import ConnectionsApi as ConnectionsApi
 from connector_platform.api.connectors_api import ConnectorsApi as ConnectorsApi
 from connector_platform.api.dropbox_api import DropboxApi as DropboxApi
+from connector_platform.api.github_api import GithubApi as GithubApi
 from connector_platform.api.gmail_api import GmailApi as GmailApi
+from connector_platform.api.google_calendar_api import GoogleCalendarApi as GoogleCalendarApi
+from connector_platform.api.google_drive_api import GoogleDriveApi as GoogleDriveApi
+from connector_platform.api.google_sheets_api import GoogleSheetsApi as GoogleSheetsApi
+from connector_platform.api.hubspot_api import HubspotApi as HubspotApi
 from connector_platform.api.integrations_api import IntegrationsApi as IntegrationsApi
+from connector_platform.api.jira_api import JiraApi as JiraApi
+from connector_platform.api.notion_api import NotionApi as NotionApi
 from connector_platform.api.oauth_api import OauthApi as OauthApi
 from connector_platform.api.onedrive_api import OnedriveApi as OnedriveApi
+from connector_platform.api.outlook_api import OutlookApi as OutlookApi
+from connector_platform.api.salesforce_api import SalesforceApi as SalesforceApi
+from connector_platform.api.slack_api import SlackApi as SlackApi
+from connector_platform.api.stripe_api import StripeApi as StripeApi
+from connector_platform.api.zendesk_api import ZendeskApi as ZendeskApi
 
 # import ApiClient
 from connector_platform.api_response import ApiResponse as ApiResponse
@@ -337,6 +576,36 @@ from connector_platform.exceptions import ApiException as ApiException
 
 # import models into sdk package
 from connector_platform.models.access_token import AccessToken as AccessToken
+from connector_platform.models.asana_add_comment_data import AsanaAddCommentData as AsanaAddCommentData
+from connector_platform.models.asana_add_comment_input import AsanaAddCommentInput as AsanaAddCommentInput
+from connector_platform.models.asana_add_comment_response import AsanaAddCommentResponse as AsanaAddCommentResponse
+from connector_platform.models.asana_create_task_data import AsanaCreateTaskData as AsanaCreateTaskData
+from connector_platform.models.asana_create_task_data_resource_subtype import AsanaCreateTaskDataResourceSubtype as AsanaCreateTaskDataResourceSubtype
+from connector_platform.models.asana_create_task_input import AsanaCreateTaskInput as AsanaCreateTaskInput
+from connector_platform.models.asana_delete_task_input import AsanaDeleteTaskInput as AsanaDeleteTaskInput
+from connector_platform.models.asana_delete_task_response import AsanaDeleteTaskResponse as AsanaDeleteTaskResponse
+from connector_platform.models.asana_get_current_user_input import AsanaGetCurrentUserInput as AsanaGetCurrentUserInput
+from connector_platform.models.asana_get_current_user_response import AsanaGetCurrentUserResponse as AsanaGetCurrentUserResponse
+from connector_platform.models.asana_get_project_input import AsanaGetProjectInput as AsanaGetProjectInput
+from connector_platform.models.asana_get_project_response import AsanaGetProjectResponse as AsanaGetProjectResponse
+from connector_platform.models.asana_get_task_input import AsanaGetTaskInput as AsanaGetTaskInput
+from connector_platform.models.asana_list_projects_input import AsanaListProjectsInput as AsanaListProjectsInput
+from connector_platform.models.asana_list_projects_response import AsanaListProjectsResponse as AsanaListProjectsResponse
+from connector_platform.models.asana_list_tasks_input import AsanaListTasksInput as AsanaListTasksInput
+from connector_platform.models.asana_list_tasks_response import AsanaListTasksResponse as AsanaListTasksResponse
+from connector_platform.models.asana_named_resource import AsanaNamedResource as AsanaNamedResource
+from connector_platform.models.asana_next_page import AsanaNextPage as AsanaNextPage
+from connector_platform.models.asana_project import AsanaProject as AsanaProject
+from connector_platform.models.asana_story import AsanaStory as AsanaStory
+from connector_platform.models.asana_story_type import AsanaStoryType as AsanaStoryType
+from connector_platform.models.asana_task import AsanaTask as AsanaTask
+from connector_platform.models.asana_task_data import AsanaTaskData as AsanaTaskData
+from connector_platform.models.asana_task_membership import AsanaTaskMembership as AsanaTaskMembership
+from connector_platform.models.asana_task_resource_subtype import AsanaTaskResourceSubtype as AsanaTaskResourceSubtype
+from connector_platform.models.asana_update_task_data import AsanaUpdateTaskData as AsanaUpdateTaskData
+from connector_platform.models.asana_update_task_input import AsanaUpdateTaskInput as AsanaUpdateTaskInput
+from connector_platform.models.asana_user import AsanaUser as AsanaUser
+from connector_platform.models.asana_user_photo import AsanaUserPhoto as AsanaUserPhoto
 from connector_platform.models.auth_kind import AuthKind as AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest as AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse as AuthorizeResponse
@@ -349,12 +618,13 @@ from connector_platform.models.connector_list import ConnectorList as ConnectorL
 from connector_platform.models.create_connection import CreateConnection as CreateConnection
 from connector_platform.models.dropbox_create_folder_input import DropboxCreateFolderInput as DropboxCreateFolderInput
 from connector_platform.models.dropbox_create_folder_response import DropboxCreateFolderResponse as DropboxCreateFolderResponse
-from connector_platform.models.dropbox_create_folder_response_metadata import DropboxCreateFolderResponseMetadata as DropboxCreateFolderResponseMetadata
 from connector_platform.models.dropbox_delete_input import DropboxDeleteInput as DropboxDeleteInput
-from connector_platform.models.dropbox_delete_response import DropboxDeleteResponse as DropboxDeleteResponse
-from connector_platform.models.dropbox_delete_response_metadata import DropboxDeleteResponseMetadata as DropboxDeleteResponseMetadata
-from connector_platform.models.dropbox_delete_response_metadata_sharing_info import DropboxDeleteResponseMetadataSharingInfo as DropboxDeleteResponseMetadataSharingInfo
-from connector_platform.models.dropbox_delete_response_metadata_tag import DropboxDeleteResponseMetadataTag as DropboxDeleteResponseMetadataTag
+from connector_platform.models.dropbox_deleted_metadata import DropboxDeletedMetadata as DropboxDeletedMetadata
+from connector_platform.models.dropbox_download_dropbox_api_arg import DropboxDownloadDropboxApiArg as DropboxDownloadDropboxApiArg
+from connector_platform.models.dropbox_download_input import DropboxDownloadInput as DropboxDownloadInput
+from connector_platform.models.dropbox_file_metadata import DropboxFileMetadata as DropboxFileMetadata
+from connector_platform.models.dropbox_folder_metadata import DropboxFolderMetadata as DropboxFolderMetadata
+from connector_platform.models.dropbox_folder_page import DropboxFolderPage as DropboxFolderPage
 from connector_platform.models.dropbox_get_current_account_input import DropboxGetCurrentAccountInput as DropboxGetCurrentAccountInput
 from connector_platform.models.dropbox_get_current_account_response import DropboxGetCurrentAccountResponse as DropboxGetCurrentAccountResponse
 from connector_platform.models.dropbox_get_current_account_response_account_type import DropboxGetCurrentAccountResponseAccountType as DropboxGetCurrentAccountResponseAccountType
@@ -363,256 +633,438 @@ from connector_platform.models.dropbox_get_current_account_response_name import 
 from connector_platform.models.dropbox_get_current_account_response_root_info import DropboxGetCurrentAccountResponseRootInfo as DropboxGetCurrentAccountResponseRootInfo
 from connector_platform.models.dropbox_get_current_account_response_root_info_tag import DropboxGetCurrentAccountResponseRootInfoTag as DropboxGetCurrentAccountResponseRootInfoTag
 from connector_platform.models.dropbox_get_metadata_input import DropboxGetMetadataInput as DropboxGetMetadataInput
-from connector_platform.models.dropbox_get_metadata_response import DropboxGetMetadataResponse as DropboxGetMetadataResponse
-from connector_platform.models.dropbox_get_metadata_response_sharing_info import DropboxGetMetadataResponseSharingInfo as DropboxGetMetadataResponseSharingInfo
-from connector_platform.models.dropbox_get_metadata_response_tag import DropboxGetMetadataResponseTag as DropboxGetMetadataResponseTag
 from connector_platform.models.dropbox_get_space_usage_input import DropboxGetSpaceUsageInput as DropboxGetSpaceUsageInput
 from connector_platform.models.dropbox_get_space_usage_response import DropboxGetSpaceUsageResponse as DropboxGetSpaceUsageResponse
 from connector_platform.models.dropbox_get_space_usage_response_allocation import DropboxGetSpaceUsageResponseAllocation as DropboxGetSpaceUsageResponseAllocation
 from connector_platform.models.dropbox_get_space_usage_response_allocation_tag import DropboxGetSpaceUsageResponseAllocationTag as DropboxGetSpaceUsageResponseAllocationTag
 from connector_platform.models.dropbox_get_temporary_link_input import DropboxGetTemporaryLinkInput as DropboxGetTemporaryLinkInput
 from connector_platform.models.dropbox_get_temporary_link_response import DropboxGetTemporaryLinkResponse as DropboxGetTemporaryLinkResponse
-from connector_platform.models.dropbox_get_temporary_link_response_metadata import DropboxGetTemporaryLinkResponseMetadata as DropboxGetTemporaryLinkResponseMetadata
 from connector_platform.models.dropbox_list_folder_continue_input import DropboxListFolderContinueInput as DropboxListFolderContinueInput
-from connector_platform.models.dropbox_list_folder_continue_response import DropboxListFolderContinueResponse as DropboxListFolderContinueResponse
-from connector_platform.models.dropbox_list_folder_continue_response_entries_item import DropboxListFolderContinueResponseEntriesItem as DropboxListFolderContinueResponseEntriesItem
-from connector_platform.models.dropbox_list_folder_continue_response_entries_item_sharing_info import DropboxListFolderContinueResponseEntriesItemSharingInfo as DropboxListFolderContinueResponseEntriesItemSharingInfo
-from connector_platform.models.dropbox_list_folder_continue_response_entries_item_tag import DropboxListFolderContinueResponseEntriesItemTag as DropboxListFolderContinueResponseEntriesItemTag
 from connector_platform.models.dropbox_list_folder_input import DropboxListFolderInput as DropboxListFolderInput
-from connector_platform.models.dropbox_list_folder_response import DropboxListFolderResponse as DropboxListFolderResponse
-from connector_platform.models.dropbox_list_folder_response_entries_item import DropboxListFolderResponseEntriesItem as DropboxListFolderResponseEntriesItem
-from connector_platform.models.dropbox_list_folder_response_entries_item_sharing_info import DropboxListFolderResponseEntriesItemSharingInfo as DropboxListFolderResponseEntriesItemSharingInfo
-from connector_platform.models.dropbox_list_folder_response_entries_item_tag import DropboxListFolderResponseEntriesItemTag as DropboxListFolderResponseEntriesItemTag
+from connector_platform.models.dropbox_metadata import DropboxMetadata as DropboxMetadata
+from connector_platform.models.dropbox_metadata_dropbox_deleted_metadata import DropboxMetadataDropboxDeletedMetadata as DropboxMetadataDropboxDeletedMetadata
+from connector_platform.models.dropbox_metadata_dropbox_file_metadata import DropboxMetadataDropboxFileMetadata as DropboxMetadataDropboxFileMetadata
+from connector_platform.models.dropbox_metadata_dropbox_folder_metadata import DropboxMetadataDropboxFolderMetadata as DropboxMetadataDropboxFolderMetadata
+from connector_platform.models.dropbox_metadata_result import DropboxMetadataResult as DropboxMetadataResult
 from connector_platform.models.dropbox_move_entry_input import DropboxMoveEntryInput as DropboxMoveEntryInput
-from connector_platform.models.dropbox_move_entry_response import DropboxMoveEntryResponse as DropboxMoveEntryResponse
-from connector_platform.models.dropbox_move_entry_response_metadata import DropboxMoveEntryResponseMetadata as DropboxMoveEntryResponseMetadata
-from connector_platform.models.dropbox_move_entry_response_metadata_sharing_info import DropboxMoveEntryResponseMetadataSharingInfo as DropboxMoveEntryResponseMetadataSharingInfo
-from connector_platform.models.dropbox_move_entry_response_metadata_tag import DropboxMoveEntryResponseMetadataTag as DropboxMoveEntryResponseMetadataTag
 from connector_platform.models.dropbox_search_continue_input import DropboxSearchContinueInput as DropboxSearchContinueInput
-from connector_platform.models.dropbox_search_continue_response import DropboxSearchContinueResponse as DropboxSearchContinueResponse
-from connector_platform.models.dropbox_search_continue_response_matches_item import DropboxSearchContinueResponseMatchesItem as DropboxSearchContinueResponseMatchesItem
-from connector_platform.models.dropbox_search_continue_response_matches_item_match_type import DropboxSearchContinueResponseMatchesItemMatchType as DropboxSearchContinueResponseMatchesItemMatchType
-from connector_platform.models.dropbox_search_continue_response_matches_item_metadata import DropboxSearchContinueResponseMatchesItemMetadata as DropboxSearchContinueResponseMatchesItemMetadata
-from connector_platform.models.dropbox_search_continue_response_matches_item_metadata_metadata import DropboxSearchContinueResponseMatchesItemMetadataMetadata as DropboxSearchContinueResponseMatchesItemMetadataMetadata
-from connector_platform.models.dropbox_search_continue_response_matches_item_metadata_metadata_sharing_info import DropboxSearchContinueResponseMatchesItemMetadataMetadataSharingInfo as DropboxSearchContinueResponseMatchesItemMetadataMetadataSharingInfo
-from connector_platform.models.dropbox_search_continue_response_matches_item_metadata_metadata_tag import DropboxSearchContinueResponseMatchesItemMetadataMetadataTag as DropboxSearchContinueResponseMatchesItemMetadataMetadataTag
 from connector_platform.models.dropbox_search_input import DropboxSearchInput as DropboxSearchInput
 from connector_platform.models.dropbox_search_options import DropboxSearchOptions as DropboxSearchOptions
 from connector_platform.models.dropbox_search_options_file_status import DropboxSearchOptionsFileStatus as DropboxSearchOptionsFileStatus
-from connector_platform.models.dropbox_search_response import DropboxSearchResponse as DropboxSearchResponse
-from connector_platform.models.dropbox_search_response_matches_item import DropboxSearchResponseMatchesItem as DropboxSearchResponseMatchesItem
-from connector_platform.models.dropbox_search_response_matches_item_match_type import DropboxSearchResponseMatchesItemMatchType as DropboxSearchResponseMatchesItemMatchType
-from connector_platform.models.dropbox_search_response_matches_item_metadata import DropboxSearchResponseMatchesItemMetadata as DropboxSearchResponseMatchesItemMetadata
-from connector_platform.models.dropbox_search_response_matches_item_metadata_metadata import DropboxSearchResponseMatchesItemMetadataMetadata as DropboxSearchResponseMatchesItemMetadataMetadata
-from connector_platform.models.dropbox_search_response_matches_item_metadata_metadata_sharing_info import DropboxSearchResponseMatchesItemMetadataMetadataSharingInfo as DropboxSearchResponseMatchesItemMetadataMetadataSharingInfo
-from connector_platform.models.dropbox_search_response_matches_item_metadata_metadata_tag import DropboxSearchResponseMatchesItemMetadataMetadataTag as DropboxSearchResponseMatchesItemMetadataMetadataTag
+from connector_platform.models.dropbox_search_result import DropboxSearchResult as DropboxSearchResult
+from connector_platform.models.dropbox_search_result_matches_item import DropboxSearchResultMatchesItem as DropboxSearchResultMatchesItem
+from connector_platform.models.dropbox_search_result_matches_item_match_type import DropboxSearchResultMatchesItemMatchType as DropboxSearchResultMatchesItemMatchType
+from connector_platform.models.dropbox_search_result_matches_item_metadata import DropboxSearchResultMatchesItemMetadata as DropboxSearchResultMatchesItemMetadata
+from connector_platform.models.dropbox_sharing_info import DropboxSharingInfo as DropboxSharingInfo
 from connector_platform.models.dropbox_upload_dropbox_api_arg import DropboxUploadDropboxApiArg as DropboxUploadDropboxApiArg
 from connector_platform.models.dropbox_upload_dropbox_api_arg_mode import DropboxUploadDropboxApiArgMode as DropboxUploadDropboxApiArgMode
 from connector_platform.models.dropbox_upload_input import DropboxUploadInput as DropboxUploadInput
-from connector_platform.models.dropbox_upload_response import DropboxUploadResponse as DropboxUploadResponse
 from connector_platform.models.endpoint_info import EndpointInfo as EndpointInfo
 from connector_platform.models.envelope_request import EnvelopeRequest as EnvelopeRequest
 from connector_platform.models.envelope_response import EnvelopeResponse as EnvelopeResponse
 from connector_platform.models.error_body import ErrorBody as ErrorBody
 from connector_platform.models.error_detail import ErrorDetail as ErrorDetail
+from connector_platform.models.github_content import GithubContent as GithubContent
+from connector_platform.models.github_content_entry import GithubContentEntry as GithubContentEntry
+from connector_platform.models.github_content_entry_type import GithubContentEntryType as GithubContentEntryType
+from connector_platform.models.github_create_issue_input import GithubCreateIssueInput as GithubCreateIssueInput
+from connector_platform.models.github_get_content_input import GithubGetContentInput as GithubGetContentInput
+from connector_platform.models.github_get_issue_input import GithubGetIssueInput as GithubGetIssueInput
+from connector_platform.models.github_get_pull_input import GithubGetPullInput as GithubGetPullInput
+from connector_platform.models.github_get_repo_input import GithubGetRepoInput as GithubGetRepoInput
+from connector_platform.models.github_issue import GithubIssue as GithubIssue
+from connector_platform.models.github_issue_pull_request import GithubIssuePullRequest as GithubIssuePullRequest
+from connector_platform.models.github_issue_state_reason import GithubIssueStateReason as GithubIssueStateReason
+from connector_platform.models.github_label import GithubLabel as GithubLabel
+from connector_platform.models.github_license import GithubLicense as GithubLicense
+from connector_platform.models.github_list_issues_input import GithubListIssuesInput as GithubListIssuesInput
+from connector_platform.models.github_list_issues_sort import GithubListIssuesSort as GithubListIssuesSort
+from connector_platform.models.github_list_issues_state import GithubListIssuesState as GithubListIssuesState
+from connector_platform.models.github_list_pulls_input import GithubListPullsInput as GithubListPullsInput
+from connector_platform.models.github_list_pulls_sort import GithubListPullsSort as GithubListPullsSort
+from connector_platform.models.github_list_repos_direction import GithubListReposDirection as GithubListReposDirection
+from connector_platform.models.github_list_repos_input import GithubListReposInput as GithubListReposInput
+from connector_platform.models.github_list_repos_sort import GithubListReposSort as GithubListReposSort
+from connector_platform.models.github_list_repos_type import GithubListReposType as GithubListReposType
+from connector_platform.models.github_list_repos_visibility import GithubListReposVisibility as GithubListReposVisibility
+from connector_platform.models.github_milestone import GithubMilestone as GithubMilestone
+from connector_platform.models.github_milestone_state import GithubMilestoneState as GithubMilestoneState
+from connector_platform.models.github_pull_request import GithubPullRequest as GithubPullRequest
+from connector_platform.models.github_pull_request_branch import GithubPullRequestBranch as GithubPullRequestBranch
+from connector_platform.models.github_repository import GithubRepository as GithubRepository
+from connector_platform.models.github_repository_permissions import GithubRepositoryPermissions as GithubRepositoryPermissions
+from connector_platform.models.github_simple_user import GithubSimpleUser as GithubSimpleUser
+from connector_platform.models.github_update_issue_input import GithubUpdateIssueInput as GithubUpdateIssueInput
+from connector_platform.models.github_update_issue_state_reason import GithubUpdateIssueStateReason as GithubUpdateIssueStateReason
 from connector_platform.models.gmail_get_attachment_input import GmailGetAttachmentInput as GmailGetAttachmentInput
-from connector_platform.models.gmail_get_attachment_response import GmailGetAttachmentResponse as GmailGetAttachmentResponse
 from connector_platform.models.gmail_get_label_input import GmailGetLabelInput as GmailGetLabelInput
-from connector_platform.models.gmail_get_label_response import GmailGetLabelResponse as GmailGetLabelResponse
-from connector_platform.models.gmail_get_label_response_color import GmailGetLabelResponseColor as GmailGetLabelResponseColor
-from connector_platform.models.gmail_get_label_response_label_list_visibility import GmailGetLabelResponseLabelListVisibility as GmailGetLabelResponseLabelListVisibility
-from connector_platform.models.gmail_get_label_response_message_list_visibility import GmailGetLabelResponseMessageListVisibility as GmailGetLabelResponseMessageListVisibility
-from connector_platform.models.gmail_get_label_response_type import GmailGetLabelResponseType as GmailGetLabelResponseType
 from connector_platform.models.gmail_get_message_format import GmailGetMessageFormat as GmailGetMessageFormat
 from connector_platform.models.gmail_get_message_input import GmailGetMessageInput as GmailGetMessageInput
-from connector_platform.models.gmail_get_message_response import GmailGetMessageResponse as GmailGetMessageResponse
-from connector_platform.models.gmail_get_message_response_payload import GmailGetMessageResponsePayload as GmailGetMessageResponsePayload
-from connector_platform.models.gmail_get_message_response_payload_body import GmailGetMessageResponsePayloadBody as GmailGetMessageResponsePayloadBody
-from connector_platform.models.gmail_get_message_response_payload_headers_item import GmailGetMessageResponsePayloadHeadersItem as GmailGetMessageResponsePayloadHeadersItem
-from connector_platform.models.gmail_get_message_response_payload_parts_item import GmailGetMessageResponsePayloadPartsItem as GmailGetMessageResponsePayloadPartsItem
-from connector_platform.models.gmail_get_message_response_payload_parts_item_body import GmailGetMessageResponsePayloadPartsItemBody as GmailGetMessageResponsePayloadPartsItemBody
-from connector_platform.models.gmail_get_message_response_payload_parts_item_headers_item import GmailGetMessageResponsePayloadPartsItemHeadersItem as GmailGetMessageResponsePayloadPartsItemHeadersItem
 from connector_platform.models.gmail_get_profile_input import GmailGetProfileInput as GmailGetProfileInput
 from connector_platform.models.gmail_get_profile_response import GmailGetProfileResponse as GmailGetProfileResponse
 from connector_platform.models.gmail_get_thread_format import GmailGetThreadFormat as GmailGetThreadFormat
 from connector_platform.models.gmail_get_thread_input import GmailGetThreadInput as GmailGetThreadInput
 from connector_platform.models.gmail_get_thread_response import GmailGetThreadResponse as GmailGetThreadResponse
-from connector_platform.models.gmail_get_thread_response_messages_item import GmailGetThreadResponseMessagesItem as GmailGetThreadResponseMessagesItem
-from connector_platform.models.gmail_get_thread_response_messages_item_payload import GmailGetThreadResponseMessagesItemPayload as GmailGetThreadResponseMessagesItemPayload
-from connector_platform.models.gmail_get_thread_response_messages_item_payload_body import GmailGetThreadResponseMessagesItemPayloadBody as GmailGetThreadResponseMessagesItemPayloadBody
-from connector_platform.models.gmail_get_thread_response_messages_item_payload_headers_item import GmailGetThreadResponseMessagesItemPayloadHeadersItem as GmailGetThreadResponseMessagesItemPayloadHeadersItem
-from connector_platform.models.gmail_get_thread_response_messages_item_payload_parts_item import GmailGetThreadResponseMessagesItemPayloadPartsItem as GmailGetThreadResponseMessagesItemPayloadPartsItem
-from connector_platform.models.gmail_get_thread_response_messages_item_payload_parts_item_body import GmailGetThreadResponseMessagesItemPayloadPartsItemBody as GmailGetThreadResponseMessagesItemPayloadPartsItemBody
-from connector_platform.models.gmail_get_thread_response_messages_item_payload_parts_item_headers_item import GmailGetThreadResponseMessagesItemPayloadPartsItemHeadersItem as GmailGetThreadResponseMessagesItemPayloadPartsItemHeadersItem
+from connector_platform.models.gmail_label import GmailLabel as GmailLabel
+from connector_platform.models.gmail_label_color import GmailLabelColor as GmailLabelColor
+from connector_platform.models.gmail_label_label_list_visibility import GmailLabelLabelListVisibility as GmailLabelLabelListVisibility
+from connector_platform.models.gmail_label_message_list_visibility import GmailLabelMessageListVisibility as GmailLabelMessageListVisibility
+from connector_platform.models.gmail_label_type import GmailLabelType as GmailLabelType
 from connector_platform.models.gmail_list_labels_input import GmailListLabelsInput as GmailListLabelsInput
 from connector_platform.models.gmail_list_labels_response import GmailListLabelsResponse as GmailListLabelsResponse
-from connector_platform.models.gmail_list_labels_response_labels_item import GmailListLabelsResponseLabelsItem as GmailListLabelsResponseLabelsItem
-from connector_platform.models.gmail_list_labels_response_labels_item_color import GmailListLabelsResponseLabelsItemColor as GmailListLabelsResponseLabelsItemColor
-from connector_platform.models.gmail_list_labels_response_labels_item_label_list_visibility import GmailListLabelsResponseLabelsItemLabelListVisibility as GmailListLabelsResponseLabelsItemLabelListVisibility
-from connector_platform.models.gmail_list_labels_response_labels_item_message_list_visibility import GmailListLabelsResponseLabelsItemMessageListVisibility as GmailListLabelsResponseLabelsItemMessageListVisibility
-from connector_platform.models.gmail_list_labels_response_labels_item_type import GmailListLabelsResponseLabelsItemType as GmailListLabelsResponseLabelsItemType
 from connector_platform.models.gmail_list_messages_input import GmailListMessagesInput as GmailListMessagesInput
 from connector_platform.models.gmail_list_messages_response import GmailListMessagesResponse as GmailListMessagesResponse
 from connector_platform.models.gmail_list_messages_response_messages_item import GmailListMessagesResponseMessagesItem as GmailListMessagesResponseMessagesItem
 from connector_platform.models.gmail_list_threads_input import GmailListThreadsInput as GmailListThreadsInput
 from connector_platform.models.gmail_list_threads_response import GmailListThreadsResponse as GmailListThreadsResponse
 from connector_platform.models.gmail_list_threads_response_threads_item import GmailListThreadsResponseThreadsItem as GmailListThreadsResponseThreadsItem
+from connector_platform.models.gmail_message import GmailMessage as GmailMessage
+from connector_platform.models.gmail_message_part import GmailMessagePart as GmailMessagePart
+from connector_platform.models.gmail_message_part_body import GmailMessagePartBody as GmailMessagePartBody
+from connector_platform.models.gmail_message_part_header import GmailMessagePartHeader as GmailMessagePartHeader
 from connector_platform.models.gmail_modify_message_input import GmailModifyMessageInput as GmailModifyMessageInput
-from connector_platform.models.gmail_modify_message_response import GmailModifyMessageResponse as GmailModifyMessageResponse
-from connector_platform.models.gmail_modify_message_response_payload import GmailModifyMessageResponsePayload as GmailModifyMessageResponsePayload
-from connector_platform.models.gmail_modify_message_response_payload_body import GmailModifyMessageResponsePayloadBody as GmailModifyMessageResponsePayloadBody
-from connector_platform.models.gmail_modify_message_response_payload_headers_item import GmailModifyMessageResponsePayloadHeadersItem as GmailModifyMessageResponsePayloadHeadersItem
-from connector_platform.models.gmail_modify_message_response_payload_parts_item import GmailModifyMessageResponsePayloadPartsItem as GmailModifyMessageResponsePayloadPartsItem
-from connector_platform.models.gmail_modify_message_response_payload_parts_item_body import GmailModifyMessageResponsePayloadPartsItemBody as GmailModifyMessageResponsePayloadPartsItemBody
-from connector_platform.models.gmail_modify_message_response_payload_parts_item_headers_item import GmailModifyMessageResponsePayloadPartsItemHeadersItem as GmailModifyMessageResponsePayloadPartsItemHeadersItem
 from connector_platform.models.gmail_send_message_input import GmailSendMessageInput as GmailSendMessageInput
 from connector_platform.models.gmail_send_message_response import GmailSendMessageResponse as GmailSendMessageResponse
 from connector_platform.models.gmail_trash_message_input import GmailTrashMessageInput as GmailTrashMessageInput
-from connector_platform.models.gmail_trash_message_response import GmailTrashMessageResponse as GmailTrashMessageResponse
-from connector_platform.models.gmail_trash_message_response_payload import GmailTrashMessageResponsePayload as GmailTrashMessageResponsePayload
-from connector_platform.models.gmail_trash_message_response_payload_body import GmailTrashMessageResponsePayloadBody as GmailTrashMessageResponsePayloadBody
-from connector_platform.models.gmail_trash_message_response_payload_headers_item import GmailTrashMessageResponsePayloadHeadersItem as GmailTrashMessageResponsePayloadHeadersItem
-from connector_platform.models.gmail_trash_message_response_payload_parts_item import GmailTrashMessageResponsePayloadPartsItem as GmailTrashMessageResponsePayloadPartsItem
-from connector_platform.models.gmail_trash_message_response_payload_parts_item_body import GmailTrashMessageResponsePayloadPartsItemBody as GmailTrashMessageResponsePayloadPartsItemBody
-from connector_platform.models.gmail_trash_message_response_payload_parts_item_headers_item import GmailTrashMessageResponsePayloadPartsItemHeadersItem as GmailTrashMessageResponsePayloadPartsItemHeadersItem
 from connector_platform.models.gmail_untrash_message_input import GmailUntrashMessageInput as GmailUntrashMessageInput
-from connector_platform.models.gmail_untrash_message_response import GmailUntrashMessageResponse as GmailUntrashMessageResponse
-from connector_platform.models.gmail_untrash_message_response_payload import GmailUntrashMessageResponsePayload as GmailUntrashMessageResponsePayload
-from connector_platform.models.gmail_untrash_message_response_payload_body import GmailUntrashMessageResponsePayloadBody as GmailUntrashMessageResponsePayloadBody
-from connector_platform.models.gmail_untrash_message_response_payload_headers_item import GmailUntrashMessageResponsePayloadHeadersItem as GmailUntrashMessageResponsePayloadHeadersItem
-from connector_platform.models.gmail_untrash_message_response_payload_parts_item import GmailUntrashMessageResponsePayloadPartsItem as GmailUntrashMessageResponsePayloadPartsItem
-from connector_platform.models.gmail_untrash_message_response_payload_parts_item_body import GmailUntrashMessageResponsePayloadPartsItemBody as GmailUntrashMessageResponsePayloadPartsItemBody
-from connector_platform.models.gmail_untrash_message_response_payload_parts_item_headers_item import GmailUntrashMessageResponsePayloadPartsItemHeadersItem as GmailUntrashMessageResponsePayloadPartsItemHeadersItem
+from connector_platform.models.google_calendar_attendee import GoogleCalendarAttendee as GoogleCalendarAttendee
+from connector_platform.models.google_calendar_attendee_response_status import GoogleCalendarAttendeeResponseStatus as GoogleCalendarAttendeeResponseStatus
+from connector_platform.models.google_calendar_calendar_list_entry import GoogleCalendarCalendarListEntry as GoogleCalendarCalendarListEntry
+from connector_platform.models.google_calendar_calendar_list_entry_access_role import GoogleCalendarCalendarListEntryAccessRole as GoogleCalendarCalendarListEntryAccessRole
+from connector_platform.models.google_calendar_create_event_input import GoogleCalendarCreateEventInput as GoogleCalendarCreateEventInput
+from connector_platform.models.google_calendar_create_event_send_updates import GoogleCalendarCreateEventSendUpdates as GoogleCalendarCreateEventSendUpdates
+from connector_platform.models.google_calendar_delete_event_input import GoogleCalendarDeleteEventInput as GoogleCalendarDeleteEventInput
+from connector_platform.models.google_calendar_event import GoogleCalendarEvent as GoogleCalendarEvent
+from connector_platform.models.google_calendar_event_date_time import GoogleCalendarEventDateTime as GoogleCalendarEventDateTime
+from connector_platform.models.google_calendar_event_reminders import GoogleCalendarEventReminders as GoogleCalendarEventReminders
+from connector_platform.models.google_calendar_event_status import GoogleCalendarEventStatus as GoogleCalendarEventStatus
+from connector_platform.models.google_calendar_event_transparency import GoogleCalendarEventTransparency as GoogleCalendarEventTransparency
+from connector_platform.models.google_calendar_event_visibility import GoogleCalendarEventVisibility as GoogleCalendarEventVisibility
+from connector_platform.models.google_calendar_get_event_input import GoogleCalendarGetEventInput as GoogleCalendarGetEventInput
+from connector_platform.models.google_calendar_list_calendars_input import GoogleCalendarListCalendarsInput as GoogleCalendarListCalendarsInput
+from connector_platform.models.google_calendar_list_calendars_response import GoogleCalendarListCalendarsResponse as GoogleCalendarListCalendarsResponse
+from connector_platform.models.google_calendar_list_events_input import GoogleCalendarListEventsInput as GoogleCalendarListEventsInput
+from connector_platform.models.google_calendar_list_events_order_by import GoogleCalendarListEventsOrderBy as GoogleCalendarListEventsOrderBy
+from connector_platform.models.google_calendar_list_events_response import GoogleCalendarListEventsResponse as GoogleCalendarListEventsResponse
+from connector_platform.models.google_calendar_list_events_response_access_role import GoogleCalendarListEventsResponseAccessRole as GoogleCalendarListEventsResponseAccessRole
+from connector_platform.models.google_calendar_person import GoogleCalendarPerson as GoogleCalendarPerson
+from connector_platform.models.google_calendar_query_free_busy_input import GoogleCalendarQueryFreeBusyInput as GoogleCalendarQueryFreeBusyInput
+from connector_platform.models.google_calendar_query_free_busy_items_item import GoogleCalendarQueryFreeBusyItemsItem as GoogleCalendarQueryFreeBusyItemsItem
+from connector_platform.models.google_calendar_query_free_busy_response import GoogleCalendarQueryFreeBusyResponse as GoogleCalendarQueryFreeBusyResponse
+from connector_platform.models.google_calendar_quick_add_event_input import GoogleCalendarQuickAddEventInput as GoogleCalendarQuickAddEventInput
+from connector_platform.models.google_calendar_reminder import GoogleCalendarReminder as GoogleCalendarReminder
+from connector_platform.models.google_calendar_reminder_method import GoogleCalendarReminderMethod as GoogleCalendarReminderMethod
+from connector_platform.models.google_calendar_update_event_input import GoogleCalendarUpdateEventInput as GoogleCalendarUpdateEventInput
+from connector_platform.models.google_drive_copy_file_input import GoogleDriveCopyFileInput as GoogleDriveCopyFileInput
+from connector_platform.models.google_drive_create_file_input import GoogleDriveCreateFileInput as GoogleDriveCreateFileInput
+from connector_platform.models.google_drive_delete_file_input import GoogleDriveDeleteFileInput as GoogleDriveDeleteFileInput
+from connector_platform.models.google_drive_download_file_alt import GoogleDriveDownloadFileAlt as GoogleDriveDownloadFileAlt
+from connector_platform.models.google_drive_download_file_input import GoogleDriveDownloadFileInput as GoogleDriveDownloadFileInput
+from connector_platform.models.google_drive_export_file_input import GoogleDriveExportFileInput as GoogleDriveExportFileInput
+from connector_platform.models.google_drive_file import GoogleDriveFile as GoogleDriveFile
+from connector_platform.models.google_drive_file_capabilities import GoogleDriveFileCapabilities as GoogleDriveFileCapabilities
+from connector_platform.models.google_drive_get_file_input import GoogleDriveGetFileInput as GoogleDriveGetFileInput
+from connector_platform.models.google_drive_list_files_corpora import GoogleDriveListFilesCorpora as GoogleDriveListFilesCorpora
+from connector_platform.models.google_drive_list_files_input import GoogleDriveListFilesInput as GoogleDriveListFilesInput
+from connector_platform.models.google_drive_list_files_response import GoogleDriveListFilesResponse as GoogleDriveListFilesResponse
+from connector_platform.models.google_drive_update_file_input import GoogleDriveUpdateFileInput as GoogleDriveUpdateFileInput
+from connector_platform.models.google_drive_upload_file_content_input import GoogleDriveUploadFileContentInput as GoogleDriveUploadFileContentInput
+from connector_platform.models.google_drive_user import GoogleDriveUser as GoogleDriveUser
+from connector_platform.models.google_sheets_append_values_input import GoogleSheetsAppendValuesInput as GoogleSheetsAppendValuesInput
+from connector_platform.models.google_sheets_append_values_insert_data_option import GoogleSheetsAppendValuesInsertDataOption as GoogleSheetsAppendValuesInsertDataOption
+from connector_platform.models.google_sheets_append_values_response import GoogleSheetsAppendValuesResponse as GoogleSheetsAppendValuesResponse
+from connector_platform.models.google_sheets_batch_get_values_input import GoogleSheetsBatchGetValuesInput as GoogleSheetsBatchGetValuesInput
+from connector_platform.models.google_sheets_batch_get_values_response import GoogleSheetsBatchGetValuesResponse as GoogleSheetsBatchGetValuesResponse
+from connector_platform.models.google_sheets_batch_update_input import GoogleSheetsBatchUpdateInput as GoogleSheetsBatchUpdateInput
+from connector_platform.models.google_sheets_batch_update_response import GoogleSheetsBatchUpdateResponse as GoogleSheetsBatchUpdateResponse
+from connector_platform.models.google_sheets_clear_values_input import GoogleSheetsClearValuesInput as GoogleSheetsClearValuesInput
+from connector_platform.models.google_sheets_clear_values_response import GoogleSheetsClearValuesResponse as GoogleSheetsClearValuesResponse
+from connector_platform.models.google_sheets_create_spreadsheet_input import GoogleSheetsCreateSpreadsheetInput as GoogleSheetsCreateSpreadsheetInput
+from connector_platform.models.google_sheets_create_spreadsheet_properties import GoogleSheetsCreateSpreadsheetProperties as GoogleSheetsCreateSpreadsheetProperties
+from connector_platform.models.google_sheets_get_spreadsheet_input import GoogleSheetsGetSpreadsheetInput as GoogleSheetsGetSpreadsheetInput
+from connector_platform.models.google_sheets_get_values_date_time_render_option import GoogleSheetsGetValuesDateTimeRenderOption as GoogleSheetsGetValuesDateTimeRenderOption
+from connector_platform.models.google_sheets_get_values_input import GoogleSheetsGetValuesInput as GoogleSheetsGetValuesInput
+from connector_platform.models.google_sheets_get_values_value_render_option import GoogleSheetsGetValuesValueRenderOption as GoogleSheetsGetValuesValueRenderOption
+from connector_platform.models.google_sheets_grid_range import GoogleSheetsGridRange as GoogleSheetsGridRange
+from connector_platform.models.google_sheets_sheet import GoogleSheetsSheet as GoogleSheetsSheet
+from connector_platform.models.google_sheets_sheet_properties import GoogleSheetsSheetProperties as GoogleSheetsSheetProperties
+from connector_platform.models.google_sheets_sheet_properties_grid_properties import GoogleSheetsSheetPropertiesGridProperties as GoogleSheetsSheetPropertiesGridProperties
+from connector_platform.models.google_sheets_sheet_properties_sheet_type import GoogleSheetsSheetPropertiesSheetType as GoogleSheetsSheetPropertiesSheetType
+from connector_platform.models.google_sheets_spreadsheet import GoogleSheetsSpreadsheet as GoogleSheetsSpreadsheet
+from connector_platform.models.google_sheets_spreadsheet_named_ranges_item import GoogleSheetsSpreadsheetNamedRangesItem as GoogleSheetsSpreadsheetNamedRangesItem
+from connector_platform.models.google_sheets_spreadsheet_properties import GoogleSheetsSpreadsheetProperties as GoogleSheetsSpreadsheetProperties
+from connector_platform.models.google_sheets_spreadsheet_properties_auto_recalc import GoogleSheetsSpreadsheetPropertiesAutoRecalc as GoogleSheetsSpreadsheetPropertiesAutoRecalc
+from connector_platform.models.google_sheets_update_values_input import GoogleSheetsUpdateValuesInput as GoogleSheetsUpdateValuesInput
+from connector_platform.models.google_sheets_update_values_response import GoogleSheetsUpdateValuesResponse as GoogleSheetsUpdateValuesResponse
+from connector_platform.models.google_sheets_update_values_value_input_option import GoogleSheetsUpdateValuesValueInputOption as GoogleSheetsUpdateValuesValueInputOption
+from connector_platform.models.google_sheets_value_range import GoogleSheetsValueRange as GoogleSheetsValueRange
+from connector_platform.models.google_sheets_value_range_major_dimension import GoogleSheetsValueRangeMajorDimension as GoogleSheetsValueRangeMajorDimension
 from connector_platform.models.http_method import HttpMethod as HttpMethod
+from connector_platform.models.hubspot_collection_response import HubspotCollectionResponse as HubspotCollectionResponse
+from connector_platform.models.hubspot_create_company_input import HubspotCreateCompanyInput as HubspotCreateCompanyInput
+from connector_platform.models.hubspot_create_contact_associations_item import HubspotCreateContactAssociationsItem as HubspotCreateContactAssociationsItem
+from connector_platform.models.hubspot_create_contact_associations_item_to import HubspotCreateContactAssociationsItemTo as HubspotCreateContactAssociationsItemTo
+from connector_platform.models.hubspot_create_contact_associations_item_types_item import HubspotCreateContactAssociationsItemTypesItem as HubspotCreateContactAssociationsItemTypesItem
+from connector_platform.models.hubspot_create_contact_associations_item_types_item_association_category import HubspotCreateContactAssociationsItemTypesItemAssociationCategory as HubspotCreateContactAssociationsItemTypesItemAssociationCategory
+from connector_platform.models.hubspot_create_contact_input import HubspotCreateContactInput as HubspotCreateContactInput
+from connector_platform.models.hubspot_delete_contact_input import HubspotDeleteContactInput as HubspotDeleteContactInput
+from connector_platform.models.hubspot_get_contact_input import HubspotGetContactInput as HubspotGetContactInput
+from connector_platform.models.hubspot_list_companies_input import HubspotListCompaniesInput as HubspotListCompaniesInput
+from connector_platform.models.hubspot_list_contacts_input import HubspotListContactsInput as HubspotListContactsInput
+from connector_platform.models.hubspot_list_deals_input import HubspotListDealsInput as HubspotListDealsInput
+from connector_platform.models.hubspot_paging import HubspotPaging as HubspotPaging
+from connector_platform.models.hubspot_paging_next import HubspotPagingNext as HubspotPagingNext
+from connector_platform.models.hubspot_search_contacts_filter_groups_item import HubspotSearchContactsFilterGroupsItem as HubspotSearchContactsFilterGroupsItem
+from connector_platform.models.hubspot_search_contacts_filter_groups_item_filters_item import HubspotSearchContactsFilterGroupsItemFiltersItem as HubspotSearchContactsFilterGroupsItemFiltersItem
+from connector_platform.models.hubspot_search_contacts_filter_groups_item_filters_item_operator import HubspotSearchContactsFilterGroupsItemFiltersItemOperator as HubspotSearchContactsFilterGroupsItemFiltersItemOperator
+from connector_platform.models.hubspot_search_contacts_input import HubspotSearchContactsInput as HubspotSearchContactsInput
+from connector_platform.models.hubspot_search_response import HubspotSearchResponse as HubspotSearchResponse
+from connector_platform.models.hubspot_simple_public_object import HubspotSimplePublicObject as HubspotSimplePublicObject
+from connector_platform.models.hubspot_update_contact_input import HubspotUpdateContactInput as HubspotUpdateContactInput
+from connector_platform.models.hubspot_update_deal_input import HubspotUpdateDealInput as HubspotUpdateDealInput
 from connector_platform.models.integration import Integration as Integration
 from connector_platform.models.integration_input import IntegrationInput as IntegrationInput
 from connector_platform.models.integration_source import IntegrationSource as IntegrationSource
+from connector_platform.models.jira_add_comment_input import JiraAddCommentInput as JiraAddCommentInput
+from connector_platform.models.jira_comment import JiraComment as JiraComment
+from connector_platform.models.jira_create_issue_input import JiraCreateIssueInput as JiraCreateIssueInput
+from connector_platform.models.jira_create_issue_response import JiraCreateIssueResponse as JiraCreateIssueResponse
+from connector_platform.models.jira_delete_issue_delete_subtasks import JiraDeleteIssueDeleteSubtasks as JiraDeleteIssueDeleteSubtasks
+from connector_platform.models.jira_delete_issue_input import JiraDeleteIssueInput as JiraDeleteIssueInput
+from connector_platform.models.jira_get_issue_input import JiraGetIssueInput as JiraGetIssueInput
+from connector_platform.models.jira_get_transitions_input import JiraGetTransitionsInput as JiraGetTransitionsInput
+from connector_platform.models.jira_get_transitions_response import JiraGetTransitionsResponse as JiraGetTransitionsResponse
+from connector_platform.models.jira_get_transitions_response_transitions_item import JiraGetTransitionsResponseTransitionsItem as JiraGetTransitionsResponseTransitionsItem
+from connector_platform.models.jira_issue import JiraIssue as JiraIssue
+from connector_platform.models.jira_issue_fields import JiraIssueFields as JiraIssueFields
+from connector_platform.models.jira_issue_fields_priority import JiraIssueFieldsPriority as JiraIssueFieldsPriority
+from connector_platform.models.jira_issue_type import JiraIssueType as JiraIssueType
+from connector_platform.models.jira_list_comments_input import JiraListCommentsInput as JiraListCommentsInput
+from connector_platform.models.jira_list_comments_order_by import JiraListCommentsOrderBy as JiraListCommentsOrderBy
+from connector_platform.models.jira_list_comments_response import JiraListCommentsResponse as JiraListCommentsResponse
+from connector_platform.models.jira_project import JiraProject as JiraProject
+from connector_platform.models.jira_search_issues_input import JiraSearchIssuesInput as JiraSearchIssuesInput
+from connector_platform.models.jira_search_issues_response import JiraSearchIssuesResponse as JiraSearchIssuesResponse
+from connector_platform.models.jira_status import JiraStatus as JiraStatus
+from connector_platform.models.jira_status_status_category import JiraStatusStatusCategory as JiraStatusStatusCategory
+from connector_platform.models.jira_transition_issue_input import JiraTransitionIssueInput as JiraTransitionIssueInput
+from connector_platform.models.jira_transition_issue_transition import JiraTransitionIssueTransition as JiraTransitionIssueTransition
+from connector_platform.models.jira_update_issue_input import JiraUpdateIssueInput as JiraUpdateIssueInput
+from connector_platform.models.jira_user import JiraUser as JiraUser
+from connector_platform.models.jira_user_account_type import JiraUserAccountType as JiraUserAccountType
+from connector_platform.models.jira_visibility import JiraVisibility as JiraVisibility
+from connector_platform.models.jira_visibility_type import JiraVisibilityType as JiraVisibilityType
+from connector_platform.models.notion_annotations import NotionAnnotations as NotionAnnotations
+from connector_platform.models.notion_append_block_children_input import NotionAppendBlockChildrenInput as NotionAppendBlockChildrenInput
+from connector_platform.models.notion_block import NotionBlock as NotionBlock
+from connector_platform.models.notion_block_child_page import NotionBlockChildPage as NotionBlockChildPage
+from connector_platform.models.notion_block_list import NotionBlockList as NotionBlockList
+from connector_platform.models.notion_block_list_object import NotionBlockListObject as NotionBlockListObject
+from connector_platform.models.notion_block_object import NotionBlockObject as NotionBlockObject
+from connector_platform.models.notion_block_parent import NotionBlockParent as NotionBlockParent
+from connector_platform.models.notion_create_page_input import NotionCreatePageInput as NotionCreatePageInput
+from connector_platform.models.notion_create_page_parent import NotionCreatePageParent as NotionCreatePageParent
+from connector_platform.models.notion_database import NotionDatabase as NotionDatabase
+from connector_platform.models.notion_database_parent import NotionDatabaseParent as NotionDatabaseParent
+from connector_platform.models.notion_delete_block_input import NotionDeleteBlockInput as NotionDeleteBlockInput
+from connector_platform.models.notion_get_database_input import NotionGetDatabaseInput as NotionGetDatabaseInput
+from connector_platform.models.notion_get_page_input import NotionGetPageInput as NotionGetPageInput
+from connector_platform.models.notion_list_block_children_input import NotionListBlockChildrenInput as NotionListBlockChildrenInput
+from connector_platform.models.notion_page import NotionPage as NotionPage
+from connector_platform.models.notion_page_or_database import NotionPageOrDatabase as NotionPageOrDatabase
+from connector_platform.models.notion_page_or_database_notion_database import NotionPageOrDatabaseNotionDatabase as NotionPageOrDatabaseNotionDatabase
+from connector_platform.models.notion_page_or_database_notion_page import NotionPageOrDatabaseNotionPage as NotionPageOrDatabaseNotionPage
+from connector_platform.models.notion_page_parent import NotionPageParent as NotionPageParent
+from connector_platform.models.notion_parent import NotionParent as NotionParent
+from connector_platform.models.notion_parent_notion_block_parent import NotionParentNotionBlockParent as NotionParentNotionBlockParent
+from connector_platform.models.notion_parent_notion_database_parent import NotionParentNotionDatabaseParent as NotionParentNotionDatabaseParent
+from connector_platform.models.notion_parent_notion_page_parent import NotionParentNotionPageParent as NotionParentNotionPageParent
+from connector_platform.models.notion_parent_notion_workspace_parent import NotionParentNotionWorkspaceParent as NotionParentNotionWorkspaceParent
+from connector_platform.models.notion_partial_user import NotionPartialUser as NotionPartialUser
+from connector_platform.models.notion_query_database_input import NotionQueryDatabaseInput as NotionQueryDatabaseInput
+from connector_platform.models.notion_query_database_response import NotionQueryDatabaseResponse as NotionQueryDatabaseResponse
+from connector_platform.models.notion_rich_text import NotionRichText as NotionRichText
+from connector_platform.models.notion_rich_text_equation import NotionRichTextEquation as NotionRichTextEquation
+from connector_platform.models.notion_rich_text_text import NotionRichTextText as NotionRichTextText
+from connector_platform.models.notion_rich_text_text_link import NotionRichTextTextLink as NotionRichTextTextLink
+from connector_platform.models.notion_rich_text_type import NotionRichTextType as NotionRichTextType
+from connector_platform.models.notion_search_filter import NotionSearchFilter as NotionSearchFilter
+from connector_platform.models.notion_search_filter_property import NotionSearchFilterProperty as NotionSearchFilterProperty
+from connector_platform.models.notion_search_filter_value import NotionSearchFilterValue as NotionSearchFilterValue
+from connector_platform.models.notion_search_input import NotionSearchInput as NotionSearchInput
+from connector_platform.models.notion_search_response import NotionSearchResponse as NotionSearchResponse
+from connector_platform.models.notion_search_sort import NotionSearchSort as NotionSearchSort
+from connector_platform.models.notion_search_sort_direction import NotionSearchSortDirection as NotionSearchSortDirection
+from connector_platform.models.notion_search_sort_timestamp import NotionSearchSortTimestamp as NotionSearchSortTimestamp
+from connector_platform.models.notion_text_block_content import NotionTextBlockContent as NotionTextBlockContent
+from connector_platform.models.notion_to_do_content import NotionToDoContent as NotionToDoContent
+from connector_platform.models.notion_update_page_input import NotionUpdatePageInput as NotionUpdatePageInput
+from connector_platform.models.notion_workspace_parent import NotionWorkspaceParent as NotionWorkspaceParent
 from connector_platform.models.onedrive_create_folder_input import OnedriveCreateFolderInput as OnedriveCreateFolderInput
 from connector_platform.models.onedrive_create_folder_microsoft_graph_conflict_behavior import OnedriveCreateFolderMicrosoftGraphConflictBehavior as OnedriveCreateFolderMicrosoftGraphConflictBehavior
-from connector_platform.models.onedrive_create_folder_response import OnedriveCreateFolderResponse as OnedriveCreateFolderResponse
-from connector_platform.models.onedrive_create_folder_response_created_by import OnedriveCreateFolderResponseCreatedBy as OnedriveCreateFolderResponseCreatedBy
-from connector_platform.models.onedrive_create_folder_response_created_by_application import OnedriveCreateFolderResponseCreatedByApplication as OnedriveCreateFolderResponseCreatedByApplication
-from connector_platform.models.onedrive_create_folder_response_created_by_device import OnedriveCreateFolderResponseCreatedByDevice as OnedriveCreateFolderResponseCreatedByDevice
-from connector_platform.models.onedrive_create_folder_response_created_by_user import OnedriveCreateFolderResponseCreatedByUser as OnedriveCreateFolderResponseCreatedByUser
-from connector_platform.models.onedrive_create_folder_response_deleted import OnedriveCreateFolderResponseDeleted as OnedriveCreateFolderResponseDeleted
-from connector_platform.models.onedrive_create_folder_response_file import OnedriveCreateFolderResponseFile as OnedriveCreateFolderResponseFile
-from connector_platform.models.onedrive_create_folder_response_file_hashes import OnedriveCreateFolderResponseFileHashes as OnedriveCreateFolderResponseFileHashes
-from connector_platform.models.onedrive_create_folder_response_file_system_info import OnedriveCreateFolderResponseFileSystemInfo as OnedriveCreateFolderResponseFileSystemInfo
-from connector_platform.models.onedrive_create_folder_response_folder import OnedriveCreateFolderResponseFolder as OnedriveCreateFolderResponseFolder
-from connector_platform.models.onedrive_create_folder_response_last_modified_by import OnedriveCreateFolderResponseLastModifiedBy as OnedriveCreateFolderResponseLastModifiedBy
-from connector_platform.models.onedrive_create_folder_response_last_modified_by_application import OnedriveCreateFolderResponseLastModifiedByApplication as OnedriveCreateFolderResponseLastModifiedByApplication
-from connector_platform.models.onedrive_create_folder_response_last_modified_by_device import OnedriveCreateFolderResponseLastModifiedByDevice as OnedriveCreateFolderResponseLastModifiedByDevice
-from connector_platform.models.onedrive_create_folder_response_last_modified_by_user import OnedriveCreateFolderResponseLastModifiedByUser as OnedriveCreateFolderResponseLastModifiedByUser
-from connector_platform.models.onedrive_create_folder_response_parent_reference import OnedriveCreateFolderResponseParentReference as OnedriveCreateFolderResponseParentReference
 from connector_platform.models.onedrive_delete_item_input import OnedriveDeleteItemInput as OnedriveDeleteItemInput
+from connector_platform.models.onedrive_drive_item import OnedriveDriveItem as OnedriveDriveItem
+from connector_platform.models.onedrive_drive_item_deleted import OnedriveDriveItemDeleted as OnedriveDriveItemDeleted
+from connector_platform.models.onedrive_drive_item_file import OnedriveDriveItemFile as OnedriveDriveItemFile
+from connector_platform.models.onedrive_drive_item_file_hashes import OnedriveDriveItemFileHashes as OnedriveDriveItemFileHashes
+from connector_platform.models.onedrive_drive_item_file_system_info import OnedriveDriveItemFileSystemInfo as OnedriveDriveItemFileSystemInfo
+from connector_platform.models.onedrive_drive_item_folder import OnedriveDriveItemFolder as OnedriveDriveItemFolder
+from connector_platform.models.onedrive_drive_item_page import OnedriveDriveItemPage as OnedriveDriveItemPage
+from connector_platform.models.onedrive_drive_item_parent_reference import OnedriveDriveItemParentReference as OnedriveDriveItemParentReference
 from connector_platform.models.onedrive_get_drive_input import OnedriveGetDriveInput as OnedriveGetDriveInput
 from connector_platform.models.onedrive_get_drive_response import OnedriveGetDriveResponse as OnedriveGetDriveResponse
 from connector_platform.models.onedrive_get_drive_response_drive_type import OnedriveGetDriveResponseDriveType as OnedriveGetDriveResponseDriveType
-from connector_platform.models.onedrive_get_drive_response_owner import OnedriveGetDriveResponseOwner as OnedriveGetDriveResponseOwner
-from connector_platform.models.onedrive_get_drive_response_owner_application import OnedriveGetDriveResponseOwnerApplication as OnedriveGetDriveResponseOwnerApplication
-from connector_platform.models.onedrive_get_drive_response_owner_device import OnedriveGetDriveResponseOwnerDevice as OnedriveGetDriveResponseOwnerDevice
-from connector_platform.models.onedrive_get_drive_response_owner_user import OnedriveGetDriveResponseOwnerUser as OnedriveGetDriveResponseOwnerUser
 from connector_platform.models.onedrive_get_drive_response_quota import OnedriveGetDriveResponseQuota as OnedriveGetDriveResponseQuota
 from connector_platform.models.onedrive_get_drive_response_quota_state import OnedriveGetDriveResponseQuotaState as OnedriveGetDriveResponseQuotaState
 from connector_platform.models.onedrive_get_item_input import OnedriveGetItemInput as OnedriveGetItemInput
-from connector_platform.models.onedrive_get_item_response import OnedriveGetItemResponse as OnedriveGetItemResponse
-from connector_platform.models.onedrive_get_item_response_created_by import OnedriveGetItemResponseCreatedBy as OnedriveGetItemResponseCreatedBy
-from connector_platform.models.onedrive_get_item_response_created_by_application import OnedriveGetItemResponseCreatedByApplication as OnedriveGetItemResponseCreatedByApplication
-from connector_platform.models.onedrive_get_item_response_created_by_device import OnedriveGetItemResponseCreatedByDevice as OnedriveGetItemResponseCreatedByDevice
-from connector_platform.models.onedrive_get_item_response_created_by_user import OnedriveGetItemResponseCreatedByUser as OnedriveGetItemResponseCreatedByUser
-from connector_platform.models.onedrive_get_item_response_deleted import OnedriveGetItemResponseDeleted as OnedriveGetItemResponseDeleted
-from connector_platform.models.onedrive_get_item_response_file import OnedriveGetItemResponseFile as OnedriveGetItemResponseFile
-from connector_platform.models.onedrive_get_item_response_file_hashes import OnedriveGetItemResponseFileHashes as OnedriveGetItemResponseFileHashes
-from connector_platform.models.onedrive_get_item_response_file_system_info import OnedriveGetItemResponseFileSystemInfo as OnedriveGetItemResponseFileSystemInfo
-from connector_platform.models.onedrive_get_item_response_folder import OnedriveGetItemResponseFolder as OnedriveGetItemResponseFolder
-from connector_platform.models.onedrive_get_item_response_last_modified_by import OnedriveGetItemResponseLastModifiedBy as OnedriveGetItemResponseLastModifiedBy
-from connector_platform.models.onedrive_get_item_response_last_modified_by_application import OnedriveGetItemResponseLastModifiedByApplication as OnedriveGetItemResponseLastModifiedByApplication
-from connector_platform.models.onedrive_get_item_response_last_modified_by_device import OnedriveGetItemResponseLastModifiedByDevice as OnedriveGetItemResponseLastModifiedByDevice
-from connector_platform.models.onedrive_get_item_response_last_modified_by_user import OnedriveGetItemResponseLastModifiedByUser as OnedriveGetItemResponseLastModifiedByUser
-from connector_platform.models.onedrive_get_item_response_parent_reference import OnedriveGetItemResponseParentReference as OnedriveGetItemResponseParentReference
+from connector_platform.models.onedrive_identity import OnedriveIdentity as OnedriveIdentity
+from connector_platform.models.onedrive_identity_set import OnedriveIdentitySet as OnedriveIdentitySet
 from connector_platform.models.onedrive_list_children_input import OnedriveListChildrenInput as OnedriveListChildrenInput
-from connector_platform.models.onedrive_list_children_response import OnedriveListChildrenResponse as OnedriveListChildrenResponse
-from connector_platform.models.onedrive_list_children_response_value_item import OnedriveListChildrenResponseValueItem as OnedriveListChildrenResponseValueItem
-from connector_platform.models.onedrive_list_children_response_value_item_created_by import OnedriveListChildrenResponseValueItemCreatedBy as OnedriveListChildrenResponseValueItemCreatedBy
-from connector_platform.models.onedrive_list_children_response_value_item_created_by_application import OnedriveListChildrenResponseValueItemCreatedByApplication as OnedriveListChildrenResponseValueItemCreatedByApplication
-from connector_platform.models.onedrive_list_children_response_value_item_created_by_device import OnedriveListChildrenResponseValueItemCreatedByDevice as OnedriveListChildrenResponseValueItemCreatedByDevice
-from connector_platform.models.onedrive_list_children_response_value_item_created_by_user import OnedriveListChildrenResponseValueItemCreatedByUser as OnedriveListChildrenResponseValueItemCreatedByUser
-from connector_platform.models.onedrive_list_children_response_value_item_deleted import OnedriveListChildrenResponseValueItemDeleted as OnedriveListChildrenResponseValueItemDeleted
-from connector_platform.models.onedrive_list_children_response_value_item_file import OnedriveListChildrenResponseValueItemFile as OnedriveListChildrenResponseValueItemFile
-from connector_platform.models.onedrive_list_children_response_value_item_file_hashes import OnedriveListChildrenResponseValueItemFileHashes as OnedriveListChildrenResponseValueItemFileHashes
-from connector_platform.models.onedrive_list_children_response_value_item_file_system_info import OnedriveListChildrenResponseValueItemFileSystemInfo as OnedriveListChildrenResponseValueItemFileSystemInfo
-from connector_platform.models.onedrive_list_children_response_value_item_folder import OnedriveListChildrenResponseValueItemFolder as OnedriveListChildrenResponseValueItemFolder
-from connector_platform.models.onedrive_list_children_response_value_item_last_modified_by import OnedriveListChildrenResponseValueItemLastModifiedBy as OnedriveListChildrenResponseValueItemLastModifiedBy
-from connector_platform.models.onedrive_list_children_response_value_item_last_modified_by_application import OnedriveListChildrenResponseValueItemLastModifiedByApplication as OnedriveListChildrenResponseValueItemLastModifiedByApplication
-from connector_platform.models.onedrive_list_children_response_value_item_last_modified_by_device import OnedriveListChildrenResponseValueItemLastModifiedByDevice as OnedriveListChildrenResponseValueItemLastModifiedByDevice
-from connector_platform.models.onedrive_list_children_response_value_item_last_modified_by_user import OnedriveListChildrenResponseValueItemLastModifiedByUser as OnedriveListChildrenResponseValueItemLastModifiedByUser
-from connector_platform.models.onedrive_list_children_response_value_item_parent_reference import OnedriveListChildrenResponseValueItemParentReference as OnedriveListChildrenResponseValueItemParentReference
 from connector_platform.models.onedrive_list_root_children_input import OnedriveListRootChildrenInput as OnedriveListRootChildrenInput
-from connector_platform.models.onedrive_list_root_children_response import OnedriveListRootChildrenResponse as OnedriveListRootChildrenResponse
-from connector_platform.models.onedrive_list_root_children_response_value_item import OnedriveListRootChildrenResponseValueItem as OnedriveListRootChildrenResponseValueItem
-from connector_platform.models.onedrive_list_root_children_response_value_item_created_by import OnedriveListRootChildrenResponseValueItemCreatedBy as OnedriveListRootChildrenResponseValueItemCreatedBy
-from connector_platform.models.onedrive_list_root_children_response_value_item_created_by_application import OnedriveListRootChildrenResponseValueItemCreatedByApplication as OnedriveListRootChildrenResponseValueItemCreatedByApplication
-from connector_platform.models.onedrive_list_root_children_response_value_item_created_by_device import OnedriveListRootChildrenResponseValueItemCreatedByDevice as OnedriveListRootChildrenResponseValueItemCreatedByDevice
-from connector_platform.models.onedrive_list_root_children_response_value_item_created_by_user import OnedriveListRootChildrenResponseValueItemCreatedByUser as OnedriveListRootChildrenResponseValueItemCreatedByUser
-from connector_platform.models.onedrive_list_root_children_response_value_item_deleted import OnedriveListRootChildrenResponseValueItemDeleted as OnedriveListRootChildrenResponseValueItemDeleted
-from connector_platform.models.onedrive_list_root_children_response_value_item_file import OnedriveListRootChildrenResponseValueItemFile as OnedriveListRootChildrenResponseValueItemFile
-from connector_platform.models.onedrive_list_root_children_response_value_item_file_hashes import OnedriveListRootChildrenResponseValueItemFileHashes as OnedriveListRootChildrenResponseValueItemFileHashes
-from connector_platform.models.onedrive_list_root_children_response_value_item_file_system_info import OnedriveListRootChildrenResponseValueItemFileSystemInfo as OnedriveListRootChildrenResponseValueItemFileSystemInfo
-from connector_platform.models.onedrive_list_root_children_response_value_item_folder import OnedriveListRootChildrenResponseValueItemFolder as OnedriveListRootChildrenResponseValueItemFolder
-from connector_platform.models.onedrive_list_root_children_response_value_item_last_modified_by import OnedriveListRootChildrenResponseValueItemLastModifiedBy as OnedriveListRootChildrenResponseValueItemLastModifiedBy
-from connector_platform.models.onedrive_list_root_children_response_value_item_last_modified_by_application import OnedriveListRootChildrenResponseValueItemLastModifiedByApplication as OnedriveListRootChildrenResponseValueItemLastModifiedByApplication
-from connector_platform.models.onedrive_list_root_children_response_value_item_last_modified_by_device import OnedriveListRootChildrenResponseValueItemLastModifiedByDevice as OnedriveListRootChildrenResponseValueItemLastModifiedByDevice
-from connector_platform.models.onedrive_list_root_children_response_value_item_last_modified_by_user import OnedriveListRootChildrenResponseValueItemLastModifiedByUser as OnedriveListRootChildrenResponseValueItemLastModifiedByUser
-from connector_platform.models.onedrive_list_root_children_response_value_item_parent_reference import OnedriveListRootChildrenResponseValueItemParentReference as OnedriveListRootChildrenResponseValueItemParentReference
 from connector_platform.models.onedrive_search_input import OnedriveSearchInput as OnedriveSearchInput
-from connector_platform.models.onedrive_search_response import OnedriveSearchResponse as OnedriveSearchResponse
-from connector_platform.models.onedrive_search_response_value_item import OnedriveSearchResponseValueItem as OnedriveSearchResponseValueItem
-from connector_platform.models.onedrive_search_response_value_item_created_by import OnedriveSearchResponseValueItemCreatedBy as OnedriveSearchResponseValueItemCreatedBy
-from connector_platform.models.onedrive_search_response_value_item_created_by_application import OnedriveSearchResponseValueItemCreatedByApplication as OnedriveSearchResponseValueItemCreatedByApplication
-from connector_platform.models.onedrive_search_response_value_item_created_by_device import OnedriveSearchResponseValueItemCreatedByDevice as OnedriveSearchResponseValueItemCreatedByDevice
-from connector_platform.models.onedrive_search_response_value_item_created_by_user import OnedriveSearchResponseValueItemCreatedByUser as OnedriveSearchResponseValueItemCreatedByUser
-from connector_platform.models.onedrive_search_response_value_item_deleted import OnedriveSearchResponseValueItemDeleted as OnedriveSearchResponseValueItemDeleted
-from connector_platform.models.onedrive_search_response_value_item_file import OnedriveSearchResponseValueItemFile as OnedriveSearchResponseValueItemFile
-from connector_platform.models.onedrive_search_response_value_item_file_hashes import OnedriveSearchResponseValueItemFileHashes as OnedriveSearchResponseValueItemFileHashes
-from connector_platform.models.onedrive_search_response_value_item_file_system_info import OnedriveSearchResponseValueItemFileSystemInfo as OnedriveSearchResponseValueItemFileSystemInfo
-from connector_platform.models.onedrive_search_response_value_item_folder import OnedriveSearchResponseValueItemFolder as OnedriveSearchResponseValueItemFolder
-from connector_platform.models.onedrive_search_response_value_item_last_modified_by import OnedriveSearchResponseValueItemLastModifiedBy as OnedriveSearchResponseValueItemLastModifiedBy
-from connector_platform.models.onedrive_search_response_value_item_last_modified_by_application import OnedriveSearchResponseValueItemLastModifiedByApplication as OnedriveSearchResponseValueItemLastModifiedByApplication
-from connector_platform.models.onedrive_search_response_value_item_last_modified_by_device import OnedriveSearchResponseValueItemLastModifiedByDevice as OnedriveSearchResponseValueItemLastModifiedByDevice
-from connector_platform.models.onedrive_search_response_value_item_last_modified_by_user import OnedriveSearchResponseValueItemLastModifiedByUser as OnedriveSearchResponseValueItemLastModifiedByUser
-from connector_platform.models.onedrive_search_response_value_item_parent_reference import OnedriveSearchResponseValueItemParentReference as OnedriveSearchResponseValueItemParentReference
 from connector_platform.models.onedrive_update_item_input import OnedriveUpdateItemInput as OnedriveUpdateItemInput
 from connector_platform.models.onedrive_update_item_parent_reference import OnedriveUpdateItemParentReference as OnedriveUpdateItemParentReference
-from connector_platform.models.onedrive_update_item_response import OnedriveUpdateItemResponse as OnedriveUpdateItemResponse
-from connector_platform.models.onedrive_update_item_response_created_by import OnedriveUpdateItemResponseCreatedBy as OnedriveUpdateItemResponseCreatedBy
-from connector_platform.models.onedrive_update_item_response_created_by_application import OnedriveUpdateItemResponseCreatedByApplication as OnedriveUpdateItemResponseCreatedByApplication
-from connector_platform.models.onedrive_update_item_response_created_by_device import OnedriveUpdateItemResponseCreatedByDevice as OnedriveUpdateItemResponseCreatedByDevice
-from connector_platform.models.onedrive_update_item_response_created_by_user import OnedriveUpdateItemResponseCreatedByUser as OnedriveUpdateItemResponseCreatedByUser
-from connector_platform.models.onedrive_update_item_response_deleted import OnedriveUpdateItemResponseDeleted as OnedriveUpdateItemResponseDeleted
-from connector_platform.models.onedrive_update_item_response_file import OnedriveUpdateItemResponseFile as OnedriveUpdateItemResponseFile
-from connector_platform.models.onedrive_update_item_response_file_hashes import OnedriveUpdateItemResponseFileHashes as OnedriveUpdateItemResponseFileHashes
-from connector_platform.models.onedrive_update_item_response_file_system_info import OnedriveUpdateItemResponseFileSystemInfo as OnedriveUpdateItemResponseFileSystemInfo
-from connector_platform.models.onedrive_update_item_response_folder import OnedriveUpdateItemResponseFolder as OnedriveUpdateItemResponseFolder
-from connector_platform.models.onedrive_update_item_response_last_modified_by import OnedriveUpdateItemResponseLastModifiedBy as OnedriveUpdateItemResponseLastModifiedBy
-from connector_platform.models.onedrive_update_item_response_last_modified_by_application import OnedriveUpdateItemResponseLastModifiedByApplication as OnedriveUpdateItemResponseLastModifiedByApplication
-from connector_platform.models.onedrive_update_item_response_last_modified_by_device import OnedriveUpdateItemResponseLastModifiedByDevice as OnedriveUpdateItemResponseLastModifiedByDevice
-from connector_platform.models.onedrive_update_item_response_last_modified_by_user import OnedriveUpdateItemResponseLastModifiedByUser as OnedriveUpdateItemResponseLastModifiedByUser
-from connector_platform.models.onedrive_update_item_response_parent_reference import OnedriveUpdateItemResponseParentReference as OnedriveUpdateItemResponseParentReference
 from connector_platform.models.onedrive_upload_small_file_input import OnedriveUploadSmallFileInput as OnedriveUploadSmallFileInput
-from connector_platform.models.onedrive_upload_small_file_microsoft_graph_conflict_behavior import OnedriveUploadSmallFileMicrosoftGraphConflictBehavior as OnedriveUploadSmallFileMicrosoftGraphConflictBehavior
-from connector_platform.models.onedrive_upload_small_file_response import OnedriveUploadSmallFileResponse as OnedriveUploadSmallFileResponse
-from connector_platform.models.onedrive_upload_small_file_response_created_by import OnedriveUploadSmallFileResponseCreatedBy as OnedriveUploadSmallFileResponseCreatedBy
-from connector_platform.models.onedrive_upload_small_file_response_created_by_application import OnedriveUploadSmallFileResponseCreatedByApplication as OnedriveUploadSmallFileResponseCreatedByApplication
-from connector_platform.models.onedrive_upload_small_file_response_created_by_device import OnedriveUploadSmallFileResponseCreatedByDevice as OnedriveUploadSmallFileResponseCreatedByDevice
-from connector_platform.models.onedrive_upload_small_file_response_created_by_user import OnedriveUploadSmallFileResponseCreatedByUser as OnedriveUploadSmallFileResponseCreatedByUser
-from connector_platform.models.onedrive_upload_small_file_response_deleted import OnedriveUploadSmallFileResponseDeleted as OnedriveUploadSmallFileResponseDeleted
-from connector_platform.models.onedrive_upload_small_file_response_file import OnedriveUploadSmallFileResponseFile as OnedriveUploadSmallFileResponseFile
-from connector_platform.models.onedrive_upload_small_file_response_file_hashes import OnedriveUploadSmallFileResponseFileHashes as OnedriveUploadSmallFileResponseFileHashes
-from connector_platform.models.onedrive_upload_small_file_response_file_system_info import OnedriveUploadSmallFileResponseFileSystemInfo as OnedriveUploadSmallFileResponseFileSystemInfo
-from connector_platform.models.onedrive_upload_small_file_response_folder import OnedriveUploadSmallFileResponseFolder as OnedriveUploadSmallFileResponseFolder
-from connector_platform.models.onedrive_upload_small_file_response_last_modified_by import OnedriveUploadSmallFileResponseLastModifiedBy as OnedriveUploadSmallFileResponseLastModifiedBy
-from connector_platform.models.onedrive_upload_small_file_response_last_modified_by_application import OnedriveUploadSmallFileResponseLastModifiedByApplication as OnedriveUploadSmallFileResponseLastModifiedByApplication
-from connector_platform.models.onedrive_upload_small_file_response_last_modified_by_device import OnedriveUploadSmallFileResponseLastModifiedByDevice as OnedriveUploadSmallFileResponseLastModifiedByDevice
-from connector_platform.models.onedrive_upload_small_file_response_last_modified_by_user import OnedriveUploadSmallFileResponseLastModifiedByUser as OnedriveUploadSmallFileResponseLastModifiedByUser
-from connector_platform.models.onedrive_upload_small_file_response_parent_reference import OnedriveUploadSmallFileResponseParentReference as OnedriveUploadSmallFileResponseParentReference
+from connector_platform.models.outlook_date_time_time_zone import OutlookDateTimeTimeZone as OutlookDateTimeTimeZone
+from connector_platform.models.outlook_delete_message_input import OutlookDeleteMessageInput as OutlookDeleteMessageInput
+from connector_platform.models.outlook_email_address import OutlookEmailAddress as OutlookEmailAddress
+from connector_platform.models.outlook_followup_flag import OutlookFollowupFlag as OutlookFollowupFlag
+from connector_platform.models.outlook_followup_flag_flag_status import OutlookFollowupFlagFlagStatus as OutlookFollowupFlagFlagStatus
+from connector_platform.models.outlook_get_mail_folder_input import OutlookGetMailFolderInput as OutlookGetMailFolderInput
+from connector_platform.models.outlook_get_message_input import OutlookGetMessageInput as OutlookGetMessageInput
+from connector_platform.models.outlook_item_body import OutlookItemBody as OutlookItemBody
+from connector_platform.models.outlook_item_body_content_type import OutlookItemBodyContentType as OutlookItemBodyContentType
+from connector_platform.models.outlook_list_folder_messages_input import OutlookListFolderMessagesInput as OutlookListFolderMessagesInput
+from connector_platform.models.outlook_list_mail_folders_input import OutlookListMailFoldersInput as OutlookListMailFoldersInput
+from connector_platform.models.outlook_list_mail_folders_response import OutlookListMailFoldersResponse as OutlookListMailFoldersResponse
+from connector_platform.models.outlook_list_messages_input import OutlookListMessagesInput as OutlookListMessagesInput
+from connector_platform.models.outlook_mail_folder import OutlookMailFolder as OutlookMailFolder
+from connector_platform.models.outlook_message import OutlookMessage as OutlookMessage
+from connector_platform.models.outlook_message_collection import OutlookMessageCollection as OutlookMessageCollection
+from connector_platform.models.outlook_message_importance import OutlookMessageImportance as OutlookMessageImportance
+from connector_platform.models.outlook_message_inference_classification import OutlookMessageInferenceClassification as OutlookMessageInferenceClassification
+from connector_platform.models.outlook_move_message_input import OutlookMoveMessageInput as OutlookMoveMessageInput
+from connector_platform.models.outlook_recipient import OutlookRecipient as OutlookRecipient
+from connector_platform.models.outlook_reply_to_message_input import OutlookReplyToMessageInput as OutlookReplyToMessageInput
+from connector_platform.models.outlook_reply_to_message_message import OutlookReplyToMessageMessage as OutlookReplyToMessageMessage
+from connector_platform.models.outlook_send_mail_input import OutlookSendMailInput as OutlookSendMailInput
+from connector_platform.models.outlook_send_mail_message import OutlookSendMailMessage as OutlookSendMailMessage
+from connector_platform.models.outlook_update_message_flag import OutlookUpdateMessageFlag as OutlookUpdateMessageFlag
+from connector_platform.models.outlook_update_message_input import OutlookUpdateMessageInput as OutlookUpdateMessageInput
+from connector_platform.models.salesforce_create_record_input import SalesforceCreateRecordInput as SalesforceCreateRecordInput
+from connector_platform.models.salesforce_create_record_response import SalesforceCreateRecordResponse as SalesforceCreateRecordResponse
+from connector_platform.models.salesforce_create_record_response_errors_item import SalesforceCreateRecordResponseErrorsItem as SalesforceCreateRecordResponseErrorsItem
+from connector_platform.models.salesforce_delete_record_input import SalesforceDeleteRecordInput as SalesforceDeleteRecordInput
+from connector_platform.models.salesforce_describe_sobject_input import SalesforceDescribeSobjectInput as SalesforceDescribeSobjectInput
+from connector_platform.models.salesforce_field import SalesforceField as SalesforceField
+from connector_platform.models.salesforce_field_picklist_values_item import SalesforceFieldPicklistValuesItem as SalesforceFieldPicklistValuesItem
+from connector_platform.models.salesforce_get_record_input import SalesforceGetRecordInput as SalesforceGetRecordInput
+from connector_platform.models.salesforce_list_sobjects_input import SalesforceListSobjectsInput as SalesforceListSobjectsInput
+from connector_platform.models.salesforce_list_sobjects_response import SalesforceListSobjectsResponse as SalesforceListSobjectsResponse
+from connector_platform.models.salesforce_query_input import SalesforceQueryInput as SalesforceQueryInput
+from connector_platform.models.salesforce_query_response import SalesforceQueryResponse as SalesforceQueryResponse
+from connector_platform.models.salesforce_s_object_description import SalesforceSObjectDescription as SalesforceSObjectDescription
+from connector_platform.models.salesforce_s_object_summary import SalesforceSObjectSummary as SalesforceSObjectSummary
+from connector_platform.models.salesforce_search_input import SalesforceSearchInput as SalesforceSearchInput
+from connector_platform.models.salesforce_search_response import SalesforceSearchResponse as SalesforceSearchResponse
+from connector_platform.models.salesforce_update_record_input import SalesforceUpdateRecordInput as SalesforceUpdateRecordInput
+from connector_platform.models.slack_conversation import SlackConversation as SlackConversation
+from connector_platform.models.slack_conversation_topic import SlackConversationTopic as SlackConversationTopic
+from connector_platform.models.slack_delete_message_input import SlackDeleteMessageInput as SlackDeleteMessageInput
+from connector_platform.models.slack_delete_message_response import SlackDeleteMessageResponse as SlackDeleteMessageResponse
+from connector_platform.models.slack_get_conversation_input import SlackGetConversationInput as SlackGetConversationInput
+from connector_platform.models.slack_get_conversation_response import SlackGetConversationResponse as SlackGetConversationResponse
+from connector_platform.models.slack_get_user_input import SlackGetUserInput as SlackGetUserInput
+from connector_platform.models.slack_get_user_response import SlackGetUserResponse as SlackGetUserResponse
+from connector_platform.models.slack_list_conversations_input import SlackListConversationsInput as SlackListConversationsInput
+from connector_platform.models.slack_list_conversations_response import SlackListConversationsResponse as SlackListConversationsResponse
+from connector_platform.models.slack_list_messages_input import SlackListMessagesInput as SlackListMessagesInput
+from connector_platform.models.slack_list_messages_response import SlackListMessagesResponse as SlackListMessagesResponse
+from connector_platform.models.slack_list_replies_input import SlackListRepliesInput as SlackListRepliesInput
+from connector_platform.models.slack_list_replies_response import SlackListRepliesResponse as SlackListRepliesResponse
+from connector_platform.models.slack_list_users_input import SlackListUsersInput as SlackListUsersInput
+from connector_platform.models.slack_list_users_response import SlackListUsersResponse as SlackListUsersResponse
+from connector_platform.models.slack_message import SlackMessage as SlackMessage
+from connector_platform.models.slack_message_edit import SlackMessageEdit as SlackMessageEdit
+from connector_platform.models.slack_post_message_input import SlackPostMessageInput as SlackPostMessageInput
+from connector_platform.models.slack_post_message_response import SlackPostMessageResponse as SlackPostMessageResponse
+from connector_platform.models.slack_reaction import SlackReaction as SlackReaction
+from connector_platform.models.slack_response_metadata import SlackResponseMetadata as SlackResponseMetadata
+from connector_platform.models.slack_update_message_input import SlackUpdateMessageInput as SlackUpdateMessageInput
+from connector_platform.models.slack_update_message_response import SlackUpdateMessageResponse as SlackUpdateMessageResponse
+from connector_platform.models.slack_update_message_response_message import SlackUpdateMessageResponseMessage as SlackUpdateMessageResponseMessage
+from connector_platform.models.slack_user import SlackUser as SlackUser
+from connector_platform.models.slack_user_profile import SlackUserProfile as SlackUserProfile
+from connector_platform.models.stripe_address import StripeAddress as StripeAddress
+from connector_platform.models.stripe_charge import StripeCharge as StripeCharge
+from connector_platform.models.stripe_charge_billing_details import StripeChargeBillingDetails as StripeChargeBillingDetails
+from connector_platform.models.stripe_charge_object import StripeChargeObject as StripeChargeObject
+from connector_platform.models.stripe_charge_status import StripeChargeStatus as StripeChargeStatus
+from connector_platform.models.stripe_create_customer_input import StripeCreateCustomerInput as StripeCreateCustomerInput
+from connector_platform.models.stripe_create_payment_intent_input import StripeCreatePaymentIntentInput as StripeCreatePaymentIntentInput
+from connector_platform.models.stripe_customer import StripeCustomer as StripeCustomer
+from connector_platform.models.stripe_customer_object import StripeCustomerObject as StripeCustomerObject
+from connector_platform.models.stripe_customer_shipping import StripeCustomerShipping as StripeCustomerShipping
+from connector_platform.models.stripe_customer_tax_exempt import StripeCustomerTaxExempt as StripeCustomerTaxExempt
+from connector_platform.models.stripe_delete_customer_input import StripeDeleteCustomerInput as StripeDeleteCustomerInput
+from connector_platform.models.stripe_delete_customer_response import StripeDeleteCustomerResponse as StripeDeleteCustomerResponse
+from connector_platform.models.stripe_get_charge_input import StripeGetChargeInput as StripeGetChargeInput
+from connector_platform.models.stripe_get_customer_input import StripeGetCustomerInput as StripeGetCustomerInput
+from connector_platform.models.stripe_get_payment_intent_input import StripeGetPaymentIntentInput as StripeGetPaymentIntentInput
+from connector_platform.models.stripe_list_charges_input import StripeListChargesInput as StripeListChargesInput
+from connector_platform.models.stripe_list_charges_response import StripeListChargesResponse as StripeListChargesResponse
+from connector_platform.models.stripe_list_customers_input import StripeListCustomersInput as StripeListCustomersInput
+from connector_platform.models.stripe_list_customers_response import StripeListCustomersResponse as StripeListCustomersResponse
+from connector_platform.models.stripe_list_customers_response_object import StripeListCustomersResponseObject as StripeListCustomersResponseObject
+from connector_platform.models.stripe_list_payment_intents_input import StripeListPaymentIntentsInput as StripeListPaymentIntentsInput
+from connector_platform.models.stripe_list_payment_intents_response import StripeListPaymentIntentsResponse as StripeListPaymentIntentsResponse
+from connector_platform.models.stripe_payment_intent import StripePaymentIntent as StripePaymentIntent
+from connector_platform.models.stripe_payment_intent_capture_method import StripePaymentIntentCaptureMethod as StripePaymentIntentCaptureMethod
+from connector_platform.models.stripe_payment_intent_confirmation_method import StripePaymentIntentConfirmationMethod as StripePaymentIntentConfirmationMethod
+from connector_platform.models.stripe_payment_intent_object import StripePaymentIntentObject as StripePaymentIntentObject
+from connector_platform.models.stripe_payment_intent_setup_future_usage import StripePaymentIntentSetupFutureUsage as StripePaymentIntentSetupFutureUsage
+from connector_platform.models.stripe_payment_intent_status import StripePaymentIntentStatus as StripePaymentIntentStatus
+from connector_platform.models.stripe_update_customer_input import StripeUpdateCustomerInput as StripeUpdateCustomerInput
+from connector_platform.models.zendesk_comment import ZendeskComment as ZendeskComment
+from connector_platform.models.zendesk_comment_attachments_item import ZendeskCommentAttachmentsItem as ZendeskCommentAttachmentsItem
+from connector_platform.models.zendesk_comment_type import ZendeskCommentType as ZendeskCommentType
+from connector_platform.models.zendesk_create_ticket_input import ZendeskCreateTicketInput as ZendeskCreateTicketInput
+from connector_platform.models.zendesk_cursor_links import ZendeskCursorLinks as ZendeskCursorLinks
+from connector_platform.models.zendesk_cursor_meta import ZendeskCursorMeta as ZendeskCursorMeta
+from connector_platform.models.zendesk_custom_field_value import ZendeskCustomFieldValue as ZendeskCustomFieldValue
+from connector_platform.models.zendesk_delete_ticket_input import ZendeskDeleteTicketInput as ZendeskDeleteTicketInput
+from connector_platform.models.zendesk_get_ticket_input import ZendeskGetTicketInput as ZendeskGetTicketInput
+from connector_platform.models.zendesk_get_ticket_response import ZendeskGetTicketResponse as ZendeskGetTicketResponse
+from connector_platform.models.zendesk_get_user_input import ZendeskGetUserInput as ZendeskGetUserInput
+from connector_platform.models.zendesk_get_user_response import ZendeskGetUserResponse as ZendeskGetUserResponse
+from connector_platform.models.zendesk_group import ZendeskGroup as ZendeskGroup
+from connector_platform.models.zendesk_list_ticket_comments_input import ZendeskListTicketCommentsInput as ZendeskListTicketCommentsInput
+from connector_platform.models.zendesk_list_ticket_comments_response import ZendeskListTicketCommentsResponse as ZendeskListTicketCommentsResponse
+from connector_platform.models.zendesk_list_ticket_comments_sort_order import ZendeskListTicketCommentsSortOrder as ZendeskListTicketCommentsSortOrder
+from connector_platform.models.zendesk_list_tickets_input import ZendeskListTicketsInput as ZendeskListTicketsInput
+from connector_platform.models.zendesk_list_tickets_response import ZendeskListTicketsResponse as ZendeskListTicketsResponse
+from connector_platform.models.zendesk_list_tickets_sort import ZendeskListTicketsSort as ZendeskListTicketsSort
+from connector_platform.models.zendesk_list_users_input import ZendeskListUsersInput as ZendeskListUsersInput
+from connector_platform.models.zendesk_list_users_response import ZendeskListUsersResponse as ZendeskListUsersResponse
+from connector_platform.models.zendesk_organization import ZendeskOrganization as ZendeskOrganization
+from connector_platform.models.zendesk_search_input import ZendeskSearchInput as ZendeskSearchInput
+from connector_platform.models.zendesk_search_response import ZendeskSearchResponse as ZendeskSearchResponse
+from connector_platform.models.zendesk_search_result import ZendeskSearchResult as ZendeskSearchResult
+from connector_platform.models.zendesk_search_result_zendesk_group import ZendeskSearchResultZendeskGroup as ZendeskSearchResultZendeskGroup
+from connector_platform.models.zendesk_search_result_zendesk_organization import ZendeskSearchResultZendeskOrganization as ZendeskSearchResultZendeskOrganization
+from connector_platform.models.zendesk_search_result_zendesk_ticket import ZendeskSearchResultZendeskTicket as ZendeskSearchResultZendeskTicket
+from connector_platform.models.zendesk_search_result_zendesk_user import ZendeskSearchResultZendeskUser as ZendeskSearchResultZendeskUser
+from connector_platform.models.zendesk_search_sort_by import ZendeskSearchSortBy as ZendeskSearchSortBy
+from connector_platform.models.zendesk_ticket import ZendeskTicket as ZendeskTicket
+from connector_platform.models.zendesk_ticket_input import ZendeskTicketInput as ZendeskTicketInput
+from connector_platform.models.zendesk_ticket_input_comment import ZendeskTicketInputComment as ZendeskTicketInputComment
+from connector_platform.models.zendesk_ticket_input_requester import ZendeskTicketInputRequester as ZendeskTicketInputRequester
+from connector_platform.models.zendesk_ticket_input_status import ZendeskTicketInputStatus as ZendeskTicketInputStatus
+from connector_platform.models.zendesk_ticket_priority import ZendeskTicketPriority as ZendeskTicketPriority
+from connector_platform.models.zendesk_ticket_result import ZendeskTicketResult as ZendeskTicketResult
+from connector_platform.models.zendesk_ticket_status import ZendeskTicketStatus as ZendeskTicketStatus
+from connector_platform.models.zendesk_ticket_type import ZendeskTicketType as ZendeskTicketType
+from connector_platform.models.zendesk_update_ticket_input import ZendeskUpdateTicketInput as ZendeskUpdateTicketInput
+from connector_platform.models.zendesk_user import ZendeskUser as ZendeskUser
+from connector_platform.models.zendesk_user_role import ZendeskUserRole as ZendeskUserRole
 

@@ -308,9 +308,10 @@ func TestTypedActionsAcrossThreeConnectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Entries are a union told apart by `.tag`: the folder alternative is set.
-	photos := folder.Entries[0].DropboxFolderMetadata
-	if photos == nil || photos.Name != "Photos" || folder.Entries[0].DropboxFileMetadata != nil || folder.HasMore {
+	// Entries are a union told apart by `.tag`: the folder alternative is set (poem-openapi
+	// names it union + alternative: the alternative's fields and the tag).
+	photos := folder.Entries[0].DropboxMetadataDropboxFolderMetadata
+	if photos == nil || photos.Name != "Photos" || photos.Tag != "folder" || folder.Entries[0].DropboxMetadataDropboxFileMetadata != nil || folder.HasMore {
 		t.Errorf("folder: %+v", folder)
 	}
 }
@@ -330,7 +331,7 @@ func TestGitHubRepositoriesAndIssues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if repo.FullName != "octocat/Hello-World" || repo.Owner.Login != "octocat" || repo.DefaultBranch != "main" || repo.Description.IsSet() && repo.Description.Get() != nil {
+	if repo.FullName != "octocat/Hello-World" || repo.Owner.Login != "octocat" || repo.DefaultBranch != "main" || repo.Description != nil {
 		t.Errorf("repo: %+v", repo)
 	}
 

@@ -4,4 +4,6 @@ go 1.23
 
 require github.com/connector-platform/sdk-go v0.1.0
 
+require gopkg.in/validator.v2 v2.0.1 // indirect
+
 replace github.com/connector-platform/sdk-go => ../../go

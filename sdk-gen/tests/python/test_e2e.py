@@ -12,9 +12,9 @@ from connector_platform import (
     ConnectorsApi,
     CreateConnection,
     DropboxApi,
-    DropboxFileMetadata,
-    DropboxFolderMetadata,
     DropboxListFolderInput,
+    DropboxMetadataDropboxFileMetadata,
+    DropboxMetadataDropboxFolderMetadata,
     EnvelopeRequest,
     GmailApi,
     GithubApi,
@@ -95,10 +95,13 @@ def test_typed_actions_across_three_connectors(api, mock_provider):
     assert children.value[0].size == 1024
 
     folder = DropboxApi(api).dropbox_list_folder(DropboxListFolderInput(connection_id=dropbox.id, path=""))
-    # Entries are a union told apart by `.tag`: each is its alternative's model.
+    # Entries are a union told apart by `.tag`: each is its alternative's model (poem-openapi
+    # names it union + alternative: the alternative's fields and the tag).
     file, photos = (entry.actual_instance for entry in folder.entries)
-    assert isinstance(file, DropboxFileMetadata) and file.name == "notes.txt" and file.size == 42
-    assert isinstance(photos, DropboxFolderMetadata) and photos.name == "Photos"
+    assert isinstance(file, DropboxMetadataDropboxFileMetadata)
+    assert (file.tag, file.name, file.size) == ("file", "notes.txt", 42)
+    assert isinstance(photos, DropboxMetadataDropboxFolderMetadata)
+    assert (photos.tag, photos.name) == ("folder", "Photos")
     assert folder.has_more is False
 
 

@@ -316,3 +316,61 @@ async fn the_typed_client_records_cassettes_that_replay() {
     let text = std::fs::read_to_string(folder.join(&outcomes[0].file)).unwrap();
     assert!(!text.contains("ya29.secret-token"), "{text}");
 }
+
+#[tokio::test]
+async fn a_binary_action_streams_the_providers_bytes_and_errors_stay_json() {
+    let mock = MockServer::start().await;
+    let server = TestServer::start().await;
+    server.integrate("dropbox", &mock.uri()).await;
+    let (status, _) = server
+        .post("/v1/connections", json!({ "connector": "dropbox", "connection_id": "db-1", "credentials": { "access_token": "db-token" } }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // 1 MiB of bytes that are not UTF-8: nothing on the way may read them as text.
+    let content: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8 | 0x80).collect();
+    Mock::given(method("POST"))
+        .and(path("/files/download"))
+        .and(header("authorization", "Bearer db-token"))
+        .and(header("dropbox-api-arg", r#"{"path":"/photo.raw"}"#))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/octet-stream")
+                .insert_header("content-disposition", "attachment; filename=\"photo.raw\"")
+                .set_body_bytes(content.clone()),
+        )
+        .mount(&mock)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/files/download"))
+        .and(header("dropbox-api-arg", r#"{"path":"/missing"}"#))
+        .respond_with(ResponseTemplate::new(409).set_body_json(
+            json!({ "error_summary": "path/not_found/..", "error": { ".tag": "path" } }),
+        ))
+        .mount(&mock)
+        .await;
+
+    let download = |file: &str| {
+        server
+            .request(reqwest::Method::POST, "/v1/actions/dropbox/download")
+            .json(&json!({ "connection_id": "db-1", "Dropbox-API-Arg": { "path": file } }))
+            .send()
+    };
+    let response = download("/photo.raw").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"photo.raw\""
+    );
+    assert_eq!(response.headers()["content-length"], "1048576");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), content.as_slice());
+
+    let response = download("/missing").await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "upstream_error");
+    assert_eq!(body["error"]["details"]["status"], 409);
+}

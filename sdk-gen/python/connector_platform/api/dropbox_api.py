@@ -15,30 +15,30 @@ from pydantic import validate_call, Field, StrictFloat, StrictStr, StrictInt
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
+from pydantic import StrictBytes, StrictStr
+from typing import Tuple, Union
 from connector_platform.models.dropbox_create_folder_input import DropboxCreateFolderInput
 from connector_platform.models.dropbox_create_folder_response import DropboxCreateFolderResponse
 from connector_platform.models.dropbox_delete_input import DropboxDeleteInput
-from connector_platform.models.dropbox_delete_response import DropboxDeleteResponse
+from connector_platform.models.dropbox_download_input import DropboxDownloadInput
+from connector_platform.models.dropbox_file_metadata import DropboxFileMetadata
+from connector_platform.models.dropbox_folder_page import DropboxFolderPage
 from connector_platform.models.dropbox_get_current_account_input import DropboxGetCurrentAccountInput
 from connector_platform.models.dropbox_get_current_account_response import DropboxGetCurrentAccountResponse
 from connector_platform.models.dropbox_get_metadata_input import DropboxGetMetadataInput
-from connector_platform.models.dropbox_get_metadata_response import DropboxGetMetadataResponse
 from connector_platform.models.dropbox_get_space_usage_input import DropboxGetSpaceUsageInput
 from connector_platform.models.dropbox_get_space_usage_response import DropboxGetSpaceUsageResponse
 from connector_platform.models.dropbox_get_temporary_link_input import DropboxGetTemporaryLinkInput
 from connector_platform.models.dropbox_get_temporary_link_response import DropboxGetTemporaryLinkResponse
 from connector_platform.models.dropbox_list_folder_continue_input import DropboxListFolderContinueInput
-from connector_platform.models.dropbox_list_folder_continue_response import DropboxListFolderContinueResponse
 from connector_platform.models.dropbox_list_folder_input import DropboxListFolderInput
-from connector_platform.models.dropbox_list_folder_response import DropboxListFolderResponse
+from connector_platform.models.dropbox_metadata import DropboxMetadata
+from connector_platform.models.dropbox_metadata_result import DropboxMetadataResult
 from connector_platform.models.dropbox_move_entry_input import DropboxMoveEntryInput
-from connector_platform.models.dropbox_move_entry_response import DropboxMoveEntryResponse
 from connector_platform.models.dropbox_search_continue_input import DropboxSearchContinueInput
-from connector_platform.models.dropbox_search_continue_response import DropboxSearchContinueResponse
 from connector_platform.models.dropbox_search_input import DropboxSearchInput
-from connector_platform.models.dropbox_search_response import DropboxSearchResponse
+from connector_platform.models.dropbox_search_result import DropboxSearchResult
 from connector_platform.models.dropbox_upload_input import DropboxUploadInput
-from connector_platform.models.dropbox_upload_response import DropboxUploadResponse
 
 from connector_platform.api_client import ApiClient, RequestSerialized
 from connector_platform.api_response import ApiResponse
@@ -372,7 +372,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxDeleteResponse:
+    ) -> DropboxMetadataResult:
         """Delete a file or folder; a folder is deleted with everything in it. Deleted content can be restored for a while.
 
 
@@ -409,7 +409,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxDeleteResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -447,7 +447,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxDeleteResponse]:
+    ) -> ApiResponse[DropboxMetadataResult]:
         """Delete a file or folder; a folder is deleted with everything in it. Deleted content can be restored for a while.
 
 
@@ -484,7 +484,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxDeleteResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -559,7 +559,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxDeleteResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -639,6 +639,305 @@ class DropboxApi:
         return self.api_client.param_serialize(
             method='POST',
             resource_path='/v1/actions/dropbox/delete',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def dropbox_download(
+        self,
+        dropbox_download_input: DropboxDownloadInput,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> bytes:
+        """Download a file's content, streamed. The arguments travel as JSON in the `Dropbox-API-Arg` header; the file's metadata comes back as JSON in the `Dropbox-API-Result` response header.
+
+
+        :param dropbox_download_input: (required)
+        :type dropbox_download_input: DropboxDownloadInput
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._dropbox_download_serialize(
+            dropbox_download_input=dropbox_download_input,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "bytes",
+            '400': "ErrorBody",
+            '401': "ErrorBody",
+            '404': "ErrorBody",
+            '409': "ErrorBody",
+            '413': "ErrorBody",
+            '429': "ErrorBody",
+            '500': "ErrorBody",
+            '502': "ErrorBody",
+            '504': "ErrorBody",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def dropbox_download_with_http_info(
+        self,
+        dropbox_download_input: DropboxDownloadInput,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[bytes]:
+        """Download a file's content, streamed. The arguments travel as JSON in the `Dropbox-API-Arg` header; the file's metadata comes back as JSON in the `Dropbox-API-Result` response header.
+
+
+        :param dropbox_download_input: (required)
+        :type dropbox_download_input: DropboxDownloadInput
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._dropbox_download_serialize(
+            dropbox_download_input=dropbox_download_input,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "bytes",
+            '400': "ErrorBody",
+            '401': "ErrorBody",
+            '404': "ErrorBody",
+            '409': "ErrorBody",
+            '413': "ErrorBody",
+            '429': "ErrorBody",
+            '500': "ErrorBody",
+            '502': "ErrorBody",
+            '504': "ErrorBody",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def dropbox_download_without_preload_content(
+        self,
+        dropbox_download_input: DropboxDownloadInput,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """Download a file's content, streamed. The arguments travel as JSON in the `Dropbox-API-Arg` header; the file's metadata comes back as JSON in the `Dropbox-API-Result` response header.
+
+
+        :param dropbox_download_input: (required)
+        :type dropbox_download_input: DropboxDownloadInput
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._dropbox_download_serialize(
+            dropbox_download_input=dropbox_download_input,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "bytes",
+            '400': "ErrorBody",
+            '401': "ErrorBody",
+            '404': "ErrorBody",
+            '409': "ErrorBody",
+            '413': "ErrorBody",
+            '429': "ErrorBody",
+            '500': "ErrorBody",
+            '502': "ErrorBody",
+            '504': "ErrorBody",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _dropbox_download_serialize(
+        self,
+        dropbox_download_input,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        # process the query parameters
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+        if dropbox_download_input is not None:
+            _body_params = dropbox_download_input
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/octet-stream', 
+                    'application/json; charset=utf-8'
+                ]
+            )
+
+        # set the HTTP header `Content-Type`
+        if _content_type:
+            _header_params['Content-Type'] = _content_type
+        else:
+            _default_content_type = (
+                self.api_client.select_header_content_type(
+                    [
+                        'application/json; charset=utf-8'
+                    ]
+                )
+            )
+            if _default_content_type is not None:
+                _header_params['Content-Type'] = _default_content_type
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'secret_key'
+        ]
+
+        return self.api_client.param_serialize(
+            method='POST',
+            resource_path='/v1/actions/dropbox/download',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -968,7 +1267,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxGetMetadataResponse:
+    ) -> DropboxMetadata:
         """Get the metadata of a file or folder.
 
 
@@ -1005,7 +1304,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxGetMetadataResponse",
+            '200': "DropboxMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1043,7 +1342,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxGetMetadataResponse]:
+    ) -> ApiResponse[DropboxMetadata]:
         """Get the metadata of a file or folder.
 
 
@@ -1080,7 +1379,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxGetMetadataResponse",
+            '200': "DropboxMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1155,7 +1454,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxGetMetadataResponse",
+            '200': "DropboxMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1565,7 +1864,7 @@ class DropboxApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> DropboxGetTemporaryLinkResponse:
-        """Get a link that downloads a file's content without authentication, valid for four hours. Use it to download files, since this format only describes JSON responses.
+        """Get a link that downloads a file's content without authentication, valid for four hours (to hand to a browser; `download` streams the content through the connection).
 
 
         :param dropbox_get_temporary_link_input: (required)
@@ -1640,7 +1939,7 @@ class DropboxApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[DropboxGetTemporaryLinkResponse]:
-        """Get a link that downloads a file's content without authentication, valid for four hours. Use it to download files, since this format only describes JSON responses.
+        """Get a link that downloads a file's content without authentication, valid for four hours (to hand to a browser; `download` streams the content through the connection).
 
 
         :param dropbox_get_temporary_link_input: (required)
@@ -1715,7 +2014,7 @@ class DropboxApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """Get a link that downloads a file's content without authentication, valid for four hours. Use it to download files, since this format only describes JSON responses.
+        """Get a link that downloads a file's content without authentication, valid for four hours (to hand to a browser; `download` streams the content through the connection).
 
 
         :param dropbox_get_temporary_link_input: (required)
@@ -1862,7 +2161,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxListFolderResponse:
+    ) -> DropboxFolderPage:
         """List the entries of a folder. When `has_more` is true, fetch the following entries with `list_folder_continue` and the returned `cursor`. (Continuing is a different endpoint, so this one has no page stream.)
 
 
@@ -1899,7 +2198,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1937,7 +2236,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxListFolderResponse]:
+    ) -> ApiResponse[DropboxFolderPage]:
         """List the entries of a folder. When `has_more` is true, fetch the following entries with `list_folder_continue` and the returned `cursor`. (Continuing is a different endpoint, so this one has no page stream.)
 
 
@@ -1974,7 +2273,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2049,7 +2348,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2160,7 +2459,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxListFolderContinueResponse:
+    ) -> DropboxFolderPage:
         """Continue a listing started by `list_folder`: the entries after `cursor`, or the changes since the cursor was issued.
 
 
@@ -2197,7 +2496,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderContinueResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2235,7 +2534,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxListFolderContinueResponse]:
+    ) -> ApiResponse[DropboxFolderPage]:
         """Continue a listing started by `list_folder`: the entries after `cursor`, or the changes since the cursor was issued.
 
 
@@ -2272,7 +2571,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderContinueResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2347,7 +2646,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxListFolderContinueResponse",
+            '200': "DropboxFolderPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2458,7 +2757,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxMoveEntryResponse:
+    ) -> DropboxMetadataResult:
         """Move or rename a file or folder. A folder is moved with everything in it.
 
 
@@ -2495,7 +2794,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxMoveEntryResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2533,7 +2832,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxMoveEntryResponse]:
+    ) -> ApiResponse[DropboxMetadataResult]:
         """Move or rename a file or folder. A folder is moved with everything in it.
 
 
@@ -2570,7 +2869,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxMoveEntryResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2645,7 +2944,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxMoveEntryResponse",
+            '200': "DropboxMetadataResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2756,7 +3055,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxSearchResponse:
+    ) -> DropboxSearchResult:
         """Search file and folder names (and, on some plans, content). Returns at most `options.max_results` matches.
 
 
@@ -2793,7 +3092,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2831,7 +3130,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxSearchResponse]:
+    ) -> ApiResponse[DropboxSearchResult]:
         """Search file and folder names (and, on some plans, content). Returns at most `options.max_results` matches.
 
 
@@ -2868,7 +3167,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2943,7 +3242,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3054,7 +3353,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxSearchContinueResponse:
+    ) -> DropboxSearchResult:
         """Get the following matches of a `search` whose result had `has_more` set.
 
 
@@ -3091,7 +3390,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchContinueResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3129,7 +3428,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxSearchContinueResponse]:
+    ) -> ApiResponse[DropboxSearchResult]:
         """Get the following matches of a `search` whose result had `has_more` set.
 
 
@@ -3166,7 +3465,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchContinueResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3241,7 +3540,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxSearchContinueResponse",
+            '200': "DropboxSearchResult",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3352,7 +3651,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> DropboxUploadResponse:
+    ) -> DropboxFileMetadata:
         """Create or overwrite a file of up to 150 MB with the request body as its content. The arguments travel as JSON in the `Dropbox-API-Arg` header.
 
 
@@ -3389,7 +3688,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxUploadResponse",
+            '200': "DropboxFileMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3427,7 +3726,7 @@ class DropboxApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[DropboxUploadResponse]:
+    ) -> ApiResponse[DropboxFileMetadata]:
         """Create or overwrite a file of up to 150 MB with the request body as its content. The arguments travel as JSON in the `Dropbox-API-Arg` header.
 
 
@@ -3464,7 +3763,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxUploadResponse",
+            '200': "DropboxFileMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3539,7 +3838,7 @@ class DropboxApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "DropboxUploadResponse",
+            '200': "DropboxFileMetadata",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",

@@ -16,29 +16,26 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
 from connector_platform.models.gmail_get_attachment_input import GmailGetAttachmentInput
-from connector_platform.models.gmail_get_attachment_response import GmailGetAttachmentResponse
 from connector_platform.models.gmail_get_label_input import GmailGetLabelInput
-from connector_platform.models.gmail_get_label_response import GmailGetLabelResponse
 from connector_platform.models.gmail_get_message_input import GmailGetMessageInput
-from connector_platform.models.gmail_get_message_response import GmailGetMessageResponse
 from connector_platform.models.gmail_get_profile_input import GmailGetProfileInput
 from connector_platform.models.gmail_get_profile_response import GmailGetProfileResponse
 from connector_platform.models.gmail_get_thread_input import GmailGetThreadInput
 from connector_platform.models.gmail_get_thread_response import GmailGetThreadResponse
+from connector_platform.models.gmail_label import GmailLabel
 from connector_platform.models.gmail_list_labels_input import GmailListLabelsInput
 from connector_platform.models.gmail_list_labels_response import GmailListLabelsResponse
 from connector_platform.models.gmail_list_messages_input import GmailListMessagesInput
 from connector_platform.models.gmail_list_messages_response import GmailListMessagesResponse
 from connector_platform.models.gmail_list_threads_input import GmailListThreadsInput
 from connector_platform.models.gmail_list_threads_response import GmailListThreadsResponse
+from connector_platform.models.gmail_message import GmailMessage
+from connector_platform.models.gmail_message_part_body import GmailMessagePartBody
 from connector_platform.models.gmail_modify_message_input import GmailModifyMessageInput
-from connector_platform.models.gmail_modify_message_response import GmailModifyMessageResponse
 from connector_platform.models.gmail_send_message_input import GmailSendMessageInput
 from connector_platform.models.gmail_send_message_response import GmailSendMessageResponse
 from connector_platform.models.gmail_trash_message_input import GmailTrashMessageInput
-from connector_platform.models.gmail_trash_message_response import GmailTrashMessageResponse
 from connector_platform.models.gmail_untrash_message_input import GmailUntrashMessageInput
-from connector_platform.models.gmail_untrash_message_response import GmailUntrashMessageResponse
 
 from connector_platform.api_client import ApiClient, RequestSerialized
 from connector_platform.api_response import ApiResponse
@@ -74,7 +71,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailGetAttachmentResponse:
+    ) -> GmailMessagePartBody:
         """Get the data of one attachment of a message.
 
 
@@ -111,7 +108,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetAttachmentResponse",
+            '200': "GmailMessagePartBody",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -149,7 +146,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailGetAttachmentResponse]:
+    ) -> ApiResponse[GmailMessagePartBody]:
         """Get the data of one attachment of a message.
 
 
@@ -186,7 +183,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetAttachmentResponse",
+            '200': "GmailMessagePartBody",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -261,7 +258,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetAttachmentResponse",
+            '200': "GmailMessagePartBody",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -372,7 +369,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailGetLabelResponse:
+    ) -> GmailLabel:
         """Get one label, with its message and thread counts.
 
 
@@ -409,7 +406,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetLabelResponse",
+            '200': "GmailLabel",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -447,7 +444,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailGetLabelResponse]:
+    ) -> ApiResponse[GmailLabel]:
         """Get one label, with its message and thread counts.
 
 
@@ -484,7 +481,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetLabelResponse",
+            '200': "GmailLabel",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -559,7 +556,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetLabelResponse",
+            '200': "GmailLabel",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -670,7 +667,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailGetMessageResponse:
+    ) -> GmailMessage:
         """Get one message. `format` chooses how much of it comes back: `minimal` (ids and labels), `metadata` (plus the headers named by `metadataHeaders`), `full` (the parsed MIME tree) or `raw` (the whole RFC 2822 message, base64url-encoded, in `raw`).
 
 
@@ -707,7 +704,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -745,7 +742,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailGetMessageResponse]:
+    ) -> ApiResponse[GmailMessage]:
         """Get one message. `format` chooses how much of it comes back: `minimal` (ids and labels), `metadata` (plus the headers named by `metadataHeaders`), `full` (the parsed MIME tree) or `raw` (the whole RFC 2822 message, base64url-encoded, in `raw`).
 
 
@@ -782,7 +779,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -857,7 +854,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailGetMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2458,7 +2455,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailModifyMessageResponse:
+    ) -> GmailMessage:
         """Add labels to and remove labels from one message (for example `UNREAD`, `STARRED`, `INBOX`).
 
 
@@ -2495,7 +2492,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailModifyMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2533,7 +2530,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailModifyMessageResponse]:
+    ) -> ApiResponse[GmailMessage]:
         """Add labels to and remove labels from one message (for example `UNREAD`, `STARRED`, `INBOX`).
 
 
@@ -2570,7 +2567,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailModifyMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2645,7 +2642,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailModifyMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3054,7 +3051,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailTrashMessageResponse:
+    ) -> GmailMessage:
         """Move a message to the trash.
 
 
@@ -3091,7 +3088,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailTrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3129,7 +3126,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailTrashMessageResponse]:
+    ) -> ApiResponse[GmailMessage]:
         """Move a message to the trash.
 
 
@@ -3166,7 +3163,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailTrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3241,7 +3238,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailTrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3352,7 +3349,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> GmailUntrashMessageResponse:
+    ) -> GmailMessage:
         """Take a message out of the trash.
 
 
@@ -3389,7 +3386,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailUntrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3427,7 +3424,7 @@ class GmailApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[GmailUntrashMessageResponse]:
+    ) -> ApiResponse[GmailMessage]:
         """Take a message out of the trash.
 
 
@@ -3464,7 +3461,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailUntrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -3539,7 +3536,7 @@ class GmailApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "GmailUntrashMessageResponse",
+            '200': "GmailMessage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",

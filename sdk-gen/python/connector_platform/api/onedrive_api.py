@@ -17,22 +17,17 @@ from typing_extensions import Annotated
 
 from typing import Any
 from connector_platform.models.onedrive_create_folder_input import OnedriveCreateFolderInput
-from connector_platform.models.onedrive_create_folder_response import OnedriveCreateFolderResponse
 from connector_platform.models.onedrive_delete_item_input import OnedriveDeleteItemInput
+from connector_platform.models.onedrive_drive_item import OnedriveDriveItem
+from connector_platform.models.onedrive_drive_item_page import OnedriveDriveItemPage
 from connector_platform.models.onedrive_get_drive_input import OnedriveGetDriveInput
 from connector_platform.models.onedrive_get_drive_response import OnedriveGetDriveResponse
 from connector_platform.models.onedrive_get_item_input import OnedriveGetItemInput
-from connector_platform.models.onedrive_get_item_response import OnedriveGetItemResponse
 from connector_platform.models.onedrive_list_children_input import OnedriveListChildrenInput
-from connector_platform.models.onedrive_list_children_response import OnedriveListChildrenResponse
 from connector_platform.models.onedrive_list_root_children_input import OnedriveListRootChildrenInput
-from connector_platform.models.onedrive_list_root_children_response import OnedriveListRootChildrenResponse
 from connector_platform.models.onedrive_search_input import OnedriveSearchInput
-from connector_platform.models.onedrive_search_response import OnedriveSearchResponse
 from connector_platform.models.onedrive_update_item_input import OnedriveUpdateItemInput
-from connector_platform.models.onedrive_update_item_response import OnedriveUpdateItemResponse
 from connector_platform.models.onedrive_upload_small_file_input import OnedriveUploadSmallFileInput
-from connector_platform.models.onedrive_upload_small_file_response import OnedriveUploadSmallFileResponse
 
 from connector_platform.api_client import ApiClient, RequestSerialized
 from connector_platform.api_response import ApiResponse
@@ -68,7 +63,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveCreateFolderResponse:
+    ) -> OnedriveDriveItem:
         """Create a folder in a folder.
 
 
@@ -105,7 +100,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveCreateFolderResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -143,7 +138,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveCreateFolderResponse]:
+    ) -> ApiResponse[OnedriveDriveItem]:
         """Create a folder in a folder.
 
 
@@ -180,7 +175,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveCreateFolderResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -255,7 +250,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveCreateFolderResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -962,7 +957,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveGetItemResponse:
+    ) -> OnedriveDriveItem:
         """Get the metadata of a file or folder by id (`root` names the drive's root folder).
 
 
@@ -999,7 +994,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveGetItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1037,7 +1032,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveGetItemResponse]:
+    ) -> ApiResponse[OnedriveDriveItem]:
         """Get the metadata of a file or folder by id (`root` names the drive's root folder).
 
 
@@ -1074,7 +1069,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveGetItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1149,7 +1144,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveGetItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1260,7 +1255,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveListChildrenResponse:
+    ) -> OnedriveDriveItemPage:
         """List the files and folders in a folder.
 
 
@@ -1297,7 +1292,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1335,7 +1330,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveListChildrenResponse]:
+    ) -> ApiResponse[OnedriveDriveItemPage]:
         """List the files and folders in a folder.
 
 
@@ -1372,7 +1367,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1447,7 +1442,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1558,7 +1553,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveListRootChildrenResponse:
+    ) -> OnedriveDriveItemPage:
         """List the files and folders in the root folder of the drive.
 
 
@@ -1595,7 +1590,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListRootChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1633,7 +1628,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveListRootChildrenResponse]:
+    ) -> ApiResponse[OnedriveDriveItemPage]:
         """List the files and folders in the root folder of the drive.
 
 
@@ -1670,7 +1665,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListRootChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1745,7 +1740,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveListRootChildrenResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1856,7 +1851,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveSearchResponse:
+    ) -> OnedriveDriveItemPage:
         """Search the drive for items whose name, metadata or content match `q`. Results may include items shared with the user.
 
 
@@ -1893,7 +1888,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveSearchResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -1931,7 +1926,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveSearchResponse]:
+    ) -> ApiResponse[OnedriveDriveItemPage]:
         """Search the drive for items whose name, metadata or content match `q`. Results may include items shared with the user.
 
 
@@ -1968,7 +1963,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveSearchResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2043,7 +2038,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveSearchResponse",
+            '200': "OnedriveDriveItemPage",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2154,7 +2149,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveUpdateItemResponse:
+    ) -> OnedriveDriveItem:
         """Rename or move a file or folder, or change its description. Fields left out keep their value.
 
 
@@ -2191,7 +2186,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUpdateItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2229,7 +2224,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveUpdateItemResponse]:
+    ) -> ApiResponse[OnedriveDriveItem]:
         """Rename or move a file or folder, or change its description. Fields left out keep their value.
 
 
@@ -2266,7 +2261,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUpdateItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2341,7 +2336,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUpdateItemResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2452,7 +2447,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> OnedriveUploadSmallFileResponse:
+    ) -> OnedriveDriveItem:
         """Create a file in a folder, or replace its content, in one request (files up to 250 MB; larger files need an upload session). The content is sent as the request body as it is.
 
 
@@ -2489,7 +2484,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUploadSmallFileResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2527,7 +2522,7 @@ class OnedriveApi:
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
-    ) -> ApiResponse[OnedriveUploadSmallFileResponse]:
+    ) -> ApiResponse[OnedriveDriveItem]:
         """Create a file in a folder, or replace its content, in one request (files up to 250 MB; larger files need an upload session). The content is sent as the request body as it is.
 
 
@@ -2564,7 +2559,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUploadSmallFileResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",
@@ -2639,7 +2634,7 @@ class OnedriveApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '200': "OnedriveUploadSmallFileResponse",
+            '200': "OnedriveDriveItem",
             '400': "ErrorBody",
             '401': "ErrorBody",
             '404': "ErrorBody",

@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict
 from typing import Any, ClassVar, Dict, List
-from connector_platform.models.dropbox_create_folder_response_metadata import DropboxCreateFolderResponseMetadata
+from connector_platform.models.dropbox_folder_metadata import DropboxFolderMetadata
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +28,7 @@ class DropboxCreateFolderResponse(BaseModel):
     """
     DropboxCreateFolderResponse
     """ # noqa: E501
-    metadata: DropboxCreateFolderResponseMetadata
+    metadata: DropboxFolderMetadata
     __properties: ClassVar[List[str]] = ["metadata"]
 
     model_config = ConfigDict(
@@ -85,7 +85,7 @@ class DropboxCreateFolderResponse(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "metadata": DropboxCreateFolderResponseMetadata.from_dict(obj["metadata"]) if obj.get("metadata") is not None else None
+            "metadata": DropboxFolderMetadata.from_dict(obj["metadata"]) if obj.get("metadata") is not None else None
         })
         return _obj
 

@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, StrictStr
 from typing import Any, ClassVar, Dict, List
-from connector_platform.models.dropbox_get_temporary_link_response_metadata import DropboxGetTemporaryLinkResponseMetadata
+from connector_platform.models.dropbox_file_metadata import DropboxFileMetadata
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +28,7 @@ class DropboxGetTemporaryLinkResponse(BaseModel):
     """
     DropboxGetTemporaryLinkResponse
     """ # noqa: E501
-    metadata: DropboxGetTemporaryLinkResponseMetadata
+    metadata: DropboxFileMetadata
     link: StrictStr
     __properties: ClassVar[List[str]] = ["metadata", "link"]
 
@@ -86,7 +86,7 @@ class DropboxGetTemporaryLinkResponse(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "metadata": DropboxGetTemporaryLinkResponseMetadata.from_dict(obj["metadata"]) if obj.get("metadata") is not None else None,
+            "metadata": DropboxFileMetadata.from_dict(obj["metadata"]) if obj.get("metadata") is not None else None,
             "link": obj.get("link")
         })
         return _obj

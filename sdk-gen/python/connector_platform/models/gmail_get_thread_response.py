@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from connector_platform.models.gmail_get_thread_response_messages_item import GmailGetThreadResponseMessagesItem
+from connector_platform.models.gmail_message import GmailMessage
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -31,7 +31,7 @@ class GmailGetThreadResponse(BaseModel):
     id: StrictStr
     snippet: Optional[StrictStr] = None
     history_id: Optional[StrictStr] = Field(default=None, alias="historyId")
-    messages: Optional[List[GmailGetThreadResponseMessagesItem]] = None
+    messages: Optional[List[GmailMessage]] = None
     __properties: ClassVar[List[str]] = ["id", "snippet", "historyId", "messages"]
 
     model_config = ConfigDict(
@@ -94,7 +94,7 @@ class GmailGetThreadResponse(BaseModel):
             "id": obj.get("id"),
             "snippet": obj.get("snippet"),
             "historyId": obj.get("historyId"),
-            "messages": [GmailGetThreadResponseMessagesItem.from_dict(_item) for _item in obj["messages"]] if obj.get("messages") is not None else None
+            "messages": [GmailMessage.from_dict(_item) for _item in obj["messages"]] if obj.get("messages") is not None else None
         })
         return _obj
 

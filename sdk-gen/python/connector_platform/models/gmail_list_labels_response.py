@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict
 from typing import Any, ClassVar, Dict, List, Optional
-from connector_platform.models.gmail_list_labels_response_labels_item import GmailListLabelsResponseLabelsItem
+from connector_platform.models.gmail_label import GmailLabel
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,7 +28,7 @@ class GmailListLabelsResponse(BaseModel):
     """
     GmailListLabelsResponse
     """ # noqa: E501
-    labels: Optional[List[GmailListLabelsResponseLabelsItem]] = None
+    labels: Optional[List[GmailLabel]] = None
     __properties: ClassVar[List[str]] = ["labels"]
 
     model_config = ConfigDict(
@@ -88,7 +88,7 @@ class GmailListLabelsResponse(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "labels": [GmailListLabelsResponseLabelsItem.from_dict(_item) for _item in obj["labels"]] if obj.get("labels") is not None else None
+            "labels": [GmailLabel.from_dict(_item) for _item in obj["labels"]] if obj.get("labels") is not None else None
         })
         return _obj
 

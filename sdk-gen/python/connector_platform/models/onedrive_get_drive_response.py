@@ -20,8 +20,8 @@ import json
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from connector_platform.models.onedrive_get_drive_response_drive_type import OnedriveGetDriveResponseDriveType
-from connector_platform.models.onedrive_get_drive_response_owner import OnedriveGetDriveResponseOwner
 from connector_platform.models.onedrive_get_drive_response_quota import OnedriveGetDriveResponseQuota
+from connector_platform.models.onedrive_identity_set import OnedriveIdentitySet
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -37,7 +37,7 @@ class OnedriveGetDriveResponse(BaseModel):
     web_url: Optional[StrictStr] = Field(default=None, alias="webUrl")
     created_date_time: Optional[StrictStr] = Field(default=None, alias="createdDateTime")
     last_modified_date_time: Optional[StrictStr] = Field(default=None, alias="lastModifiedDateTime")
-    owner: Optional[OnedriveGetDriveResponseOwner] = Field(default=None, description="Who the resource belongs to or who acted on it.")
+    owner: Optional[OnedriveIdentitySet] = None
     quota: Optional[OnedriveGetDriveResponseQuota] = Field(default=None, description="Storage use, in bytes.")
     __properties: ClassVar[List[str]] = ["id", "driveType", "name", "description", "webUrl", "createdDateTime", "lastModifiedDateTime", "owner", "quota"]
 
@@ -105,7 +105,7 @@ class OnedriveGetDriveResponse(BaseModel):
             "webUrl": obj.get("webUrl"),
             "createdDateTime": obj.get("createdDateTime"),
             "lastModifiedDateTime": obj.get("lastModifiedDateTime"),
-            "owner": OnedriveGetDriveResponseOwner.from_dict(obj["owner"]) if obj.get("owner") is not None else None,
+            "owner": OnedriveIdentitySet.from_dict(obj["owner"]) if obj.get("owner") is not None else None,
             "quota": OnedriveGetDriveResponseQuota.from_dict(obj["quota"]) if obj.get("quota") is not None else None
         })
         return _obj

@@ -19,7 +19,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from connector_platform.models.onedrive_upload_small_file_microsoft_graph_conflict_behavior import OnedriveUploadSmallFileMicrosoftGraphConflictBehavior
+from connector_platform.models.onedrive_create_folder_microsoft_graph_conflict_behavior import OnedriveCreateFolderMicrosoftGraphConflictBehavior
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -32,7 +32,7 @@ class OnedriveUploadSmallFileInput(BaseModel):
     parent_id: StrictStr = Field(description="The id of the parent folder, or `root`.", alias="parentId")
     file_name: StrictStr = Field(description="The file name, with its extension, such as `notes.txt`.", alias="fileName")
     content: StrictStr = Field(description="The file's content.")
-    microsoft_graph_conflict_behavior: Optional[OnedriveUploadSmallFileMicrosoftGraphConflictBehavior] = Field(default=None, description="What to do when a file with this name exists (Graph's default is `replace`).", alias="@microsoft.graph.conflictBehavior")
+    microsoft_graph_conflict_behavior: Optional[OnedriveCreateFolderMicrosoftGraphConflictBehavior] = Field(default=None, description="What to do when a file with this name exists (Graph's default is `replace`).", alias="@microsoft.graph.conflictBehavior")
     __properties: ClassVar[List[str]] = ["connection_id", "parentId", "fileName", "content", "@microsoft.graph.conflictBehavior"]
 
     model_config = ConfigDict(
