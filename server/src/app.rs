@@ -1,10 +1,11 @@
 //! The HTTP application: the OpenAPI routes, the proxy, the spec and Swagger UI, `/healthz`,
 //! the secret-key check on `/v1`, body limits and the JSON error body everywhere.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use poem::endpoint::make_sync;
-use poem::web::{Html, WithContentType};
+use poem::web::WithContentType;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
 };
@@ -141,20 +142,51 @@ pub fn spec_yaml(spec: &serde_json::Value) -> String {
     serde_norway::to_string(spec).expect("a JSON value serialises as YAML")
 }
 
+/// The OpenAPI document as `/openapi.json`, `/openapi.yaml` and `/docs` serve it.
+struct Documents {
+    json: Bytes,
+    yaml: Bytes,
+    swagger: Bytes,
+}
+
+impl Documents {
+    fn render(state: &Arc<AppState>) -> Documents {
+        let service = api::service(state.clone());
+        let generated = service.spec();
+        let spec = complete(&generated);
+        let json = spec_json(&spec);
+        let swagger = service.swagger_ui_html().replacen(&generated, &json, 1);
+        Documents {
+            yaml: Bytes::from(spec_yaml(&spec)),
+            json: Bytes::from(json),
+            swagger: Bytes::from(swagger),
+        }
+    }
+}
+
 /// Every route of the server.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let service = api::service(state.clone());
-    let generated = service.spec();
-    let spec = complete(&generated);
-    let json = spec_json(&spec);
-    let yaml = spec_yaml(&spec);
-    let swagger = service.swagger_ui_html().replacen(&generated, &json, 1);
     let max_body = state.settings.max_body_bytes;
-
-    let json_endpoint = make_sync(move |_| json.clone().with_content_type("application/json"));
-    let yaml_endpoint = make_sync(move |_| -> WithContentType<String> {
-        yaml.clone().with_content_type("application/yaml")
+    // Rendered on first request, not at start: with sixteen typed connectors each rendering is
+    // about 1 MB, and making them (a parse of the whole document) would otherwise stay in the
+    // memory of every idle server.
+    let documents = Arc::new(OnceLock::<Documents>::new());
+    let documents_state = state.clone();
+    let document = move |pick: fn(&Documents) -> &Bytes| {
+        let documents = documents.clone();
+        let state = documents_state.clone();
+        move || pick(documents.get_or_init(|| Documents::render(&state))).clone()
+    };
+    let json = document(|documents| &documents.json);
+    let yaml = document(|documents| &documents.yaml);
+    let swagger = document(|documents| &documents.swagger);
+    let json_endpoint = make_sync(move |_| json().with_content_type("application/json"));
+    let yaml_endpoint = make_sync(move |_| -> WithContentType<Bytes> {
+        yaml().with_content_type("application/yaml")
     });
+    let swagger_endpoint =
+        make_sync(move |_| swagger().with_content_type("text/html; charset=utf-8"));
     Route::new()
         .at(
             "/v1/proxy/:connection_id/*path",
@@ -168,7 +200,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         )
         .at("/openapi.json", get(json_endpoint))
         .at("/openapi.yaml", get(yaml_endpoint))
-        .at("/docs", get(make_sync(move |_| Html(swagger.clone()))))
+        .at("/docs", get(swagger_endpoint))
         .at("/healthz", get(healthz))
         .data(state)
         .catch_all_error(render_any_error)
