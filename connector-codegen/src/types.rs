@@ -60,8 +60,12 @@ impl<'d> TypeSpace<'d> {
         let mut refs = BTreeMap::new();
         let mut tags = BTreeMap::new();
         for (name, schema) in &def.schemas {
-            let mut found = BTreeSet::new();
-            collect_refs(schema, &mut found);
+            let mut nested = Vec::new();
+            walk(schema, &mut nested);
+            let found = nested
+                .iter()
+                .filter_map(|schema| schema.ref_name())
+                .collect();
             refs.insert(name.as_str(), found);
         }
         for schema in all_schemas(def) {
@@ -294,10 +298,7 @@ impl<'d> TypeSpace<'d> {
                 if variant.is_empty() || !variant.starts_with(|c: char| c.is_ascii_alphabetic()) {
                     variant = target.to_string();
                 }
-                while !used.insert(variant.clone()) {
-                    variant.push('_');
-                }
-                let variant = format_ident!("{}", variant);
+                let variant = unique_variant(&mut used, variant);
                 let oai = self.openapi.then(|| quote!(#[oai(mapping = #value)]));
                 quote! {
                     #[serde(rename = #value)]
@@ -449,11 +450,7 @@ impl<'d> TypeSpace<'d> {
         let doc = doc.as_deref().map(super::doc);
         let mut used = BTreeSet::new();
         let variants = values.iter().filter_map(Value::as_str).map(|value| {
-            let mut variant = naming::type_name(&naming::field_name(value));
-            while !used.insert(variant.clone()) {
-                variant.push('_');
-            }
-            let variant = format_ident!("{}", variant);
+            let variant = unique_variant(&mut used, naming::type_name(&naming::field_name(value)));
             let oai = self.openapi.then(|| quote!(#[oai(rename = #value)]));
             quote! {
                 #[serde(rename = #value)]
@@ -547,33 +544,29 @@ fn validators(param: &Param) -> TokenStream {
     quote!(#(#validators),*)
 }
 
-/// The named schemas a schema refers to, not looking inside them.
-fn collect_refs<'d>(schema: &'d Schema, found: &mut BTreeSet<&'d str>) {
-    if let Some(name) = schema.ref_name() {
-        found.insert(name);
+/// `wanted` as a variant name not yet `used` in its enum, suffixed with `_` until it is free
+/// (two values that differ only in case or punctuation).
+fn unique_variant(used: &mut BTreeSet<String>, mut wanted: String) -> Ident {
+    while !used.insert(wanted.clone()) {
+        wanted.push('_');
     }
-    for property in schema.properties.values() {
-        collect_refs(property, found);
-    }
-    for alternative in &schema.one_of {
-        collect_refs(alternative, found);
+    format_ident!("{}", wanted)
+}
+
+/// `schema` and every schema nested in it (properties, items, alternatives), without following
+/// `$ref`s.
+fn walk<'d>(schema: &'d Schema, out: &mut Vec<&'d Schema>) {
+    out.push(schema);
+    for child in schema.properties.values().chain(&schema.one_of) {
+        walk(child, out);
     }
     if let Some(items) = &schema.items {
-        collect_refs(items, found);
+        walk(items, out);
     }
 }
 
 /// Every schema written in the definition, nested ones included.
 fn all_schemas(def: &ConnectorDef) -> Vec<&Schema> {
-    fn walk<'d>(schema: &'d Schema, out: &mut Vec<&'d Schema>) {
-        out.push(schema);
-        for child in schema.properties.values().chain(&schema.one_of) {
-            walk(child, out);
-        }
-        if let Some(items) = &schema.items {
-            walk(items, out);
-        }
-    }
     let mut out = Vec::new();
     for schema in def.schemas.values() {
         walk(schema, &mut out);

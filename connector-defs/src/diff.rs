@@ -629,8 +629,8 @@ fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, directi
         }
     }
     let (old, new) = (
-        resolve(changes.old_schemas, old),
-        resolve(changes.new_schemas, new),
+        old.resolve_in(changes.old_schemas),
+        new.resolve_in(changes.new_schemas),
     );
     changes.scalar(
         ChangeClass::Major,
@@ -728,13 +728,6 @@ fn schema(changes: &mut Changes, path: &str, old: &Schema, new: &Schema, directi
         (Some(_), None) => changes.push(ChangeClass::Major, format!("{items_path} schema removed")),
         (None, None) => {}
     }
-}
-
-fn resolve<'a>(schemas: &'a IndexMap<String, Schema>, schema: &'a Schema) -> &'a Schema {
-    schema
-        .ref_name()
-        .and_then(|name| schemas.get(name))
-        .unwrap_or(schema)
 }
 
 /// Alternatives of a union, matched by their discriminator value. One more alternative in an

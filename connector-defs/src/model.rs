@@ -763,6 +763,18 @@ impl Schema {
         })
     }
 
+    /// The named schema of `schemas` this `$ref` points to; `None` when it is no `$ref` or its
+    /// name is not there (validation reports that).
+    pub fn referenced<'a>(&self, schemas: &'a IndexMap<String, Schema>) -> Option<&'a Schema> {
+        self.ref_name().and_then(|name| schemas.get(name))
+    }
+
+    /// The schema this one stands for: the named schema of `schemas` when it is a `$ref`,
+    /// itself otherwise.
+    pub fn resolve_in<'a>(&'a self, schemas: &'a IndexMap<String, Schema>) -> &'a Schema {
+        self.referenced(schemas).unwrap_or(self)
+    }
+
     /// Whether this is a `type: string, format: binary` body: bytes, streamed.
     pub fn is_binary(&self) -> bool {
         self.ty == Some(ParamType::String) && self.format.as_deref() == Some("binary")
@@ -803,10 +815,7 @@ impl ConnectorDef {
     /// The schema `schema` stands for: the named schema when it is a `$ref` (validation
     /// guarantees that it exists and that a named schema is not itself a bare `$ref`).
     pub fn resolve<'a>(&'a self, schema: &'a Schema) -> &'a Schema {
-        schema
-            .ref_name()
-            .and_then(|name| self.schemas.get(name))
-            .unwrap_or(schema)
+        schema.resolve_in(&self.schemas)
     }
 }
 

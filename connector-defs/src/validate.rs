@@ -1037,16 +1037,21 @@ impl Checker<'_> {
             ("oneOf", !one_of.is_empty()),
             ("discriminator", discriminator.is_some()),
         ];
-        for (field, present) in extra {
-            if present {
-                self.at_key(
-                    &[path, &[field]].concat(),
-                    format!("`{field}` cannot stand beside `$ref`"),
-                )
-                .help = Some(
-                    "only `description` and `nullable` may; change the named schema instead".into(),
-                );
-            }
+        self.beside_reference(
+            path,
+            &extra,
+            "only `description` and `nullable` may; change the named schema instead",
+        );
+    }
+
+    /// Reports each field of `fields` that is present (`true`) beside a `$ref`.
+    fn beside_reference(&mut self, path: &[&str], fields: &[(&str, bool)], help: &str) {
+        for (field, _) in fields.iter().filter(|(_, present)| *present) {
+            self.at_key(
+                &[path, &[field]].concat(),
+                format!("`{field}` cannot stand beside `$ref`"),
+            )
+            .help = Some(help.to_owned());
         }
     }
 
@@ -1055,21 +1060,18 @@ impl Checker<'_> {
     fn param_reference(&mut self, path: &[&str], param: &Param) {
         let schema = param.schema();
         self.reference(path, &schema);
-        for (field, present) in [
+        let extra = [
             ("properties", !param.properties.is_empty()),
             ("required_properties", !param.required_properties.is_empty()),
             ("items", param.items.is_some()),
             ("enum", param.enum_values.is_some()),
-        ] {
-            if present {
-                self.at_key(
-                    &[path, &[field]].concat(),
-                    format!("`{field}` cannot stand beside `$ref`"),
-                )
-                .help = Some("the named schema describes the parameter; change it instead".into());
-            }
-        }
-        let target = schema.ref_name().and_then(|name| self.schemas.get(name));
+        ];
+        self.beside_reference(
+            path,
+            &extra,
+            "the named schema describes the parameter; change it instead",
+        );
+        let target = schema.referenced(self.schemas);
         if let Some(target) = target
             && target.ty.is_some_and(|ty| ty != param.ty)
         {
@@ -1113,9 +1115,7 @@ impl Checker<'_> {
         for (index, alternative) in schema.one_of.iter().enumerate() {
             let index = index.to_string();
             let alternative_path = [path, &["oneOf", &index]].concat();
-            let target = alternative
-                .ref_name()
-                .and_then(|name| self.schemas.get(name));
+            let target = alternative.referenced(self.schemas);
             if alternative.reference.is_none() {
                 self.at_key(&alternative_path, "each `oneOf` alternative is a `$ref` to a named schema")
                     .help = Some("move the alternative under `schemas:` and refer to it: it becomes a named Rust type".into());
@@ -1386,7 +1386,7 @@ impl Checker<'_> {
     /// through properties, `$ref`s and, by index, array items. A schema without properties
     /// (free JSON) holds any field.
     fn has_field(&self, schema: &Schema, field: &str) -> bool {
-        let schema = self.resolve(schema);
+        let schema = schema.resolve_in(self.schemas);
         if schema.properties.is_empty() && schema.items.is_none() {
             return true;
         }
@@ -1400,14 +1400,6 @@ impl Checker<'_> {
             _ => return false,
         };
         rest.is_empty() || self.has_field(next, rest)
-    }
-
-    /// The named schema a `$ref` points to (itself when it is none, or is dangling).
-    fn resolve<'s>(&'s self, schema: &'s Schema) -> &'s Schema {
-        schema
-            .ref_name()
-            .and_then(|name| self.schemas.get(name))
-            .unwrap_or(schema)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Reading a provider's body into memory, up to a size limit.
+//! Reading a provider's body into memory, up to a size limit, and showing it.
 
 use bytes::{Bytes, BytesMut};
 
@@ -28,4 +28,10 @@ pub(crate) async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// A body as JSON when it is, else as text (for error details and cassettes).
+pub(crate) fn json_or_text(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }

@@ -18,6 +18,7 @@ use poem_openapi::types::{ParseFromJSON, ToJSON};
 use poem_openapi::{ApiResponse, Object, ResponseContent, SecurityScheme};
 use serde_json::{Map, Value, json};
 
+use crate::body::json_or_text;
 use crate::{ConnectorDef, Download, Error, RawResponse};
 
 mod download;
@@ -265,8 +266,9 @@ impl From<Error> for ActionError {
                 ActionError::new(ActionStatus::BadRequest, "invalid_input", message)
             }
             Error::Upstream { status, body, .. } => {
-                ActionError::new(ActionStatus::BadGateway, "upstream_error", message)
-                    .with_details(json!({ "status": status, "body": body_json(&body) }))
+                ActionError::new(ActionStatus::BadGateway, "upstream_error", message).with_details(
+                    json!({ "status": status, "body": json_or_text(body.as_bytes()) }),
+                )
             }
             Error::RateLimited {
                 retry_after, body, ..
@@ -277,7 +279,7 @@ impl From<Error> for ActionError {
             )
             .with_details(json!({
                 "retry_after_seconds": retry_after.map(|wait| wait.as_secs_f64().ceil() as u64),
-                "body": body_json(&body),
+                "body": json_or_text(body.as_bytes()),
             })),
             Error::Timeout => {
                 ActionError::new(ActionStatus::GatewayTimeout, "upstream_timeout", message)
@@ -287,7 +289,7 @@ impl From<Error> for ActionError {
                 "upstream_invalid_response",
                 message,
             )
-            .with_details(json!({ "body": body_json(&body) })),
+            .with_details(json!({ "body": json_or_text(body.as_bytes()) })),
             Error::Auth(_) => ActionError::new(ActionStatus::Conflict, "auth_error", message),
             Error::ResponseTooLarge { .. } => {
                 ActionError::new(ActionStatus::BadGateway, "response_too_large", message)
@@ -295,11 +297,6 @@ impl From<Error> for ActionError {
             _ => ActionError::new(ActionStatus::BadGateway, "upstream_unreachable", message),
         }
     }
-}
-
-/// An upstream body as JSON when it is, as text otherwise.
-fn body_json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
 }
 
 /// The answer of a typed action: the endpoint's typed output, or an error.
@@ -404,15 +401,9 @@ impl Actions {
         I: ToJSON,
         O: ToJSON + ParseFromJSON,
     {
-        let input = match input_object(input) {
-            Ok(input) => input,
+        let call = match action_call(&definition, endpoint, connection_id, input) {
+            Ok(call) => call,
             Err(error) => return error.into(),
-        };
-        let call = ActionCall {
-            definition: &definition,
-            endpoint,
-            connection_id,
-            input,
         };
         match self.context.execute(call).await {
             Ok(response) => match decode::<O>(&response) {
@@ -422,9 +413,7 @@ impl Actions {
             Err(error) => error.into(),
         }
     }
-}
 
-impl Actions {
     /// Runs one binary action: `input` to JSON, the call through the context, the 2xx body
     /// streamed to the caller as the provider sends it.
     pub async fn download<I: ToJSON>(
@@ -434,15 +423,9 @@ impl Actions {
         connection_id: &str,
         input: &I,
     ) -> DownloadResponse {
-        let input = match input_object(input) {
-            Ok(input) => input,
+        let call = match action_call(&definition, endpoint, connection_id, input) {
+            Ok(call) => call,
             Err(error) => return DownloadResponse::Err(error),
-        };
-        let call = ActionCall {
-            definition: &definition,
-            endpoint,
-            connection_id,
-            input,
         };
         match self.context.download(call).await {
             Ok(download) => DownloadResponse::Ok(download),
@@ -455,30 +438,35 @@ impl Actions {
 // `ParseFromJSON`), not through serde: serde's generic impls would be compiled once more for
 // every input and output type of every connector, a large share of a release build.
 
-/// The inputs by their YAML names, as [`ActionCall::input`] holds them.
-fn input_object<I: ToJSON>(input: &I) -> Result<Map<String, Value>, ActionError> {
-    match input.to_json() {
-        Some(Value::Object(input)) => Ok(input),
-        _ => Err(ActionError::new(
+/// The call of an action, its inputs by their YAML names.
+fn action_call<'a, I: ToJSON>(
+    definition: &'a Arc<ConnectorDef>,
+    endpoint: &'a str,
+    connection_id: &'a str,
+    input: &I,
+) -> Result<ActionCall<'a>, ActionError> {
+    let Some(Value::Object(input)) = input.to_json() else {
+        return Err(ActionError::new(
             ActionStatus::BadRequest,
             "invalid_input",
             "the inputs are not a JSON object",
-        )),
-    }
+        ));
+    };
+    Ok(ActionCall {
+        definition,
+        endpoint,
+        connection_id,
+        input,
+    })
 }
 
 /// A 2xx body as the endpoint's typed output; an empty body is JSON `null` (a 204).
 fn decode<O: ParseFromJSON>(response: &RawResponse) -> Result<O, Error> {
-    let invalid = |message: String| Error::Decode {
-        message,
+    let value = response.json::<Value>()?;
+    O::parse_from_json(Some(value)).map_err(|error| Error::Decode {
+        message: error.into_message(),
         body: response.text(),
-    };
-    let value = if response.body.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        serde_json::from_slice(&response.body).map_err(|error| invalid(error.to_string()))?
-    };
-    O::parse_from_json(Some(value)).map_err(|error| invalid(error.into_message()))
+    })
 }
 
 impl std::fmt::Debug for Actions {

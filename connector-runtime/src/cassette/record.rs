@@ -138,12 +138,12 @@ fn cassette_of(exchange: &Exchange<'_>) -> Cassette {
         let value = if content_type.starts_with("application/x-www-form-urlencoded") {
             form_value(body)
         } else {
-            body_value(body)
+            crate::body::json_or_text(body)
         };
         redact_value(value, &redact)
     });
-    let response_body =
-        (!exchange.body.is_empty()).then(|| redact_value(body_value(exchange.body), &redact));
+    let response_body = (!exchange.body.is_empty())
+        .then(|| redact_value(crate::body::json_or_text(exchange.body), &redact));
 
     Cassette {
         endpoint: exchange.endpoint.to_owned(),
@@ -160,12 +160,6 @@ fn cassette_of(exchange: &Exchange<'_>) -> Cassette {
             body: response_body,
         },
     }
-}
-
-/// A body as JSON when it is, else as text.
-fn body_value(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Replaces secrets in every string of a value, keys included.

@@ -53,17 +53,7 @@ fn connector_prefixes(document: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .filter_map(|tag| tag["name"].as_str())
-        .map(|name| {
-            name.split('_')
-                .map(|part| {
-                    let mut chars = part.chars();
-                    chars
-                        .next()
-                        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                        .unwrap_or_default()
-                })
-                .collect()
-        })
+        .map(connector_defs::naming::type_name)
         .collect();
     prefixes.sort_by_key(|prefix: &String| std::cmp::Reverse(prefix.len()));
     prefixes
