@@ -93,6 +93,25 @@ pub struct RawClient {
     held_until: Arc<Mutex<Option<Instant>>>,
     /// Writes a cassette of every endpoint call when set.
     recorder: Option<Arc<CassetteRecorder>>,
+    /// What every passthrough request starts from, made on the first one; shared by clones
+    /// and made again by the builder methods that change it.
+    passthrough: Arc<OnceLock<Passthrough>>,
+}
+
+/// The part of a passthrough request that depends on the client only: the base URL, parsed
+/// once, and the definition's headers with the credential placed. A proxy serving many
+/// requests of one connection parses and renders them once, not on every request.
+struct Passthrough {
+    /// The base URL, its credential query parameters included.
+    base: Url,
+    /// The base URL's path without its final `/`: request paths are appended to it.
+    base_path: String,
+    /// Query parameters the credential adds (replacing the caller's of the same name).
+    auth_query: Vec<(String, String)>,
+    /// The definition's headers: the caller's of the same name win.
+    headers: HeaderMap,
+    /// The headers that carry the credential: they win over the caller's.
+    credential: HeaderMap,
 }
 
 /// The HTTP client shared by every `RawClient` that was not given one.
@@ -130,6 +149,7 @@ impl RawClient {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             held_until: Arc::default(),
             recorder: None,
+            passthrough: Arc::default(),
         }
     }
 
@@ -139,6 +159,7 @@ impl RawClient {
     /// mock server. `{connection_config.NAME}` placeholders in it are filled as usual.
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into().into());
+        self.passthrough = Arc::default();
         self
     }
 
@@ -159,6 +180,7 @@ impl RawClient {
         config: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
         self.config = Arc::new(config.into_iter().collect());
+        self.passthrough = Arc::default();
         self
     }
 
@@ -191,6 +213,7 @@ impl RawClient {
     /// Replaces the credential (after a token refresh, say).
     pub fn with_auth(mut self, auth: Auth) -> Self {
         self.auth = Arc::new(auth);
+        self.passthrough = Arc::default();
         self
     }
 
@@ -448,38 +471,68 @@ impl RawClient {
             body,
         } = request;
         check_relative_path(&path)?;
-        let base = self.resolve_base(None)?;
-        let base_url = request::parse_url(&base)?;
-        let mut url = request::parse_url(&request::join(&base, &path))?;
-        if url.origin() != base_url.origin() {
-            return Err(Error::InvalidInput(
-                "the path leaves the connector's host".into(),
-            ));
-        }
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
+        let passthrough = match self.passthrough.get() {
+            Some(made) => made,
+            None => {
+                let made = self.make_passthrough()?;
+                self.passthrough.get_or_init(|| made)
+            }
+        };
+        // The path goes after the base path; setting it cannot change the host.
+        let mut url = passthrough.base.clone();
+        url.set_path(&format!("{}{path}", passthrough.base_path));
+        if !query.is_empty() || !passthrough.auth_query.is_empty() {
+            let credential = |name: &str| passthrough.auth_query.iter().any(|(own, _)| own == name);
+            let mut pairs = url.query_pairs_mut();
+            pairs.clear();
+            for (name, value) in &query {
+                if !credential(name) {
+                    pairs.append_pair(name, value);
+                }
+            }
+            pairs.extend_pairs(&passthrough.auth_query);
         }
         headers::strip_hop_by_hop(&mut headers);
         for name in DROPPED_HEADERS {
             headers.remove(*name);
         }
-        let mut all_headers = request::static_headers(&self.def, None, &self.config)?;
-        for name in headers.keys() {
-            all_headers.remove(name);
+        // The caller's headers, then the definition's where the caller sent none of that name,
+        // then the credential's over both.
+        for (name, value) in &passthrough.headers {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
         }
-        for (name, value) in &headers {
-            all_headers.append(name, value.clone());
+        for (name, value) in &passthrough.credential {
+            headers.insert(name.clone(), value.clone());
         }
-        self.auth
-            .apply(&self.def, &self.config, &mut url, &mut all_headers)?;
         let idempotent = !matches!(method, Method::POST | Method::PATCH)
-            || all_headers.contains_key("idempotency-key");
+            || headers.contains_key("idempotency-key");
         Ok(Prepared {
             method,
             url,
-            headers: all_headers,
+            headers,
             body,
             idempotent,
+        })
+    }
+
+    /// The base URL and headers every passthrough request starts from.
+    fn make_passthrough(&self) -> Result<Passthrough, Error> {
+        let base = self.resolve_base(None)?;
+        let mut url = request::parse_url(&base)?;
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        let headers = request::static_headers(&self.def, None, &self.config)?;
+        let mut credential = HeaderMap::new();
+        self.auth
+            .apply(&self.def, &self.config, &mut url, &mut credential)?;
+        let auth_query = url.query_pairs().into_owned().collect();
+        Ok(Passthrough {
+            base: url,
+            base_path,
+            auth_query,
+            headers,
+            credential,
         })
     }
 
@@ -530,21 +583,19 @@ impl RawClient {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
-            let mut builder = self
-                .http
-                .request(prepared.method.clone(), prepared.url.clone())
-                .headers(prepared.headers.clone());
+            let mut outgoing = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
+            *outgoing.headers_mut() = prepared.headers.clone();
             if whole {
-                builder = builder.timeout(timeout);
+                *outgoing.timeout_mut() = Some(timeout);
             }
             if let Some(body) = streamed.take() {
-                builder = builder.body(body);
+                *outgoing.body_mut() = Some(body);
             } else if let Some(body) = &prepared.body {
-                builder = builder.body(body.clone());
+                *outgoing.body_mut() = Some(body.clone().into());
             }
             let started = Instant::now();
             // A streamed response is timed up to its headers; a whole one, by reqwest, to its end.
-            let sent = match tokio::time::timeout(timeout, builder.send()).await {
+            let sent = match tokio::time::timeout(timeout, self.http.execute(outgoing)).await {
                 Ok(sent) => sent,
                 Err(_) => return Err(Error::Timeout),
             };

@@ -229,6 +229,9 @@ async fn healthz(poem::web::Data(state): poem::web::Data<&Arc<AppState>>) -> Res
 /// One log line per request: method, path, status, duration. Never the query string, which
 /// carries OAuth codes and states on the callback and anything a caller put there.
 async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response> {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return Ok(next.call(request).await?.into_response());
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();

@@ -1,40 +1,48 @@
-//! A small map whose entries serve for a fixed time after they were stored.
+//! A bounded map whose entries serve for a fixed time after they were stored.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Entries kept at most; the least recently used go first beyond it.
+const CAPACITY: u64 = 200_000;
 
 /// Values by key, each fresh for `ttl` after it was stored. Writers in this process
 /// `forget` what they change; changes by other processes show once an entry expires.
+///
+/// Reads take no lock shared with other threads (moka), so the serving threads do not queue
+/// behind one another on the proxy's path, and a store of many connections costs no more per
+/// read than a store of one.
 pub struct TtlCache<T> {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, T)>>,
+    /// `None` when the time to live is zero: nothing is cached.
+    entries: Option<moka::sync::Cache<String, T>>,
 }
 
-impl<T: Clone> TtlCache<T> {
+impl<T: Clone + Send + Sync + 'static> TtlCache<T> {
     pub fn new(ttl: Duration) -> Self {
         TtlCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: (!ttl.is_zero()).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(CAPACITY)
+                    .time_to_live(ttl)
+                    .build()
+            }),
         }
     }
 
     /// The value, while it is fresh.
     pub fn get(&self, key: &str) -> Option<T> {
-        let entries = self.entries.lock().unwrap();
-        let (at, value) = entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        self.entries.as_ref()?.get(key)
     }
 
     pub fn put(&self, key: impl Into<String>, value: T) {
-        let mut entries = self.entries.lock().unwrap();
-        // Expired entries go as new ones come, so the map holds what was used lately.
-        entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
-        entries.insert(key.into(), (Instant::now(), value));
+        if let Some(entries) = &self.entries {
+            entries.insert(key.into(), value);
+        }
     }
 
     pub fn forget(&self, key: &str) {
-        self.entries.lock().unwrap().remove(key);
+        if let Some(entries) = &self.entries {
+            entries.invalidate(key);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! the typed actions: a usable token, the connection's client, one retry after a 401.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use connector_defs::RateLimitScope;
 use connector_runtime::{Auth, Error, RawClient};
@@ -9,6 +10,8 @@ use connector_runtime::{Auth, Error, RawClient};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::Entry;
 use crate::state::AppState;
+use crate::integrations::Integration;
+use crate::state::CachedClient;
 use crate::store::{Loaded, config_pairs};
 
 /// What a call answered, as far as deciding on a refresh goes.
@@ -104,15 +107,40 @@ where
 
 /// A client for one connection: its credential, the integration's base URL override, its
 /// connection_config, and the connector's (or the connection's) rate limiter.
-pub async fn client_for(state: &AppState, entry: &Entry, loaded: &Loaded) -> ApiResult<RawClient> {
-    connection_client(
+///
+/// Made once per stored state of the connection and of its integration, and kept while both
+/// stay the same objects in their caches: a proxied request of a known connection then
+/// places its credential from what the client prepared on the first one.
+pub async fn client_for(
+    state: &AppState,
+    entry: &Entry,
+    loaded: &Arc<Loaded>,
+) -> ApiResult<RawClient> {
+    let integration = state.integrations.get(&entry.def.name).await?;
+    let id = &loaded.connection.id;
+    if let Some(cached) = state.clients.get(id)
+        && cached.serves(loaded, integration.as_ref())
+    {
+        // The calling thread's HTTP client: its pool's connections live on this thread.
+        return Ok(cached.client.clone().with_http(state.http()));
+    }
+    let client = build_client(
         state,
         entry,
-        &loaded.connection.id,
+        id,
+        integration.as_deref(),
         loaded.secret.auth(),
         config_pairs(&loaded.connection.connection_config),
-    )
-    .await
+    );
+    state.clients.put(
+        id.clone(),
+        Arc::new(CachedClient {
+            loaded: loaded.clone(),
+            integration,
+            client: client.clone(),
+        }),
+    );
+    Ok(client)
 }
 
 /// [`client_for`] from its pieces, for a connection that may not be stored yet (`verify`
@@ -124,20 +152,34 @@ pub async fn connection_client(
     auth: Auth,
     config: impl IntoIterator<Item = (String, String)>,
 ) -> ApiResult<RawClient> {
+    let integration = state.integrations.get(&entry.def.name).await?;
+    Ok(build_client(
+        state,
+        entry,
+        connection_id,
+        integration.as_deref(),
+        auth,
+        config,
+    ))
+}
+
+fn build_client(
+    state: &AppState,
+    entry: &Entry,
+    connection_id: &str,
+    integration: Option<&Integration>,
+    auth: Auth,
+    config: impl IntoIterator<Item = (String, String)>,
+) -> RawClient {
     let mut client = RawClient::new(entry.def.clone(), auth)
-        .with_http(state.http.clone())
+        .with_http(state.http())
         .with_connection_config(config)
         .with_max_response_bytes(state.settings.max_provider_body_bytes);
     // Only endpoint calls (the typed actions) are recorded, not the proxy.
     if let Some(dir) = &state.settings.record_cassettes {
         client = client.with_cassette_recorder(dir.clone());
     }
-    if let Some(base_url) = state
-        .integrations
-        .get(&entry.def.name)
-        .await?
-        .and_then(|integration| integration.base_url.clone())
-    {
+    if let Some(base_url) = integration.and_then(|integration| integration.base_url.clone()) {
         client = client.with_base_url(base_url);
     }
     if let Some(limit) = entry
@@ -148,5 +190,5 @@ pub async fn connection_client(
     {
         client = client.with_rate_limiter(state.connection_limiter(connection_id, limit));
     }
-    Ok(client)
+    client
 }

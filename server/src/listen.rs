@@ -15,7 +15,7 @@ use hyper_util::server::conn::auto;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, IntoResponse};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 /// How long requests in flight may take to finish once the server is asked to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -35,6 +35,8 @@ pub struct ServeLimits {
     pub keep_alive: Duration,
     /// Connections open at once; further ones wait in the listen backlog until one closes.
     pub max_connections: usize,
+    /// Threads serving connections (CONNECTOR_WORKERS; by default one per core).
+    pub workers: usize,
 }
 
 impl Default for ServeLimits {
@@ -44,12 +46,19 @@ impl Default for ServeLimits {
             idle_timeout: Duration::from_secs(60),
             keep_alive: Duration::from_secs(30),
             max_connections: 1024,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
 
 /// Serves `endpoint` on `listener` until `stop` resolves, then lets requests in flight finish
 /// (for at most 10 seconds).
+///
+/// One task accepts; `limits.workers` threads serve, each on a single-threaded runtime, the
+/// connections handed to them in turn. A request, its provider call and its streamed answer
+/// stay on one thread, as in nginx's worker model: on a work-stealing runtime each of them
+/// could wake a task on another core, and those wake-ups cost more than the work they carry
+/// (docs/performance.md).
 pub async fn serve<E>(
     endpoint: E,
     listener: TcpListener,
@@ -64,8 +73,28 @@ where
     let max_connections = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let permits = Arc::new(Semaphore::new(max_connections));
     let (stopping, stopping_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    for index in 0..limits.workers.max(1) {
+        let (handoff, accepted) = mpsc::unbounded_channel();
+        let worker = Worker {
+            endpoint: endpoint.clone(),
+            local,
+            limits: limits.clone(),
+            stopping: stopping_rx.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("connector-http-{index}"))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a worker's runtime starts");
+                runtime.block_on(worker.run(accepted));
+            })?;
+        workers.push((handoff, thread));
+    }
     tokio::pin!(stop);
-    loop {
+    for next in (0..workers.len()).cycle() {
         // Taking a permit before accepting leaves the connections over the bound in the
         // kernel's backlog: they are served, in order, as others close.
         let permit = tokio::select! {
@@ -85,22 +114,74 @@ where
             },
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(Connection {
-            endpoint: endpoint.clone(),
+        // Out of this runtime's reactor, into the worker's.
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        let _ = workers[next].0.send(Accepted {
             stream,
-            local,
             remote,
-            limits: limits.clone(),
-            stopping: stopping_rx.clone(),
-            _permit: permit,
-        }));
+            permit,
+        });
     }
     drop(listener);
     let _ = stopping.send(true);
-    // Every open connection holds a permit: when all are back, all connections are closed.
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(all)).await;
+    for (handoff, thread) in workers {
+        drop(handoff);
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     Ok(())
+}
+
+/// A connection handed to a worker, with the permit it holds while open.
+struct Accepted {
+    stream: std::net::TcpStream,
+    remote: SocketAddr,
+    permit: OwnedSemaphorePermit,
+}
+
+/// One serving thread: runs the connections handed to it on its own runtime.
+struct Worker<E> {
+    endpoint: Arc<E>,
+    local: SocketAddr,
+    limits: ServeLimits,
+    stopping: watch::Receiver<bool>,
+}
+
+impl<E: Endpoint + 'static> Worker<E> {
+    async fn run(self, mut accepted: mpsc::UnboundedReceiver<Accepted>) {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Accepted {
+                stream,
+                remote,
+                permit,
+            } = tokio::select! {
+                Some(_) = connections.join_next() => continue,
+                next = accepted.recv() => match next {
+                    Some(next) => next,
+                    None => break,
+                },
+            };
+            let Ok(stream) = TcpStream::from_std(stream) else {
+                continue;
+            };
+            connections.spawn(serve_connection(Connection {
+                endpoint: self.endpoint.clone(),
+                stream,
+                local: self.local,
+                remote,
+                limits: self.limits.clone(),
+                stopping: self.stopping.clone(),
+                _permit: permit,
+            }));
+        }
+        // The server is stopping, and its connections were told: they finish on this thread.
+        let drained = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
+            connections.abort_all();
+        }
+    }
 }
 
 struct Connection<E> {

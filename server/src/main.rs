@@ -175,6 +175,14 @@ struct ServerArgs {
         global = true
     )]
     max_connections: u32,
+    /// Threads serving HTTP connections; by default one per core.
+    #[arg(
+        long,
+        env = "CONNECTOR_WORKERS",
+        value_parser = clap::value_parser!(u16).range(1..),
+        global = true
+    )]
+    workers: Option<u16>,
     /// Largest provider answer read whole, in bytes (typed actions, the request envelope);
     /// above it, 502 `response_too_large`. The streamed proxy has no such limit.
     #[arg(
@@ -241,6 +249,9 @@ impl ServerArgs {
                 idle_timeout: Duration::from_secs(self.idle_timeout_secs),
                 keep_alive: Duration::from_secs(self.keep_alive_secs),
                 max_connections: self.max_connections as usize,
+                workers: self
+                    .workers
+                    .map_or(ServeLimits::default().workers, usize::from),
             },
         }
     }

@@ -78,22 +78,23 @@ async fn forward(
         headers: request.headers().clone(),
         body: buffered,
     };
-    let upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
+    let mut upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
         let outgoing = outgoing.clone();
         let streamed = streamed.lock().unwrap().take();
         async move { client.send_streaming(outgoing, streamed).await }
     })
     .await?;
 
-    let mut response = Response::builder().status(
-        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY),
-    );
+    let status =
+        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     // The runtime already dropped the hop-by-hop headers and the provider's cookies.
-    for (name, value) in upstream.headers() {
-        response = response.header(name.clone(), value.clone());
-    }
+    let headers = std::mem::take(upstream.headers_mut());
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);
-    Ok(response.body(Body::from_bytes_stream(stream)))
+    let mut response = Response::builder()
+        .status(status)
+        .body(Body::from_bytes_stream(stream));
+    *response.headers_mut() = headers;
+    Ok(response)
 }
 
 /// Whether a request without Content-Length has a body (chunked).

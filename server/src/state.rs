@@ -6,16 +6,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use connector_runtime::RateLimiter;
+use connector_runtime::{RateLimiter, RawClient};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use thread_local::ThreadLocal;
 
 use crate::crypto::Cipher;
 use crate::error::{ApiError, ApiResult};
-use crate::integrations::{Integrations, TOKEN_TIMEOUT};
+use crate::cache::TtlCache;
+use crate::integrations::{Integration, Integrations, TOKEN_TIMEOUT};
 use crate::refresh::Refresher;
 use crate::registry::{Entry, Registry};
 use crate::sessions::Sessions;
-use crate::store::Store;
+use crate::store::{Loaded, Store};
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -64,20 +66,55 @@ pub struct AppState {
     pub cipher: Cipher,
     pub registry: Arc<Registry>,
     pub settings: Settings,
-    /// For provider calls: redirects are not followed, so a provider cannot send a
-    /// credential elsewhere.
-    pub http: reqwest::Client,
+    /// For provider calls, one per thread (see [`AppState::http`]).
+    http: ThreadLocal<reqwest::Client>,
     pub store: Arc<Store>,
     pub integrations: Arc<Integrations>,
     pub refresher: Arc<Refresher>,
     pub sessions: Sessions,
     /// Hashes of the accepted API secret keys.
     pub api_keys: RwLock<HashSet<String>>,
+    /// The provider client of each connection lately used (see [`crate::calls::client_for`]).
+    pub clients: TtlCache<Arc<CachedClient>>,
     /// Per-connection rate limiters (`rate_limit.scope: connection`).
     limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
 }
 
 pub type SharedState = Arc<AppState>;
+
+/// A connection's provider client, with the stored states it was made from.
+pub struct CachedClient {
+    pub loaded: Arc<Loaded>,
+    pub integration: Option<Arc<Integration>>,
+    pub client: RawClient,
+}
+
+impl CachedClient {
+    /// Whether it was made from these (the very objects the caches hold now).
+    pub fn serves(&self, loaded: &Arc<Loaded>, integration: Option<&Arc<Integration>>) -> bool {
+        Arc::ptr_eq(&self.loaded, loaded)
+            && match (&self.integration, integration) {
+                (Some(made_from), Some(now)) => Arc::ptr_eq(made_from, now),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// A client for provider calls: redirects are not followed, so a provider cannot send a
+/// credential elsewhere.
+fn provider_client(timeout: Option<Duration>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        // A proxied body may stream for long; one that stalls this long is cut.
+        .read_timeout(Duration::from_secs(120))
+        .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")));
+    if let Some(timeout) = timeout {
+        builder = builder.timeout(timeout);
+    }
+    builder.build().expect("the HTTP client builds")
+}
 
 impl AppState {
     pub fn new(
@@ -86,19 +123,8 @@ impl AppState {
         registry: Registry,
         settings: Settings,
     ) -> AppState {
-        let client = |timeout: Option<Duration>| {
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(10))
-                // A proxied body may stream for long; one that stalls this long is cut.
-                .read_timeout(Duration::from_secs(120))
-                .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")));
-            if let Some(timeout) = timeout {
-                builder = builder.timeout(timeout);
-            }
-            builder.build().expect("the HTTP client builds")
-        };
         let registry = Arc::new(registry);
+        let settings_ttl = settings.cache_ttl;
         let store = Arc::new(Store::new(db.clone(), cipher.clone(), settings.cache_ttl));
         let integrations = Arc::new(Integrations::new(
             db.clone(),
@@ -108,7 +134,7 @@ impl AppState {
                 "{}/oauth/callback",
                 settings.public_url.trim_end_matches('/')
             ),
-            client(Some(TOKEN_TIMEOUT)),
+            provider_client(Some(TOKEN_TIMEOUT)),
             settings.max_token_response_bytes,
         ));
         let refresher = Arc::new(Refresher::new(
@@ -123,13 +149,21 @@ impl AppState {
             cipher,
             registry,
             settings,
-            http: client(None),
+            http: ThreadLocal::new(),
             store,
             integrations,
             refresher,
             api_keys: RwLock::new(HashSet::new()),
+            clients: TtlCache::new(settings_ttl),
             limiters: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The HTTP client for provider calls made on this thread. Each serving thread has its own
+    /// connection pool, so that a pooled connection's task runs on the thread of the request
+    /// that uses it (no wake-up across cores per request).
+    pub fn http(&self) -> reqwest::Client {
+        self.http.get_or(|| provider_client(None)).clone()
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -165,6 +199,7 @@ impl AppState {
 
     pub fn forget_connection(&self, connection_id: &str) {
         self.store.forget(connection_id);
+        self.clients.forget(connection_id);
         self.limiters.lock().unwrap().remove(connection_id);
     }
 
