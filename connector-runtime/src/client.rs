@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use connector_defs::{ConnectorDef, Endpoint, RateLimitScope, RetryDef};
 use futures_core::Stream;
-use reqwest::header::HeaderMap;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,6 +20,7 @@ use url::Url;
 use crate::cassette::{CassetteRecorder, Exchange};
 use crate::pagination::{Next, Page, Paginator};
 use crate::request::{self, Prepared};
+use crate::transport::{Failure, PassthroughHttp, StreamedResponse, Transport};
 use crate::{Auth, Download, Error, RateLimiter, body, headers};
 
 /// Timeout of a request when the definition sets no `timeout_ms`.
@@ -30,7 +31,7 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Request headers [`RawClient::send`] never passes upstream besides the hop-by-hop ones: the
 /// caller's own credential, and those the HTTP client sets itself.
-const DROPPED_HEADERS: &[&str] = &["authorization", "host", "content-length"];
+static DROPPED_HEADERS: [HeaderName; 3] = [AUTHORIZATION, HOST, CONTENT_LENGTH];
 
 /// A successful (2xx) response, body read in full.
 #[derive(Debug, Clone)]
@@ -84,6 +85,8 @@ pub struct RawClient {
     def: Arc<ConnectorDef>,
     auth: Arc<Auth>,
     http: reqwest::Client,
+    /// Sends the streamed passthrough ([`RawClient::send_streaming`]).
+    passthrough_http: PassthroughHttp,
     base_url: Option<Arc<str>>,
     config: Arc<HashMap<String, String>>,
     limiter: Option<Arc<RateLimiter>>,
@@ -126,6 +129,19 @@ fn default_http() -> reqwest::Client {
     .clone()
 }
 
+/// The passthrough client shared by every `RawClient` that was not given one.
+fn default_passthrough_http() -> PassthroughHttp {
+    static HTTP: OnceLock<PassthroughHttp> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        PassthroughHttp::new(
+            concat!("connector-runtime/", env!("CARGO_PKG_VERSION")),
+            Duration::from_secs(10),
+            None,
+        )
+    })
+    .clone()
+}
+
 impl RawClient {
     /// A client for `def` that authenticates with `auth`.
     ///
@@ -143,6 +159,7 @@ impl RawClient {
             def,
             auth: Arc::new(auth),
             http: default_http(),
+            passthrough_http: default_passthrough_http(),
             base_url: None,
             config: Arc::default(),
             limiter,
@@ -167,6 +184,12 @@ impl RawClient {
     /// `timeout_ms` still applies to each request.
     pub fn with_http(mut self, http: reqwest::Client) -> Self {
         self.http = http;
+        self
+    }
+
+    /// Uses this client for the streamed passthrough ([`RawClient::send_streaming`]).
+    pub fn with_passthrough_http(mut self, http: PassthroughHttp) -> Self {
+        self.passthrough_http = http;
         self
     }
 
@@ -453,13 +476,18 @@ impl RawClient {
         &self,
         request: RawRequest,
         body: Option<reqwest::Body>,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<StreamedResponse, Error> {
         let prepared = self.prepare_passthrough(request)?;
         let mut response = self
-            .run("(proxy)", &prepared, Transfer::Streamed(body))
+            .run_on(
+                &self.passthrough_http,
+                "(proxy)",
+                &prepared,
+                Transfer::Streamed(body),
+            )
             .await?;
         headers::strip_response(response.headers_mut());
-        Ok(response)
+        Ok(StreamedResponse::new(response))
     }
 
     fn prepare_passthrough(&self, request: RawRequest) -> Result<Prepared, Error> {
@@ -493,8 +521,8 @@ impl RawClient {
             pairs.extend_pairs(&passthrough.auth_query);
         }
         headers::strip_hop_by_hop(&mut headers);
-        for name in DROPPED_HEADERS {
-            headers.remove(*name);
+        for name in &DROPPED_HEADERS {
+            headers.remove(name);
         }
         // The caller's headers, then the definition's where the caller sent none of that name,
         // then the credential's over both.
@@ -536,30 +564,46 @@ impl RawClient {
         })
     }
 
-    /// Sends a prepared request with the definition's timeout, rate limit and retries.
-    ///
-    /// The answer is the final response, unread, whatever its status: the last attempt's, or
-    /// the first that is not retried.
+    /// Sends a prepared request with the definition's timeout, rate limit and retries, through
+    /// reqwest (endpoint calls, buffered passthrough).
     async fn run(
         &self,
         endpoint: &str,
         prepared: &Prepared,
         transfer: Transfer,
     ) -> Result<reqwest::Response, Error> {
+        self.run_on(&self.http, endpoint, prepared, transfer).await
+    }
+
+    /// Sends a prepared request through `transport` with the definition's timeout, rate limit
+    /// and retries.
+    ///
+    /// The answer is the final response, unread, whatever its status: the last attempt's, or
+    /// the first that is not retried.
+    async fn run_on<T: Transport>(
+        &self,
+        transport: &T,
+        endpoint: &str,
+        prepared: &Prepared,
+        transfer: Transfer,
+    ) -> Result<T::Response, Error> {
         let span = tracing::debug_span!(
             "connector_request",
             connector = %self.def.name,
             endpoint = %endpoint,
             method = %prepared.method,
         );
-        self.run_inner(prepared, transfer).instrument(span).await
+        self.run_inner(transport, prepared, transfer)
+            .instrument(span)
+            .await
     }
 
-    async fn run_inner(
+    async fn run_inner<T: Transport>(
         &self,
+        transport: &T,
         prepared: &Prepared,
         transfer: Transfer,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<T::Response, Error> {
         let retry = self.retry_policy();
         let (mut streamed, whole) = match transfer {
             Transfer::Whole => (None, true),
@@ -583,41 +627,28 @@ impl RawClient {
             if let Some(limiter) = &self.limiter {
                 limiter.acquire().await;
             }
-            let mut outgoing = reqwest::Request::new(prepared.method.clone(), prepared.url.clone());
-            *outgoing.headers_mut() = prepared.headers.clone();
-            if whole {
-                *outgoing.timeout_mut() = Some(timeout);
-            }
-            if let Some(body) = streamed.take() {
-                *outgoing.body_mut() = Some(body);
-            } else if let Some(body) = &prepared.body {
-                *outgoing.body_mut() = Some(body.clone().into());
-            }
             let started = Instant::now();
-            // A streamed response is timed up to its headers; a whole one, by reqwest, to its end.
-            let sent = match tokio::time::timeout(timeout, self.http.execute(outgoing)).await {
+            // A streamed response is timed up to its headers; a whole one, to its end.
+            let send = transport.send(prepared, streamed.take(), whole.then_some(timeout));
+            let sent = match tokio::time::timeout(timeout, send).await {
                 Ok(sent) => sent,
                 Err(_) => return Err(Error::Timeout),
             };
             let response = match sent {
                 Ok(response) => response,
-                Err(error) => {
-                    // The URL's query may hold an API key.
-                    let error = error.without_url();
-                    // No response came: the connection failed, was reset or closed early. A
-                    // timeout is not retried, nor is a request that could not be built.
-                    let failed_before_response = !error.is_timeout() && !error.is_builder();
-                    let retryable = failed_before_response && prepared.idempotent && !last;
-                    tracing::debug!(attempt, error = %error, retryable, "request failed");
-                    if retryable {
-                        tokio::time::sleep(backoff(retry, attempt)).await;
-                        continue;
-                    }
-                    return Err(Error::from_reqwest(error));
+                Err(Failure::NoResponse(error)) if prepared.idempotent && !last => {
+                    // No response came: the connection failed, was reset or closed early.
+                    tracing::debug!(attempt, error = %error, "request failed; retrying");
+                    tokio::time::sleep(backoff(retry, attempt)).await;
+                    continue;
+                }
+                Err(Failure::NoResponse(error) | Failure::Final(error)) => {
+                    tracing::debug!(attempt, error = %error, "request failed");
+                    return Err(error);
                 }
             };
-            let status = response.status();
-            self.hold_if_spent(response.headers(), retry);
+            let status = T::status(&response);
+            self.hold_if_spent(T::headers(&response), retry);
             tracing::debug!(
                 attempt,
                 status = status.as_u16(),
@@ -632,7 +663,7 @@ impl RawClient {
             if !retryable || last {
                 return Ok(response);
             }
-            let wait = match retry_hint(response.headers(), retry) {
+            let wait = match retry_hint(T::headers(&response), retry) {
                 Some(wait) if wait > max_backoff => {
                     tracing::debug!(
                         attempt,

@@ -19,6 +19,7 @@ pub mod oauth;
 mod pagination;
 mod rate_limit;
 mod request;
+mod transport;
 
 pub use auth::Auth;
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
@@ -27,6 +28,7 @@ pub use error::Error;
 pub use rate_limit::RateLimiter;
 /// The HTTP client crate, for [`RawClient::with_http`] and the generated `Client::with_http`.
 pub use reqwest;
+pub use transport::{PassthroughBody, PassthroughHttp, StreamedResponse};
 
 #[cfg(feature = "openapi")]
 pub mod openapi;

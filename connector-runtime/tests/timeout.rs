@@ -91,3 +91,38 @@ async fn a_streamed_response_may_take_longer_than_the_timeout_but_a_whole_one_ma
     let error = client.send(request()).await.unwrap_err();
     assert!(matches!(error, Error::Timeout), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_streamed_body_that_stalls_longer_than_the_read_timeout_is_cut() {
+    // Chunks 100 ms apart: within a 1 s read timeout, past a 30 ms one.
+    let provider = trickling_provider(3, Duration::from_millis(100)).await;
+    let request = || connector_runtime::RawRequest {
+        method: reqwest::Method::GET,
+        path: "/download".into(),
+        ..Default::default()
+    };
+    let client = |read_timeout: Duration| {
+        connector_runtime::RawClient::new(common::def(YAML), Auth::None)
+            .with_base_url(provider.clone())
+            .with_passthrough_http(connector_runtime::PassthroughHttp::new(
+                "timeout-test",
+                Duration::from_secs(1),
+                Some(read_timeout),
+            ))
+    };
+
+    let patient = client(Duration::from_secs(1));
+    let body = patient.send_streaming(request(), None).await.unwrap();
+    assert_eq!(
+        body.bytes().await.unwrap().as_ref(),
+        "chunk".repeat(3).as_bytes()
+    );
+
+    let hasty = client(Duration::from_millis(30));
+    let streamed = hasty
+        .send_streaming(request(), None)
+        .await
+        .expect("the headers come at once");
+    let error = streamed.bytes().await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+}

@@ -8,9 +8,9 @@ use connector_defs::RateLimitScope;
 use connector_runtime::{Auth, Error, RawClient};
 
 use crate::error::{ApiError, ApiResult};
+use crate::integrations::Integration;
 use crate::registry::Entry;
 use crate::state::AppState;
-use crate::integrations::Integration;
 use crate::state::CachedClient;
 use crate::store::{Loaded, config_pairs};
 
@@ -29,7 +29,7 @@ impl Answer for Result<connector_runtime::RawResponse, Error> {
     }
 }
 
-impl Answer for Result<reqwest::Response, Error> {
+impl Answer for Result<connector_runtime::StreamedResponse, Error> {
     fn unauthorized(&self) -> bool {
         match self {
             Ok(response) => response.status() == 401,
@@ -122,7 +122,11 @@ pub async fn client_for(
         && cached.serves(loaded, integration.as_ref())
     {
         // The calling thread's HTTP client: its pool's connections live on this thread.
-        return Ok(cached.client.clone().with_http(state.http()));
+        return Ok(cached
+            .client
+            .clone()
+            .with_http(state.http())
+            .with_passthrough_http(state.passthrough_http()));
     }
     let client = build_client(
         state,
@@ -173,6 +177,7 @@ fn build_client(
 ) -> RawClient {
     let mut client = RawClient::new(entry.def.clone(), auth)
         .with_http(state.http())
+        .with_passthrough_http(state.passthrough_http())
         .with_connection_config(config)
         .with_max_response_bytes(state.settings.max_provider_body_bytes);
     // Only endpoint calls (the typed actions) are recorded, not the proxy.

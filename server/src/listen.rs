@@ -126,8 +126,9 @@ where
     }
     drop(listener);
     let _ = stopping.send(true);
-    for (handoff, thread) in workers {
-        drop(handoff);
+    // Without their hand-off, the workers wait for their connections (told to stop) and end.
+    let threads: Vec<_> = workers.into_iter().map(|(_, thread)| thread).collect();
+    for thread in threads {
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     }
     Ok(())

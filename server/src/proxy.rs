@@ -10,7 +10,6 @@
 use std::sync::Mutex;
 
 use connector_runtime::RawRequest;
-use futures_util::TryStreamExt as _;
 use poem::http::{HeaderMap, StatusCode};
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
@@ -78,21 +77,18 @@ async fn forward(
         headers: request.headers().clone(),
         body: buffered,
     };
-    let mut upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
+    let upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
         let outgoing = outgoing.clone();
         let streamed = streamed.lock().unwrap().take();
         async move { client.send_streaming(outgoing, streamed).await }
     })
     .await?;
 
-    let status =
-        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     // The runtime already dropped the hop-by-hop headers and the provider's cookies.
-    let headers = std::mem::take(upstream.headers_mut());
-    let stream = upstream.bytes_stream().map_err(std::io::Error::other);
+    let (status, headers, body) = upstream.into_parts();
     let mut response = Response::builder()
-        .status(status)
-        .body(Body::from_bytes_stream(stream));
+        .status(StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY))
+        .body(Body::from(body));
     *response.headers_mut() = headers;
     Ok(response)
 }

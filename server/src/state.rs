@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use connector_runtime::{RateLimiter, RawClient};
+use connector_runtime::{PassthroughHttp, RateLimiter, RawClient};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use thread_local::ThreadLocal;
 
+use crate::cache::TtlCache;
 use crate::crypto::Cipher;
 use crate::error::{ApiError, ApiResult};
-use crate::cache::TtlCache;
 use crate::integrations::{Integration, Integrations, TOKEN_TIMEOUT};
 use crate::refresh::Refresher;
 use crate::registry::{Entry, Registry};
@@ -68,6 +68,8 @@ pub struct AppState {
     pub settings: Settings,
     /// For provider calls, one per thread (see [`AppState::http`]).
     http: ThreadLocal<reqwest::Client>,
+    /// For the proxy's provider calls, one per thread likewise.
+    passthrough_http: ThreadLocal<PassthroughHttp>,
     pub store: Arc<Store>,
     pub integrations: Arc<Integrations>,
     pub refresher: Arc<Refresher>,
@@ -101,15 +103,19 @@ impl CachedClient {
     }
 }
 
+const USER_AGENT: &str = concat!("connector-platform/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A proxied body may stream for long; one that stalls this long is cut.
+const PROXY_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// A client for provider calls: redirects are not followed, so a provider cannot send a
 /// credential elsewhere.
 fn provider_client(timeout: Option<Duration>) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        // A proxied body may stream for long; one that stalls this long is cut.
-        .read_timeout(Duration::from_secs(120))
-        .user_agent(concat!("connector-platform/", env!("CARGO_PKG_VERSION")));
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(PROXY_READ_TIMEOUT)
+        .user_agent(USER_AGENT);
     if let Some(timeout) = timeout {
         builder = builder.timeout(timeout);
     }
@@ -150,6 +156,7 @@ impl AppState {
             registry,
             settings,
             http: ThreadLocal::new(),
+            passthrough_http: ThreadLocal::new(),
             store,
             integrations,
             refresher,
@@ -164,6 +171,13 @@ impl AppState {
     /// that uses it (no wake-up across cores per request).
     pub fn http(&self) -> reqwest::Client {
         self.http.get_or(|| provider_client(None)).clone()
+    }
+
+    /// The client of the proxy's provider calls made on this thread (see [`AppState::http`]).
+    pub fn passthrough_http(&self) -> PassthroughHttp {
+        self.passthrough_http
+            .get_or(|| PassthroughHttp::new(USER_AGENT, CONNECT_TIMEOUT, Some(PROXY_READ_TIMEOUT)))
+            .clone()
     }
 
     pub fn backend(&self) -> DbBackend {

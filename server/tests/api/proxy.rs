@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{SECRET_KEY, TestServer, error_code, in_an_hour};
+use crate::common::{SECRET_KEY, TestServer, error_code, in_an_hour, token_response};
 
 /// Matches a request none of whose headers holds the server's secret key or the named ones.
 struct Without(&'static [&'static str]);
@@ -264,6 +264,46 @@ async fn a_known_connection_is_served_from_the_cache() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The proxy keeps each connection's client, with its base URL and credential prepared, while
+/// the connection and its integration stay as they are: a new base URL or a new token is used
+/// from the next request on.
+#[tokio::test]
+async fn a_changed_integration_or_token_is_used_at_once() {
+    let first = MockServer::start().await;
+    let second = MockServer::start().await;
+    let server = server_with_connection(&first).await;
+    for (mock, token) in [(&first, "Bearer access-1"), (&second, "Bearer access-1")] {
+        Mock::given(header("authorization", token))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(mock)
+            .await;
+    }
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK);
+    server.integrate("gmail", &second.uri()).await;
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK, "the new base URL");
+    second.reset().await;
+    Mock::given(header("authorization", "Bearer access-2"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&second)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(token_response("access-2", Some("rt-2"))),
+        )
+        .expect(1)
+        .mount(&second)
+        .await;
+    let (status, body) = server.post("/v1/connections/p-1/refresh", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+    assert_eq!(status, StatusCode::OK, "the new token");
 }
 
 /// Headers named by `Connection` are hop-by-hop in both directions, and the provider's cookies
