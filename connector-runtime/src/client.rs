@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use connector_defs::{ConnectorDef, Endpoint, RateLimitScope, RetryDef};
 use futures_core::Stream;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -111,10 +111,11 @@ struct Passthrough {
     base_path: String,
     /// Query parameters the credential adds (replacing the caller's of the same name).
     auth_query: Vec<(String, String)>,
-    /// The definition's headers: the caller's of the same name win.
-    headers: HeaderMap,
+    /// The definition's headers: the caller's of the same name win. Pairs, not a map: a
+    /// server keeps one of these per connection, and a map's table is ten times larger.
+    headers: Vec<(HeaderName, HeaderValue)>,
     /// The headers that carry the credential: they win over the caller's.
-    credential: HeaderMap,
+    credential: Vec<(HeaderName, HeaderValue)>,
 }
 
 /// The HTTP client shared by every `RawClient` that was not given one.
@@ -555,12 +556,22 @@ impl RawClient {
         self.auth
             .apply(&self.def, &self.config, &mut url, &mut credential)?;
         let auth_query = url.query_pairs().into_owned().collect();
+        let pairs = |map: HeaderMap| -> Vec<(HeaderName, HeaderValue)> {
+            let mut name = None;
+            map.into_iter()
+                .filter_map(|(next, value)| {
+                    // `into_iter` names a header once for all its values.
+                    name = next.or(name.take());
+                    Some((name.clone()?, value))
+                })
+                .collect()
+        };
         Ok(Passthrough {
             base: url,
             base_path,
             auth_query,
-            headers,
-            credential,
+            headers: pairs(headers),
+            credential: pairs(credential),
         })
     }
 

@@ -342,6 +342,7 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
         "  OAuth redirect URI to register with providers: {}",
         started.state.redirect_url()
     );
+    release_startup_memory();
     connector_server::app::serve(started.state, listener, config.limits.clone())
         .await
         .map_err(|error| format!("server error: {error}"))
@@ -596,4 +597,14 @@ async fn migrate(args: &ServerArgs) -> Result<(), String> {
         connector_server::start::redact_url(&url)
     );
     Ok(())
+}
+
+/// Gives the memory freed after start-up (the catalog's parse, the migrations) back to the
+/// system: glibc keeps freed heap pages otherwise, about 1.2 MB of an idle server's 24 MB.
+fn release_startup_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
