@@ -88,11 +88,20 @@ pub type PassthroughBody = BoxBody<Bytes, std::io::Error>;
 /// hyper-util's pooled client over rustls with the web PKI roots, the connection and read
 /// timeouts of [`PassthroughHttp::new`], and the `User-Agent` and `Accept: */*` that reqwest
 /// would add. Cloning is cheap; clones share the pool.
+///
+/// When the environment names an egress proxy (`HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY`, any
+/// case), it sends through reqwest instead, which honours them as every other provider call does.
 #[derive(Clone)]
-pub struct PassthroughHttp {
-    client: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, reqwest::Body>,
-    read_timeout: Option<Duration>,
-    user_agent: HeaderValue,
+pub struct PassthroughHttp(Passthrough);
+
+#[derive(Clone)]
+enum Passthrough {
+    Direct {
+        client: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, reqwest::Body>,
+        read_timeout: Option<Duration>,
+        user_agent: HeaderValue,
+    },
+    ThroughEgressProxy(reqwest::Client),
 }
 
 impl PassthroughHttp {
@@ -103,6 +112,24 @@ impl PassthroughHttp {
         connect_timeout: Duration,
         read_timeout: Option<Duration>,
     ) -> PassthroughHttp {
+        let egress_proxy = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+            .iter()
+            .any(|name| {
+                [name.to_string(), name.to_lowercase()]
+                    .iter()
+                    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+            });
+        if egress_proxy {
+            let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(connect_timeout)
+                .user_agent(user_agent);
+            if let Some(read_timeout) = read_timeout {
+                builder = builder.read_timeout(read_timeout);
+            }
+            let client = builder.build().expect("the HTTP client builds");
+            return PassthroughHttp(Passthrough::ThroughEgressProxy(client));
+        }
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(connect_timeout));
@@ -116,11 +143,11 @@ impl PassthroughHttp {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);
-        PassthroughHttp {
+        PassthroughHttp(Passthrough::Direct {
             client,
             read_timeout,
             user_agent: HeaderValue::from_static(user_agent),
-        }
+        })
     }
 }
 
@@ -141,6 +168,18 @@ impl Transport for PassthroughHttp {
         body: Option<reqwest::Body>,
         whole: Option<Duration>,
     ) -> Result<Self::Response, Failure> {
+        let (client, read_timeout, user_agent) = match &self.0 {
+            Passthrough::Direct {
+                client,
+                read_timeout,
+                user_agent,
+            } => (client, *read_timeout, user_agent),
+            Passthrough::ThroughEgressProxy(client) => {
+                let response = client.send(prepared, body, whole).await?;
+                return Ok(http::Response::from(response)
+                    .map(|body| body.map_err(std::io::Error::other).boxed()));
+            }
+        };
         let invalid = |error: http::Error| {
             Failure::Final(Error::InvalidInput(format!(
                 "the request cannot be sent: {error}"
@@ -162,12 +201,12 @@ impl Transport for PassthroughHttp {
         let headers = outgoing.headers_mut();
         *headers = prepared.headers.clone();
         if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, self.user_agent.clone());
+            headers.insert(USER_AGENT, user_agent.clone());
         }
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         }
-        let sent = self.client.request(outgoing);
+        let sent = client.request(outgoing);
         let response = match whole {
             Some(limit) => match tokio::time::timeout(limit, sent).await {
                 Ok(sent) => sent,
@@ -176,7 +215,6 @@ impl Transport for PassthroughHttp {
             None => sent.await,
         }
         .map_err(|error| Failure::NoResponse(Error::Transport(error_chain(&error))))?;
-        let read_timeout = self.read_timeout;
         Ok(response.map(|body| match read_timeout {
             Some(limit) => tower_http::timeout::TimeoutBody::new(limit, body)
                 .map_err(std::io::Error::other)
