@@ -272,12 +272,19 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
 
     async fn call(&self, mut request: Request) -> Result<Response> {
         let too_large = || {
-            ApiError::new(
+            let mut response = ApiError::new(
                 ActionStatus::PayloadTooLarge,
                 "payload_too_large",
                 format!("the body is larger than {} bytes", self.limit),
             )
-            .into_response()
+            .into_response();
+            // The rest of the body is not read, so the connection cannot carry another request:
+            // say so, or a client may send its next request on it and see it closed.
+            response.headers_mut().insert(
+                poem::http::header::CONNECTION,
+                poem::http::HeaderValue::from_static("close"),
+            );
+            response
         };
         let length = request
             .headers()

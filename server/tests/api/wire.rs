@@ -177,6 +177,12 @@ async fn http1_chunked_bodies_answer_413_and_are_not_stored() {
     let text = String::from_utf8_lossy(&received);
     assert!(text.starts_with("HTTP/1.1 413 "), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
+    // The rest of the body is not read: the client is told the connection ends here.
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{text}"
+    );
     assert_eq!(server.get("/v1/connections/huge").await, 404);
 }
 
