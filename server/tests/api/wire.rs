@@ -17,7 +17,7 @@ use crate::common::SECRET_KEY;
 /// A `connector serve` process on a loopback port, with its own SQLite data folder.
 struct Binary {
     address: String,
-    _child: Child,
+    child: Child,
     _data: tempfile::TempDir,
 }
 
@@ -46,7 +46,7 @@ impl Binary {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Binary {
             address,
-            _child: child,
+            child,
             _data: data,
         }
     }
@@ -67,6 +67,72 @@ impl Binary {
 }
 
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n";
+
+/// SIGTERM: the serving threads stop taking connections, the requests in flight finish (their
+/// provider calls included), and the process exits.
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish_then_the_process_exits() {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let provider = MockServer::start().await;
+    Mock::given(wiremock::matchers::path("/slow"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("done")
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&provider)
+        .await;
+    let defs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        defs.path().join("slowpoke.yaml"),
+        format!(
+            "name: slowpoke\nversion: 1.0.0\nbase_url: {}\nauth: {{ kind: bearer }}\nendpoints:\n  slow: {{ method: GET, path: /slow }}\n",
+            provider.uri()
+        ),
+    )
+    .unwrap();
+    let mut server = Binary::start(&[("CONNECTOR_DEFS_DIR", defs.path().to_str().unwrap())]).await;
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("http://{}/v1/connections", server.address))
+        .bearer_auth(SECRET_KEY)
+        .json(&serde_json::json!({ "connector": "slowpoke", "connection_id": "s-1", "credentials": { "token": "t" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let in_flight = tokio::spawn({
+        let url = format!("http://{}/v1/proxy/s-1/slow", server.address);
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(SECRET_KEY)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    });
+    // In flight: the provider has the request and answers in 1.5 s.
+    while provider.received_requests().await.unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = server.child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let (status, body) = in_flight.await.unwrap();
+    assert_eq!((status.as_u16(), body.as_str()), (200, "done"));
+    let exited = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+        .await
+        .expect("the process exits once its requests are done")
+        .unwrap();
+    assert!(exited.success(), "{exited:?}");
+}
 
 /// Reads one response to a request without a body ("Content-Length" framed); its status.
 async fn read_response(socket: &mut TcpStream) -> u16 {
