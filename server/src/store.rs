@@ -313,8 +313,16 @@ impl Store {
 
     /// Reads a connection and opens its credential, bypassing the cache.
     pub async fn read(&self, id: &str) -> StoreResult<Loaded> {
-        let credential = credential::Entity::find_by_id(id).one(&self.db).await?;
-        let connection = connection::Entity::find_by_id(id).one(&self.db).await?;
+        // Both rows from one snapshot: a refresh in another process commits a new credential
+        // and a new expiry together, and a read between them (the old token with the new
+        // expiry) would send the old token as if it were fresh. PostgreSQL's default isolation
+        // gives each statement its own snapshot; SQLite's read transaction is one snapshot.
+        let isolation = (self.db.get_database_backend() == sea_orm::DbBackend::Postgres)
+            .then_some(sea_orm::IsolationLevel::RepeatableRead);
+        let snapshot = self.db.begin_with_config(isolation, None).await?;
+        let credential = credential::Entity::find_by_id(id).one(&snapshot).await?;
+        let connection = connection::Entity::find_by_id(id).one(&snapshot).await?;
+        snapshot.commit().await?;
         let (Some(connection), Some(credential)) = (connection, credential) else {
             return Err(StoreError::NotFound(id.to_owned()));
         };
