@@ -479,16 +479,15 @@ impl RawClient {
         body: Option<reqwest::Body>,
     ) -> Result<StreamedResponse, Error> {
         let prepared = self.prepare_passthrough(request)?;
-        let mut response = self
-            .run_on(
-                &self.passthrough_http,
-                "(proxy)",
-                &prepared,
-                Transfer::Streamed(body),
-            )
-            .await?;
+        let transfer = Transfer::Streamed(body);
+        let mut response = match self.passthrough_http.direct() {
+            Some(direct) => {
+                StreamedResponse::new(self.run_on(direct, "(proxy)", &prepared, transfer).await?)
+            }
+            None => StreamedResponse::from_reqwest(self.run("(proxy)", &prepared, transfer).await?),
+        };
         headers::strip_response(response.headers_mut());
-        Ok(StreamedResponse::new(response))
+        Ok(response)
     }
 
     fn prepare_passthrough(&self, request: RawRequest) -> Result<Prepared, Error> {
@@ -557,13 +556,8 @@ impl RawClient {
             .apply(&self.def, &self.config, &mut url, &mut credential)?;
         let auth_query = url.query_pairs().into_owned().collect();
         let pairs = |map: HeaderMap| -> Vec<(HeaderName, HeaderValue)> {
-            let mut name = None;
-            map.into_iter()
-                .filter_map(|(next, value)| {
-                    // `into_iter` names a header once for all its values.
-                    name = next.or(name.take());
-                    Some((name.clone()?, value))
-                })
+            map.iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
                 .collect()
         };
         Ok(Passthrough {

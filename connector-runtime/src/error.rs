@@ -91,9 +91,14 @@ impl Error {
         if error.is_timeout() {
             return Error::Timeout;
         }
-        let error = error.without_url();
+        Error::transport(&error.without_url())
+    }
+
+    /// A transport error with its causes on one line (the caller drops any URL first: its
+    /// query may hold an API key).
+    pub(crate) fn transport(error: &(dyn std::error::Error + 'static)) -> Error {
         let mut message = error.to_string();
-        let mut source = std::error::Error::source(&error);
+        let mut source = error.source();
         while let Some(cause) = source {
             message.push_str(": ");
             message.push_str(&cause.to_string());

@@ -90,18 +90,17 @@ pub type PassthroughBody = BoxBody<Bytes, std::io::Error>;
 /// would add. Cloning is cheap; clones share the pool.
 ///
 /// When the environment names an egress proxy (`HTTP_PROXY`, `HTTPS_PROXY` or `ALL_PROXY`, any
-/// case), it sends through reqwest instead, which honours them as every other provider call does.
+/// case), it holds no client: the passthrough then sends with the `RawClient`'s reqwest client
+/// ([`crate::RawClient::with_http`]), which honours them as every other provider call does.
 #[derive(Clone)]
-pub struct PassthroughHttp(Passthrough);
+pub struct PassthroughHttp(Option<Direct>);
 
+/// hyper-util's client, without reqwest's layers.
 #[derive(Clone)]
-enum Passthrough {
-    Direct {
-        client: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, reqwest::Body>,
-        read_timeout: Option<Duration>,
-        user_agent: HeaderValue,
-    },
-    ThroughEgressProxy(reqwest::Client),
+pub(crate) struct Direct {
+    client: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, reqwest::Body>,
+    read_timeout: Option<Duration>,
+    user_agent: HeaderValue,
 }
 
 impl PassthroughHttp {
@@ -120,15 +119,7 @@ impl PassthroughHttp {
                     .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
             });
         if egress_proxy {
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(connect_timeout)
-                .user_agent(user_agent);
-            if let Some(read_timeout) = read_timeout {
-                builder = builder.read_timeout(read_timeout);
-            }
-            let client = builder.build().expect("the HTTP client builds");
-            return PassthroughHttp(Passthrough::ThroughEgressProxy(client));
+            return PassthroughHttp(None);
         }
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -143,15 +134,20 @@ impl PassthroughHttp {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(connector);
-        PassthroughHttp(Passthrough::Direct {
+        PassthroughHttp(Some(Direct {
             client,
             read_timeout,
             user_agent: HeaderValue::from_static(user_agent),
-        })
+        }))
+    }
+
+    /// The client to send with; `None`: send with reqwest (an egress proxy is configured).
+    pub(crate) fn direct(&self) -> Option<&Direct> {
+        self.0.as_ref()
     }
 }
 
-impl Transport for PassthroughHttp {
+impl Transport for Direct {
     type Response = http::Response<PassthroughBody>;
 
     fn status(response: &Self::Response) -> StatusCode {
@@ -168,18 +164,6 @@ impl Transport for PassthroughHttp {
         body: Option<reqwest::Body>,
         whole: Option<Duration>,
     ) -> Result<Self::Response, Failure> {
-        let (client, read_timeout, user_agent) = match &self.0 {
-            Passthrough::Direct {
-                client,
-                read_timeout,
-                user_agent,
-            } => (client, *read_timeout, user_agent),
-            Passthrough::ThroughEgressProxy(client) => {
-                let response = client.send(prepared, body, whole).await?;
-                return Ok(http::Response::from(response)
-                    .map(|body| body.map_err(std::io::Error::other).boxed()));
-            }
-        };
         let invalid = |error: http::Error| {
             Failure::Final(Error::InvalidInput(format!(
                 "the request cannot be sent: {error}"
@@ -201,12 +185,12 @@ impl Transport for PassthroughHttp {
         let headers = outgoing.headers_mut();
         *headers = prepared.headers.clone();
         if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, user_agent.clone());
+            headers.insert(USER_AGENT, self.user_agent.clone());
         }
         if !headers.contains_key(ACCEPT) {
             headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
         }
-        let sent = client.request(outgoing);
+        let sent = self.client.request(outgoing);
         let response = match whole {
             Some(limit) => match tokio::time::timeout(limit, sent).await {
                 Ok(sent) => sent,
@@ -214,26 +198,15 @@ impl Transport for PassthroughHttp {
             },
             None => sent.await,
         }
-        .map_err(|error| Failure::NoResponse(Error::Transport(error_chain(&error))))?;
-        Ok(response.map(|body| match read_timeout {
+        // hyper's errors carry no URL.
+        .map_err(|error| Failure::NoResponse(Error::transport(&error)))?;
+        Ok(response.map(|body| match self.read_timeout {
             Some(limit) => tower_http::timeout::TimeoutBody::new(limit, body)
                 .map_err(std::io::Error::other)
                 .boxed(),
             None => body.map_err(std::io::Error::other).boxed(),
         }))
     }
-}
-
-/// An error and its causes, one line (no URL: hyper's errors do not carry it).
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 /// A passthrough response: status and headers read, the body not yet.
@@ -243,6 +216,13 @@ pub struct StreamedResponse(http::Response<PassthroughBody>);
 impl StreamedResponse {
     pub(crate) fn new(response: http::Response<PassthroughBody>) -> StreamedResponse {
         StreamedResponse(response)
+    }
+
+    /// A response reqwest sent (through an egress proxy), body unread.
+    pub(crate) fn from_reqwest(response: reqwest::Response) -> StreamedResponse {
+        StreamedResponse(
+            http::Response::from(response).map(|body| body.map_err(std::io::Error::other).boxed()),
+        )
     }
 
     pub fn status(&self) -> StatusCode {
@@ -269,7 +249,7 @@ impl StreamedResponse {
         body.collect()
             .await
             .map(|collected| collected.to_bytes())
-            .map_err(|error| Error::Transport(error_chain(&error)))
+            .map_err(|error| Error::transport(&error))
     }
 
     /// The whole body as text (lossy UTF-8).

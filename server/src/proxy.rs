@@ -10,7 +10,7 @@
 use std::sync::Mutex;
 
 use connector_runtime::RawRequest;
-use poem::http::{HeaderMap, StatusCode};
+use poem::http::HeaderMap;
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
@@ -86,9 +86,7 @@ async fn forward(
 
     // The runtime already dropped the hop-by-hop headers and the provider's cookies.
     let (status, headers, body) = upstream.into_parts();
-    let mut response = Response::builder()
-        .status(StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY))
-        .body(Body::from(body));
+    let mut response = Response::builder().status(status).body(Body::from(body));
     *response.headers_mut() = headers;
     Ok(response)
 }
