@@ -3,18 +3,19 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::listen::ResponseBody;
 use bytes::Bytes;
 use poem::endpoint::make_sync;
-use poem::web::WithContentType;
+use poem::web::{LocalAddr, RemoteAddr, WithContentType};
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
+    Addr, Endpoint, EndpointExt, IntoResponse, Middleware, Request, Response, Result, Route, get,
 };
 
 use connector_runtime::openapi::ActionStatus;
 
 use crate::api;
 use crate::error::{ApiError, render_any_error};
-use crate::listen::ServeLimits;
+use crate::listen::{Handler, Peer, ServeLimits};
 use crate::proxy;
 use crate::state::AppState;
 
@@ -164,7 +165,51 @@ impl Documents {
     }
 }
 
-/// Every route of the server.
+/// The server's requests: those on the proxy's paths go straight to the proxy, the others
+/// to poem's [`routes`].
+pub struct Application<E> {
+    state: Arc<AppState>,
+    routes: E,
+}
+
+impl Application<()> {
+    pub fn new(state: Arc<AppState>) -> Application<impl Endpoint> {
+        Application {
+            routes: routes(state.clone()),
+            state,
+        }
+    }
+}
+
+impl<E: Endpoint + 'static> Handler for Application<E> {
+    async fn handle(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+        peer: Peer,
+    ) -> hyper::Response<ResponseBody> {
+        if let Some(connection_id) = proxy::connection_of(request.uri().path()) {
+            let connection_id = connection_id.into_owned();
+            let logged = RequestLog::start(request.method(), request.uri());
+            let response = match require_secret_key(&self.state, request.headers()) {
+                Ok(()) => proxy::serve(&self.state, &connection_id, request).await,
+                Err(error) => hyper::Response::from(error.into_response()),
+            };
+            if let Some(logged) = logged {
+                logged.finish(response.status());
+            }
+            return response;
+        }
+        let request = poem::Request::from((
+            request,
+            LocalAddr(Addr::SocketAddr(peer.local)),
+            RemoteAddr(Addr::SocketAddr(peer.remote)),
+            poem::http::uri::Scheme::HTTP,
+        ));
+        hyper::Response::from(self.routes.get_response(request).await)
+    }
+}
+
+/// Every route of the server answered by poem.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let service = api::service(state.clone());
     let max_body = state.settings.max_body_bytes;
@@ -187,11 +232,8 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     });
     let swagger_endpoint =
         make_sync(move |_| swagger().with_content_type("text/html; charset=utf-8"));
+    // The proxy's paths are answered before poem (`Application`).
     Route::new()
-        .at(
-            "/v1/proxy/:connection_id/*path",
-            proxy::proxy.with(RequireSecretKey(state.clone())),
-        )
         .nest(
             "/",
             service
@@ -229,21 +271,39 @@ async fn healthz(poem::web::Data(state): poem::web::Data<&Arc<AppState>>) -> Res
 /// One log line per request: method, path, status, duration. Never the query string, which
 /// carries OAuth codes and states on the callback and anything a caller put there.
 async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response> {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return Ok(next.call(request).await?.into_response());
-    }
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = std::time::Instant::now();
+    let logged = RequestLog::start(request.method(), request.uri());
     let response = next.call(request).await?.into_response();
-    tracing::info!(
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
+    if let Some(logged) = logged {
+        logged.finish(response.status());
+    }
     Ok(response)
+}
+
+/// A request's log line, written when it is answered; nothing is kept below `info`.
+struct RequestLog {
+    method: poem::http::Method,
+    path: String,
+    started: std::time::Instant,
+}
+
+impl RequestLog {
+    fn start(method: &poem::http::Method, uri: &poem::http::Uri) -> Option<RequestLog> {
+        tracing::enabled!(tracing::Level::INFO).then(|| RequestLog {
+            method: method.clone(),
+            path: uri.path().to_owned(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    fn finish(self, status: poem::http::StatusCode) {
+        tracing::info!(
+            method = %self.method,
+            path = %self.path,
+            status = status.as_u16(),
+            elapsed_ms = self.started.elapsed().as_millis() as u64,
+            "request"
+        );
+    }
 }
 
 /// 413 for a body over the limit: at once when its Content-Length says so (hyper holds a body
@@ -333,34 +393,35 @@ impl<E: Endpoint> Endpoint for RequireSecretKeyEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> Result<Response> {
-        if request.uri().path().starts_with("/v1/") {
-            let key = request
-                .headers()
-                .get(poem::http::header::AUTHORIZATION)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| {
-                    value
-                        .strip_prefix("Bearer ")
-                        .or_else(|| value.strip_prefix("bearer "))
-                })
-                .map(str::trim);
-            match key {
-                None => {
-                    return Ok(
-                        ApiError::unauthorized("send `Authorization: Bearer <secret key>`")
-                            .into_response(),
-                    );
-                }
-                Some(key) if !self.state.accepts_key(key) => {
-                    return Ok(
-                        ApiError::unauthorized("the secret key is not valid").into_response()
-                    );
-                }
-                Some(_) => {}
-            }
+        if request.uri().path().starts_with("/v1/")
+            && let Err(refused) = require_secret_key(&self.state, request.headers())
+        {
+            return Ok(refused.into_response());
         }
         let response = self.inner.call(request).await?.into_response();
         Ok(response)
+    }
+}
+
+/// A 401 unless the request carries `Authorization: Bearer <a secret key>`.
+fn require_secret_key(state: &AppState, headers: &poem::http::HeaderMap) -> Result<(), ApiError> {
+    let key = headers
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match key {
+        None => Err(ApiError::unauthorized(
+            "send `Authorization: Bearer <secret key>`",
+        )),
+        Some(key) if !state.accepts_key(key) => {
+            Err(ApiError::unauthorized("the secret key is not valid"))
+        }
+        Some(_) => Ok(()),
     }
 }
 
@@ -383,7 +444,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
-    crate::listen::serve(routes(state), listener, limits, shutdown_signal()).await
+    crate::listen::serve(Application::new(state), listener, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,8 @@
 //! and on how long a client may take to send a request or keep a connection idle.
 //!
 //! poem's `Server` reaches neither hyper's header-read timeout nor a bound on connections, so
-//! this serves poem's endpoint with hyper directly, as `Server` does.
+//! this serves a [`Handler`] with hyper directly; the application's handler gives most requests
+//! to poem, as `Server` would, and the proxy's straight to its own code (`app::Application`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -10,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use poem::web::{LocalAddr, RemoteAddr};
-use poem::{Addr, Endpoint, IntoResponse};
+
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
@@ -51,7 +52,26 @@ impl Default for ServeLimits {
     }
 }
 
-/// Serves `endpoint` on `listener` until `stop` resolves, then lets requests in flight finish
+/// A response's body: poem's, and the proxy's provider answer, are this type.
+pub type ResponseBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::io::Error>;
+
+/// What answers the requests of the connections served.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        request: hyper::Request<Incoming>,
+        peer: Peer,
+    ) -> impl Future<Output = hyper::Response<ResponseBody>> + Send;
+}
+
+/// The two ends of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+}
+
+/// Serves `handler` on `listener` until `stop` resolves, then lets requests in flight finish
 /// (for at most 10 seconds).
 ///
 /// One task accepts; `limits.workers` threads serve, each on a single-threaded runtime, the
@@ -59,16 +79,16 @@ impl Default for ServeLimits {
 /// stay on one thread, as in nginx's worker model: on a work-stealing runtime each of them
 /// could wake a task on another core, and those wake-ups cost more than the work they carry
 /// (docs/performance.md).
-pub async fn serve<E>(
-    endpoint: E,
+pub async fn serve<H>(
+    handler: H,
     listener: TcpListener,
     limits: ServeLimits,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()>
 where
-    E: Endpoint + 'static,
+    H: Handler,
 {
-    let endpoint = Arc::new(endpoint);
+    let handler = Arc::new(handler);
     let local = listener.local_addr()?;
     let max_connections = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let permits = Arc::new(Semaphore::new(max_connections));
@@ -77,7 +97,7 @@ where
     for index in 0..limits.workers.max(1) {
         let (handoff, accepted) = mpsc::unbounded_channel();
         let worker = Worker {
-            endpoint: endpoint.clone(),
+            handler: handler.clone(),
             local,
             limits: limits.clone(),
             stopping: stopping_rx.clone(),
@@ -142,14 +162,14 @@ struct Accepted {
 }
 
 /// One serving thread: runs the connections handed to it on its own runtime.
-struct Worker<E> {
-    endpoint: Arc<E>,
+struct Worker<H> {
+    handler: Arc<H>,
     local: SocketAddr,
     limits: ServeLimits,
     stopping: watch::Receiver<bool>,
 }
 
-impl<E: Endpoint + 'static> Worker<E> {
+impl<H: Handler> Worker<H> {
     async fn run(self, mut accepted: mpsc::UnboundedReceiver<Accepted>) {
         let mut connections = tokio::task::JoinSet::new();
         loop {
@@ -168,10 +188,12 @@ impl<E: Endpoint + 'static> Worker<E> {
                 continue;
             };
             connections.spawn(serve_connection(Connection {
-                endpoint: self.endpoint.clone(),
+                handler: self.handler.clone(),
                 stream,
-                local: self.local,
-                remote,
+                peer: Peer {
+                    local: self.local,
+                    remote,
+                },
                 limits: self.limits.clone(),
                 stopping: self.stopping.clone(),
                 _permit: permit,
@@ -185,22 +207,20 @@ impl<E: Endpoint + 'static> Worker<E> {
     }
 }
 
-struct Connection<E> {
-    endpoint: Arc<E>,
+struct Connection<H> {
+    handler: Arc<H>,
     stream: TcpStream,
-    local: SocketAddr,
-    remote: SocketAddr,
+    peer: Peer,
     limits: ServeLimits,
     stopping: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 }
 
-async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
+async fn serve_connection<H: Handler>(connection: Connection<H>) {
     let Connection {
-        endpoint,
+        handler,
         stream,
-        local,
-        remote,
+        peer,
         limits,
         mut stopping,
         _permit,
@@ -208,18 +228,12 @@ async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
     let activity = Arc::new(watch::Sender::new(Activity::default()));
     let mut activity_rx = activity.subscribe();
     let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-        let endpoint = endpoint.clone();
+        let handler = handler.clone();
         let request_in_flight = RequestInFlight::start(&activity);
         async move {
-            let request = poem::Request::from((
-                request,
-                LocalAddr(Addr::SocketAddr(local)),
-                RemoteAddr(Addr::SocketAddr(remote)),
-                poem::http::uri::Scheme::HTTP,
-            ));
-            let response = endpoint.get_response(request).await.into_response();
+            let response = handler.handle(request, peer).await;
             // The request is in flight until its response body is sent (or dropped).
-            let response = hyper::Response::from(response).map(|body| {
+            let response = response.map(|body| {
                 body.map_frame(move |frame| {
                     let _ = &request_in_flight;
                     frame
@@ -244,7 +258,7 @@ async fn serve_connection<E: Endpoint + 'static>(connection: Connection<E>) {
     tokio::select! {
         _ = served.as_mut() => return,
         () = quiet(&mut activity_rx, &limits) => {
-            tracing::debug!(%remote, "closing an idle connection");
+            tracing::debug!(remote = %peer.remote, "closing an idle connection");
         }
         _ = stopping.wait_for(|stopping| *stopping) => {}
     }

@@ -7,42 +7,61 @@
 //! known and at most `max_buffered_proxy_body` is buffered, so it can be retried and resent
 //! after a token refresh; a larger or chunked one streams through in a single attempt.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
+use crate::listen::ResponseBody;
 use connector_runtime::RawRequest;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use poem::IntoResponse as _;
 use poem::http::HeaderMap;
-use poem::web::{Data, Path};
-use poem::{Body, IntoResponse, Request, Response, handler};
 
 use crate::calls;
 use crate::error::ApiError;
-use crate::state::SharedState;
+use crate::state::AppState;
 
-#[handler]
-pub async fn proxy(
-    request: &Request,
-    Path((connection_id, _)): Path<(String, String)>,
-    body: Body,
-    Data(state): Data<&SharedState>,
-) -> Response {
-    match forward(state, request, &connection_id, body).await {
+/// The prefix of the proxy's paths.
+const PREFIX: &str = "/v1/proxy/";
+
+/// The connection id of a proxy path, `/v1/proxy/{connection_id}/{path}` (percent-decoded);
+/// `None` for any other path.
+pub fn connection_of(path: &str) -> Option<Cow<'_, str>> {
+    let (id, _) = path.strip_prefix(PREFIX)?.split_once('/')?;
+    if id.is_empty() {
+        return None;
+    }
+    percent_encoding::percent_decode_str(id).decode_utf8().ok()
+}
+
+/// Answers a request on a proxy path, whose secret key was checked.
+///
+/// Served with hyper's request and response as they are, not through poem's router and
+/// extractors: this is the path of every untyped call, and each layer there boxed and moved
+/// its future and copied the path (docs/performance.md, issue 11).
+pub async fn serve(
+    state: &AppState,
+    connection_id: &str,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<ResponseBody> {
+    match forward(state, connection_id, request).await {
         Ok(response) => response,
-        Err(error) => error.into_response(),
+        Err(error) => hyper::Response::from(error.into_response()),
     }
 }
 
 async fn forward(
-    state: &SharedState,
-    request: &Request,
+    state: &AppState,
     connection_id: &str,
-    body: Body,
-) -> Result<Response, ApiError> {
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<ResponseBody>, ApiError> {
+    let (parts, body) = request.into_parts();
     // The path as the caller sent it, still percent-encoded: everything after
-    // `/v1/proxy/{connection_id}`. The router's decoded copy would hide `%2e%2e`.
-    let raw = request.uri().path();
+    // `/v1/proxy/{connection_id}`. A decoded copy would hide `%2e%2e`.
+    let raw = parts.uri.path();
     let path = format!("/{}", raw.splitn(5, '/').nth(4).unwrap_or(""));
-    let query = request
-        .uri()
+    let query = parts
+        .uri
         .query()
         .map(|query| {
             url::form_urlencoded::parse(query.as_bytes())
@@ -50,31 +69,31 @@ async fn forward(
                 .collect()
         })
         .unwrap_or_default();
-    let length = request
-        .headers()
+    let length = parts
+        .headers
         .get(poem::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
     let (buffered, streamed) = match length {
         Some(0) => (None, None),
         Some(length) if length <= state.settings.max_buffered_proxy_body => {
-            let bytes = body.into_bytes().await.map_err(|error| {
+            let bytes = body.collect().await.map_err(|error| {
                 ApiError::bad_request("invalid_request", format!("cannot read the body: {error}"))
             })?;
-            (Some(bytes), None)
+            (Some(bytes.to_bytes()), None)
         }
-        None if !has_body(request.headers()) => (None, None),
+        None if !has_body(&parts.headers) => (None, None),
         _ => {
-            let stream = body.into_bytes_stream();
+            let stream = http_body_util::BodyDataStream::new(body);
             (None, Some(reqwest::Body::wrap_stream(stream)))
         }
     };
     let retryable = streamed.is_none();
     let streamed = Mutex::new(streamed);
     let outgoing = RawRequest {
-        method: request.method().clone(),
+        method: parts.method,
         path,
         query,
-        headers: request.headers().clone(),
+        headers: parts.headers,
         body: buffered,
     };
     let upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
@@ -86,7 +105,8 @@ async fn forward(
 
     // The runtime already dropped the hop-by-hop headers and the provider's cookies.
     let (status, headers, body) = upstream.into_parts();
-    let mut response = Response::builder().status(status).body(Body::from(body));
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)
 }
