@@ -8,7 +8,8 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -225,21 +226,23 @@ async fn serve_connection<H: Handler>(connection: Connection<H>) {
         mut stopping,
         _permit,
     } = connection;
-    let activity = Arc::new(watch::Sender::new(Activity::default()));
-    let mut activity_rx = activity.subscribe();
-    let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-        let handler = handler.clone();
-        let request_in_flight = RequestInFlight::start(&activity);
-        async move {
-            let response = handler.handle(request, peer).await;
-            // The request is in flight until its response body is sent (or dropped).
-            let response = response.map(|body| {
-                body.map_frame(move |frame| {
-                    let _ = &request_in_flight;
-                    frame
-                })
-            });
-            Ok::<_, Infallible>(response)
+    let activity = Arc::new(Activity::new());
+    let service = hyper::service::service_fn({
+        let activity = activity.clone();
+        move |request: hyper::Request<_>| {
+            let handler = handler.clone();
+            let request_in_flight = RequestInFlight::start(&activity);
+            async move {
+                let response = handler.handle(request, peer).await;
+                // The request is in flight until its response body is sent (or dropped).
+                let response = response.map(|body| {
+                    body.map_frame(move |frame| {
+                        let _ = &request_in_flight;
+                        frame
+                    })
+                });
+                Ok::<_, Infallible>(response)
+            }
         }
     });
 
@@ -257,7 +260,7 @@ async fn serve_connection<H: Handler>(connection: Connection<H>) {
     tokio::pin!(served);
     tokio::select! {
         _ = served.as_mut() => return,
-        () = quiet(&mut activity_rx, &limits) => {
+        () = quiet(&activity, &limits) => {
             tracing::debug!(remote = %peer.remote, "closing an idle connection");
         }
         _ = stopping.wait_for(|stopping| *stopping) => {}
@@ -266,49 +269,76 @@ async fn serve_connection<H: Handler>(connection: Connection<H>) {
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, served).await;
 }
 
-/// What a connection is doing: its requests in flight, and how many it has had.
-#[derive(Default)]
+/// What a connection is doing: its requests in flight, how many it has had, and since when
+/// it has had none in flight.
+///
+/// Plain counters, read by [`quiet`] when its timer fires: a request marks them and wakes no
+/// task, so the idle timeout costs nothing per request.
 struct Activity {
-    in_flight: usize,
-    requests: u64,
+    opened: Instant,
+    in_flight: AtomicUsize,
+    requests: AtomicU64,
+    /// Nanoseconds from `opened` to when the last request in flight ended.
+    idle_since: AtomicU64,
 }
 
-/// Resolves once the connection has had no request in flight for the idle timeout; before its
-/// first request, for the header-read timeout (the time a client has to send one).
-async fn quiet(activity: &mut watch::Receiver<Activity>, limits: &ServeLimits) {
-    loop {
-        let requests = match activity.wait_for(|now| now.in_flight == 0).await {
-            Ok(now) => now.requests,
-            Err(_) => return,
-        };
-        let allowed = match requests {
-            0 => limits.header_read_timeout,
-            _ => limits.idle_timeout,
-        };
-        if tokio::time::timeout(allowed, activity.changed())
-            .await
-            .is_err()
-        {
-            return;
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
+            idle_since: AtomicU64::new(0),
         }
     }
 }
 
+/// Resolves once the connection has had no request in flight for the idle timeout; before its
+/// first request, for the header-read timeout (the time a client has to send one).
+async fn quiet(activity: &Activity, limits: &ServeLimits) {
+    // The earlier of the two: a first request may come and go before the header-read
+    // timeout would end.
+    let mut deadline = activity.opened + limits.header_read_timeout.min(limits.idle_timeout);
+    loop {
+        tokio::time::sleep_until(deadline.into()).await;
+        if activity.in_flight.load(Ordering::Acquire) > 0 {
+            deadline = Instant::now() + limits.header_read_timeout.min(limits.idle_timeout);
+            continue;
+        }
+        let allowed = match activity.requests.load(Ordering::Acquire) {
+            0 => limits.header_read_timeout,
+            _ => limits.idle_timeout,
+        };
+        let idle_since =
+            activity.opened + Duration::from_nanos(activity.idle_since.load(Ordering::Acquire));
+        let until = idle_since + allowed;
+        if until <= Instant::now() {
+            return;
+        }
+        deadline = until;
+    }
+}
+
 /// Counts a request as in flight while it lives.
-struct RequestInFlight(Arc<watch::Sender<Activity>>);
+struct RequestInFlight(Arc<Activity>);
 
 impl RequestInFlight {
-    fn start(activity: &Arc<watch::Sender<Activity>>) -> RequestInFlight {
-        activity.send_modify(|now| {
-            now.in_flight += 1;
-            now.requests += 1;
-        });
+    fn start(activity: &Arc<Activity>) -> RequestInFlight {
+        activity.requests.fetch_add(1, Ordering::AcqRel);
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
         RequestInFlight(activity.clone())
     }
 }
 
 impl Drop for RequestInFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|now| now.in_flight -= 1);
+        let activity = &self.0;
+        // Marked before the count falls, so that a zero count is never read with the time of
+        // an older idle spell.
+        let since = activity.opened.elapsed().as_nanos();
+        activity
+            .idle_since
+            .store(u64::try_from(since).unwrap_or(u64::MAX), Ordering::Release);
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
