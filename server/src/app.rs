@@ -444,7 +444,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
-    crate::listen::serve(Application::new(state), listener, limits, shutdown_signal()).await
+    let changes = tokio::spawn(crate::changes::follow(state.clone()));
+    let served =
+        crate::listen::serve(Application::new(state), listener, limits, shutdown_signal()).await;
+    changes.abort();
+    served
 }
 
 async fn shutdown_signal() {

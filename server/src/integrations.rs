@@ -144,6 +144,7 @@ impl Integrations {
         if let Some(cached) = self.cache.get(connector) {
             return Ok(cached);
         }
+        let version = self.cache.version();
         let found = match integration::Entity::find_by_id(connector)
             .one(&self.db)
             .await?
@@ -175,7 +176,8 @@ impl Integrations {
             }
             None => from_env(connector).map(Arc::new),
         };
-        self.cache.put(connector, found.clone());
+        self.cache
+            .put_unless_changed(connector, found.clone(), version);
         Ok(found)
     }
 
@@ -218,6 +220,15 @@ impl Integrations {
             .await?;
         self.cache.forget(connector);
         Ok(())
+    }
+
+    /// Drops the cached integration of `connector` (another process changed it).
+    pub fn forget(&self, connector: &str) {
+        self.cache.forget(connector);
+    }
+
+    pub fn forget_all(&self) {
+        self.cache.forget_all();
     }
 
     /// Removes the stored integration; answers whether there was one.

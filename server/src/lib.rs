@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod cache;
 pub mod calls;
+pub mod changes;
 pub mod crypto;
 pub mod db;
 pub mod error;

@@ -131,11 +131,12 @@ struct ServerArgs {
     /// Folder of connector definitions loaded at start (besides the built-ins).
     #[arg(long, env = "CONNECTOR_DEFS_DIR", global = true)]
     defs_dir: Option<PathBuf>,
-    /// Seconds a connection read from the database serves before it is read again.
+    /// Seconds a connection or integration read from the database serves before it is read
+    /// again, unless it changes first (0: no cache).
     #[arg(
         long,
         env = "CONNECTOR_CACHE_TTL_SECS",
-        default_value_t = 5,
+        default_value_t = 300,
         global = true
     )]
     cache_ttl_secs: u64,

@@ -27,7 +27,9 @@ pub struct Settings {
     pub public_url: String,
     /// Tokens that expire within this margin are refreshed before use.
     pub refresh_margin: Duration,
-    /// How long a connection read from the database serves before it is read again.
+    /// How long a connection or integration read from the database serves before it is read
+    /// again, unless it changes first (writes through this process, and on PostgreSQL the
+    /// change feed, drop it at once).
     pub cache_ttl: Duration,
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
@@ -50,7 +52,7 @@ impl Default for Settings {
         Settings {
             public_url: "http://127.0.0.1:8080".into(),
             refresh_margin: Duration::from_secs(300),
-            cache_ttl: Duration::from_secs(5),
+            cache_ttl: Duration::from_secs(300),
             max_body_bytes: 2 * 1024 * 1024,
             max_buffered_proxy_body: 256 * 1024,
             oauth_session_ttl: Duration::from_secs(600),
@@ -215,6 +217,14 @@ impl AppState {
         self.store.forget(connection_id);
         self.clients.forget(connection_id);
         self.limiters.lock().unwrap().remove(connection_id);
+    }
+
+    /// Forgets every cached connection, client and integration (changes may have gone
+    /// unseen).
+    pub fn forget_everything(&self) {
+        self.store.forget_all();
+        self.clients.forget_all();
+        self.integrations.forget_all();
     }
 
     pub fn accepts_key(&self, key: &str) -> bool {

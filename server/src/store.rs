@@ -1,8 +1,9 @@
-//! Connections and their sealed credentials: every query on them, and a short-lived read
-//! cache so that the proxy does not read the database on every request.
+//! Connections and their sealed credentials: every query on them, and a read cache so that
+//! the proxy does not read the database on every request.
 //!
-//! The cache serves a connection for `cache_ttl` (5 s by default). Writes made by this process
-//! drop the entry at once; writes by another process sharing the database are seen when the
+//! The cache serves a connection until it changes, for at most `cache_ttl` (300 s by default).
+//! Writes made by this process drop the entry at once, and so, on PostgreSQL, do other
+//! processes' writes (`crate::changes`); on SQLite another process's writes are seen when the
 //! entry expires, or at once on the paths that must not act on stale data (a refresh re-reads
 //! the row, and an upstream 401 forces one).
 //!
@@ -298,8 +299,10 @@ impl Store {
         if let Some(loaded) = self.cache.get(id) {
             return Ok(loaded);
         }
+        let version = self.cache.version();
         let loaded = Arc::new(self.read(id).await?);
-        self.remember(loaded.clone());
+        self.cache
+            .put_unless_changed(id.to_owned(), loaded.clone(), version);
         Ok(loaded)
     }
 
@@ -309,6 +312,10 @@ impl Store {
 
     pub fn forget(&self, id: &str) {
         self.cache.forget(id);
+    }
+
+    pub fn forget_all(&self) {
+        self.cache.forget_all();
     }
 
     /// Reads a connection and opens its credential, bypassing the cache.

@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
             Box::new(Initial),
             Box::new(RefreshLeases),
             Box::new(IntegrationPrivateKeys),
+            Box::new(ChangeNotifications),
         ]
     }
 }
@@ -304,5 +305,53 @@ impl MigrationTrait for IntegrationPrivateKeys {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// PostgreSQL only: every committed change to a connection, its credential or an integration
+/// is announced on the `connector_changes` channel as `table:key`, so that each process drops
+/// what it cached of that row at once (`crate::changes`). Triggers see every writer: the
+/// server's processes, and an operator's SQL.
+struct ChangeNotifications;
+
+impl MigrationName for ChangeNotifications {
+    fn name(&self) -> &str {
+        "m20261201_000004_change_notifications"
+    }
+}
+
+/// The channel the triggers notify on.
+pub const CHANGES_CHANNEL: &str = "connector_changes";
+
+#[async_trait::async_trait]
+impl MigrationTrait for ChangeNotifications {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        // The key column is the trigger's argument; NOTIFY is sent when the transaction
+        // commits, and not at all when it rolls back.
+        db.execute_unprepared(&format!(
+            r#"
+CREATE OR REPLACE FUNCTION connector_notify_change() RETURNS trigger AS $$
+DECLARE
+    changed record;
+BEGIN
+    IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+    PERFORM pg_notify('{CHANGES_CHANNEL}', TG_TABLE_NAME || ':' || (to_jsonb(changed) ->> TG_ARGV[0]));
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER connections_changed AFTER INSERT OR UPDATE OR DELETE ON connections
+    FOR EACH ROW EXECUTE FUNCTION connector_notify_change('id');
+CREATE TRIGGER credentials_changed AFTER INSERT OR UPDATE OR DELETE ON credentials
+    FOR EACH ROW EXECUTE FUNCTION connector_notify_change('connection_id');
+CREATE TRIGGER integrations_changed AFTER INSERT OR UPDATE OR DELETE ON integrations
+    FOR EACH ROW EXECUTE FUNCTION connector_notify_change('connector');
+"#
+        ))
+        .await
+        .map(drop)
     }
 }

@@ -239,6 +239,8 @@ async fn unknown_connections_are_404() {
     assert_eq!(error_code(&body), "connection_not_found");
 }
 
+/// A known connection needs no database read. On PostgreSQL even a write behind the server's
+/// back reaches its cache (the change feed's triggers see every writer); on SQLite it does not.
 #[tokio::test]
 async fn a_known_connection_is_served_from_the_cache() {
     use sea_orm::EntityTrait;
@@ -246,19 +248,30 @@ async fn a_known_connection_is_served_from_the_cache() {
     let server = server_with_connection(&mock).await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200))
-        .expect(2)
         .mount(&mock)
         .await;
     let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
     assert_eq!(status, StatusCode::OK);
-    // Behind the server's back, so nothing invalidates its cache: the next call must not
-    // need the database.
     connector_server::db::entities::credential::Entity::delete_by_id("p-1")
         .exec(&server.state.db)
         .await
         .unwrap();
-    let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
-    assert_eq!(status, StatusCode::OK);
+    if server.database_url.starts_with("postgres") {
+        let started = Instant::now();
+        loop {
+            let (status, body) = server.get("/v1/proxy/p-1/users/me/labels").await;
+            if status == StatusCode::NOT_FOUND {
+                assert_eq!(error_code(&body), "connection_not_found");
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(3), "still {status}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    } else {
+        let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
+        assert_eq!(status, StatusCode::OK, "served from the cache");
+        assert_eq!(mock.received_requests().await.unwrap().len(), 2);
+    }
     // A change made through the API is seen at once.
     let (status, _) = server.delete("/v1/connections/p-1").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
