@@ -445,9 +445,11 @@ pub async fn serve(
     limits: ServeLimits,
 ) -> std::io::Result<()> {
     let changes = tokio::spawn(crate::changes::follow(state.clone()));
+    let deliveries = tokio::spawn(state.deliverer.clone().run());
     let served =
         crate::listen::serve(Application::new(state), listener, limits, shutdown_signal()).await;
     changes.abort();
+    deliveries.abort();
     served
 }
 

@@ -42,6 +42,8 @@ pub struct Integration {
     pub token_url: Option<String>,
     /// The app's private key in PEM (auth kind `app_jwt`).
     pub private_key: Option<String>,
+    /// The secret the provider signs its webhooks with (`POST /webhooks/{connector}`).
+    pub webhook_secret: Option<String>,
     pub source: IntegrationSource,
     /// When it was stored and last replaced (stored integrations only).
     pub created_at: Option<DateTime<Utc>>,
@@ -68,6 +70,7 @@ pub struct NewIntegration {
     pub token_url: Option<String>,
     /// Checked by the caller ([`SigningKey::from_pem`]).
     pub private_key: Option<String>,
+    pub webhook_secret: Option<String>,
 }
 
 /// Why no OAuth app could be built.
@@ -112,6 +115,11 @@ fn integration_aad(connector: &str) -> String {
 /// Binds a sealed app private key to its integration (not interchangeable with the secret).
 fn private_key_aad(connector: &str) -> String {
     format!("integration-private-key:{connector}")
+}
+
+/// Binds a sealed webhook secret to its integration.
+fn webhook_secret_aad(connector: &str) -> String {
+    format!("integration-webhook-secret:{connector}")
 }
 
 impl Integrations {
@@ -159,6 +167,12 @@ impl Integrations {
                     .map(|sealed| self.cipher.open(sealed, &private_key_aad(connector)))
                     .transpose()?
                     .map(|key| String::from_utf8_lossy(&key).into_owned());
+                let webhook_secret = row
+                    .webhook_secret
+                    .as_ref()
+                    .map(|sealed| self.cipher.open(sealed, &webhook_secret_aad(connector)))
+                    .transpose()?
+                    .map(|secret| String::from_utf8_lossy(&secret).into_owned());
                 Some(Arc::new(Integration {
                     client_id: row.client_id,
                     client_secret: String::from_utf8_lossy(&secret).into_owned(),
@@ -169,6 +183,7 @@ impl Integrations {
                     authorization_url: row.authorization_url,
                     token_url: row.token_url,
                     private_key,
+                    webhook_secret,
                     source: IntegrationSource::Api,
                     created_at: Some(row.created_at),
                     updated_at: Some(row.updated_at),
@@ -198,6 +213,10 @@ impl Integrations {
                 self.cipher
                     .seal(key.as_bytes(), &private_key_aad(connector))
             })),
+            webhook_secret: Set(new.webhook_secret.map(|secret| {
+                self.cipher
+                    .seal(secret.as_bytes(), &webhook_secret_aad(connector))
+            })),
             created_at: Set(now),
             updated_at: Set(now),
         };
@@ -212,6 +231,7 @@ impl Integrations {
                         integration::Column::AuthorizationUrl,
                         integration::Column::TokenUrl,
                         integration::Column::PrivateKey,
+                        integration::Column::WebhookSecret,
                         integration::Column::UpdatedAt,
                     ])
                     .to_owned(),
@@ -390,6 +410,7 @@ fn from_env(connector: &str) -> Option<Integration> {
         authorization_url: var("AUTHORIZATION_URL"),
         token_url: var("TOKEN_URL"),
         private_key: var("PRIVATE_KEY"),
+        webhook_secret: var("WEBHOOK_SECRET"),
         source: IntegrationSource::Environment,
         created_at: None,
         updated_at: None,

@@ -9,7 +9,9 @@ pub mod calls;
 pub mod changes;
 pub mod crypto;
 pub mod db;
+pub mod deliveries;
 pub mod error;
+pub mod events;
 pub mod integrations;
 pub mod listen;
 pub mod new_definition;
@@ -20,5 +22,6 @@ pub mod sessions;
 pub mod start;
 pub mod state;
 pub mod store;
+pub mod subscriptions;
 
 pub use start::{Config, Started, start};

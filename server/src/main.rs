@@ -212,6 +212,45 @@ struct ServerArgs {
         global = true
     )]
     record_cassettes: Option<PathBuf>,
+    /// The waits before each retry of a webhook delivery, e.g. "5s,30s,2m"; after the last,
+    /// the delivery is `failed`.
+    #[arg(
+        long,
+        env = "CONNECTOR_WEBHOOK_RETRY_SCHEDULE",
+        default_value = connector_server::deliveries::DEFAULT_SCHEDULE,
+        value_parser = connector_server::deliveries::parse_schedule,
+        global = true
+    )]
+    webhook_retry_schedule: std::vec::Vec<Duration>,
+    /// Seconds a webhook endpoint has to answer a delivery.
+    #[arg(
+        long,
+        env = "CONNECTOR_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 15,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    webhook_timeout_secs: u64,
+    /// Whether webhook endpoints may be on loopback, private or link-local addresses
+    /// (false: refused when created, and when a name resolves to one at delivery).
+    #[arg(
+        long,
+        env = "CONNECTOR_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    webhook_allow_private: bool,
+    /// Whether this process sends webhook deliveries; one that does not still records events
+    /// for the processes that do.
+    #[arg(
+        long,
+        env = "CONNECTOR_WEBHOOK_DELIVERER",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    webhook_deliverer: bool,
 }
 
 /// A size of at least one byte.
@@ -236,6 +275,12 @@ impl ServerArgs {
                 .record_cassettes
                 .clone()
                 .filter(|dir| !dir.as_os_str().is_empty()),
+            webhooks: connector_server::deliveries::DeliverySettings {
+                retry_schedule: self.webhook_retry_schedule.clone(),
+                timeout: Duration::from_secs(self.webhook_timeout_secs),
+                allow_private: self.webhook_allow_private,
+                deliver: self.webhook_deliverer,
+            },
             ..Settings::default()
         };
         Config {

@@ -12,12 +12,14 @@ use thread_local::ThreadLocal;
 
 use crate::cache::TtlCache;
 use crate::crypto::Cipher;
+use crate::deliveries::{Deliverer, DeliverySettings};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::{Integration, Integrations, TOKEN_TIMEOUT};
 use crate::refresh::Refresher;
 use crate::registry::{Entry, Registry};
 use crate::sessions::Sessions;
 use crate::store::{Loaded, Store};
+use crate::subscriptions::Subscriptions;
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -45,6 +47,8 @@ pub struct Settings {
     /// When set, every typed action writes a redacted cassette of its exchange with the
     /// provider to `DIR/<connector>/<endpoint>-<unique label>.yaml` (docs/testing.md).
     pub record_cassettes: Option<PathBuf>,
+    /// How the platform's webhooks are delivered.
+    pub webhooks: DeliverySettings,
 }
 
 impl Default for Settings {
@@ -59,6 +63,7 @@ impl Default for Settings {
             max_provider_body_bytes: connector_runtime::DEFAULT_MAX_RESPONSE_BYTES,
             max_token_response_bytes: connector_runtime::oauth::DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
             record_cassettes: None,
+            webhooks: DeliverySettings::default(),
         }
     }
 }
@@ -82,6 +87,10 @@ pub struct AppState {
     pub clients: TtlCache<Arc<CachedClient>>,
     /// Per-connection rate limiters (`rate_limit.scope: connection`).
     limiters: Mutex<HashMap<String, Arc<RateLimiter>>>,
+    /// Sends the outbox's webhook deliveries (run by `app::serve`).
+    pub deliverer: Arc<Deliverer>,
+    /// Webhook endpoints and their deliveries.
+    pub subscriptions: Subscriptions,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -151,7 +160,14 @@ impl AppState {
             registry.clone(),
             settings.refresh_margin,
         ));
+        let deliverer = Arc::new(Deliverer::new(
+            db.clone(),
+            cipher.clone(),
+            settings.webhooks.clone(),
+        ));
         AppState {
+            deliverer,
+            subscriptions: Subscriptions::new(db.clone(), cipher.clone()),
             sessions: Sessions::new(db.clone()),
             db,
             cipher,

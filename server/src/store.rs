@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::TtlCache;
 use crate::crypto::{Cipher, CryptoError};
 use crate::db::entities::{connection, credential};
+use crate::events::{self, Event, EventType};
 
 /// The values of `connections.status`.
 pub mod status {
@@ -380,7 +381,9 @@ impl Store {
                 _ => error.into(),
             });
         }
+        events::record(&txn, Event::connection(EventType::ConnectionCreated, row)).await?;
         txn.commit().await?;
+        events::wake();
         self.forget(&row.id);
         Ok(())
     }
@@ -409,9 +412,13 @@ impl Store {
                 self.replace_credential(&txn, &row.id, secret, row.updated_at)
                     .await?;
             }
-            None => self.insert(&txn, &row, secret).await?,
+            None => {
+                self.insert(&txn, &row, secret).await?;
+                events::record(&txn, Event::connection(EventType::ConnectionCreated, &row)).await?;
+            }
         }
         txn.commit().await?;
+        events::wake();
         self.forget(&row.id);
         Ok(())
     }
@@ -419,11 +426,21 @@ impl Store {
     /// Removes a connection and its credential; answers whether it existed.
     pub async fn delete(&self, id: &str) -> StoreResult<bool> {
         let txn = self.db.begin().await?;
+        let existing = connection::Entity::find_by_id(id).one(&txn).await?;
         credential::Entity::delete_by_id(id).exec(&txn).await?;
         let removed = connection::Entity::delete_by_id(id).exec(&txn).await?;
+        let removed = removed.rows_affected == 1;
+        if let Some(existing) = existing.filter(|_| removed) {
+            events::record(
+                &txn,
+                Event::connection(EventType::ConnectionDeleted, &existing),
+            )
+            .await?;
+        }
         txn.commit().await?;
+        events::wake();
         self.forget(id);
-        Ok(removed.rows_affected == 1)
+        Ok(removed)
     }
 
     /// Takes the refresh lease of a connection for `owner` until `until_ms` (Unix ms), if the
@@ -516,7 +533,15 @@ impl Store {
             return Ok(false);
         }
         update_connection(&txn, row).await?;
+        if row.status == status::NEEDS_REAUTH {
+            events::record(
+                &txn,
+                Event::connection(EventType::ConnectionNeedsReauth, row),
+            )
+            .await?;
+        }
         txn.commit().await?;
+        events::wake();
         Ok(true)
     }
 

@@ -30,6 +30,9 @@ pub struct IntegrationInput {
     /// app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which
     /// signs the app JWTs (RS256) that mint installation tokens.
     pub private_key: Option<String>,
+    /// The secret the provider signs its webhooks with (the connector's `webhooks:` block
+    /// says how), checked on `POST /webhooks/{connector}`. Accepted for every auth kind.
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -45,6 +48,8 @@ pub struct Integration {
     #[oai(skip_serializing_if_is_none)]
     pub token_url: Option<String>,
     pub source: IntegrationSource,
+    /// Whether a webhook secret is set (it is never returned).
+    pub has_webhook_secret: bool,
     #[oai(skip_serializing_if_is_none)]
     pub created_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_none)]
@@ -146,6 +151,7 @@ impl IntegrationsApi {
                     authorization_url: input.authorization_url,
                     token_url: input.token_url,
                     private_key: input.private_key,
+                    webhook_secret: input.webhook_secret.filter(|secret| !secret.is_empty()),
                 },
             )
             .await?;
@@ -194,6 +200,7 @@ impl IntegrationsApi {
             authorization_url: resolved.authorization_url.clone(),
             token_url: resolved.token_url.clone(),
             source: resolved.source.into(),
+            has_webhook_secret: resolved.webhook_secret.is_some(),
             created_at: resolved.created_at,
             updated_at: resolved.updated_at,
         })

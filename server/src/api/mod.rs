@@ -8,6 +8,7 @@ mod credentials;
 pub mod envelope;
 pub mod integrations;
 pub mod oauth;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +36,9 @@ pub enum Tag {
     /// End users' accounts at providers, and their tokens.
     #[oai(rename = "connections")]
     Connections,
+    /// The platform's events sent to your endpoints, signed, retried, and never lost.
+    #[oai(rename = "webhooks")]
+    Webhooks,
 }
 
 pub type Apis = (
@@ -43,6 +47,7 @@ pub type Apis = (
     oauth::OAuthApi,
     connections::ConnectionsApi,
     envelope::EnvelopeApi,
+    webhooks::WebhooksApi,
     registry::TypedApis,
 );
 
@@ -54,7 +59,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         integrations::IntegrationsApi(state.clone()),
         oauth::OAuthApi(state.clone()),
         connections::ConnectionsApi(state.clone()),
-        envelope::EnvelopeApi(state),
+        envelope::EnvelopeApi(state.clone()),
+        webhooks::WebhooksApi(state),
         registry::typed_apis(actions),
     );
     OpenApiService::new(apis, "Connector Platform", env!("CARGO_PKG_VERSION"))

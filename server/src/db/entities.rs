@@ -21,6 +21,8 @@ pub mod integration {
         pub updated_at: DateTimeUtc,
         /// The app's private key (auth kind `app_jwt`), sealed; null for the others.
         pub private_key: Option<String>,
+        /// The secret the provider signs its webhooks with, sealed; null when not set.
+        pub webhook_secret: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -171,6 +173,83 @@ pub mod connector {
         /// `builtin` or the file it was loaded from.
         pub source: String,
         pub typed: bool,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Where the platform's events are sent: `POST /v1/webhook-endpoints`.
+pub mod webhook_endpoint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_endpoints")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub url: String,
+        /// The event types sent (a JSON array; `["*"]` for all).
+        pub events: Json,
+        /// The signing secret (`whsec_…`), sealed.
+        pub secret: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An event, as every endpoint receives it: the outbox.
+pub mod webhook_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_events")]
+    pub struct Model {
+        /// `webhook-id` of every delivery of it.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub r#type: String,
+        /// The body sent, `{"type", "timestamp", "data"}`, exactly as signed.
+        pub body: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One event to one endpoint, with its attempts.
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub event_id: String,
+        pub endpoint_id: String,
+        pub r#type: String,
+        /// `pending`, `delivered` or `failed`.
+        pub status: String,
+        /// Attempts made, the first included.
+        pub attempts: i32,
+        /// When the next attempt is due (pending only).
+        pub next_attempt_at: Option<DateTimeUtc>,
+        /// The HTTP status of the last attempt, when it got one.
+        pub last_status: Option<i32>,
+        /// Why the last attempt failed.
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
 

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(RefreshLeases),
             Box::new(IntegrationPrivateKeys),
             Box::new(ChangeNotifications),
+            Box::new(Webhooks),
         ]
     }
 }
@@ -353,5 +354,149 @@ CREATE TRIGGER integrations_changed AFTER INSERT OR UPDATE OR DELETE ON integrat
         ))
         .await
         .map(drop)
+    }
+}
+
+/// Webhooks: the endpoints events go to, the events (the outbox), one delivery per event and
+/// endpoint, and each integration's secret for the provider's incoming webhooks.
+struct Webhooks;
+
+impl MigrationName for Webhooks {
+    fn name(&self) -> &str {
+        "m20261201_000005_webhooks"
+    }
+}
+
+#[derive(DeriveIden)]
+enum WebhookEndpoints {
+    Table,
+    Id,
+    Url,
+    Events,
+    Secret,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum WebhookEvents {
+    Table,
+    Id,
+    Type,
+    Body,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum WebhookDeliveries {
+    Table,
+    Id,
+    EventId,
+    EndpointId,
+    Type,
+    Status,
+    Attempts,
+    NextAttemptAt,
+    LastStatus,
+    LastError,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum IntegrationWebhookSecret {
+    WebhookSecret,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Webhooks {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(WebhookEndpoints::Table)
+                    .col(text(WebhookEndpoints::Id).primary_key())
+                    .col(text(WebhookEndpoints::Url))
+                    .col(json(WebhookEndpoints::Events))
+                    .col(ColumnDef::new(WebhookEndpoints::Secret).text().not_null())
+                    .col(time(WebhookEndpoints::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(WebhookEvents::Table)
+                    .col(text(WebhookEvents::Id).primary_key())
+                    .col(text(WebhookEvents::Type))
+                    .col(ColumnDef::new(WebhookEvents::Body).text().not_null())
+                    .col(time(WebhookEvents::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(WebhookDeliveries::Table)
+                    .col(text(WebhookDeliveries::Id).primary_key())
+                    .col(text(WebhookDeliveries::EventId))
+                    .col(text(WebhookDeliveries::EndpointId))
+                    .col(text(WebhookDeliveries::Type))
+                    .col(text(WebhookDeliveries::Status))
+                    .col(
+                        ColumnDef::new(WebhookDeliveries::Attempts)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WebhookDeliveries::NextAttemptAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(WebhookDeliveries::LastStatus)
+                            .integer()
+                            .null(),
+                    )
+                    .col(optional_text(WebhookDeliveries::LastError))
+                    .col(time(WebhookDeliveries::CreatedAt))
+                    .col(time(WebhookDeliveries::UpdatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("webhook_deliveries_event")
+                            .from(WebhookDeliveries::Table, WebhookDeliveries::EventId)
+                            .to(WebhookEvents::Table, WebhookEvents::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // The deliverer's query: the pending ones whose time has come.
+        manager
+            .create_index(
+                Index::create()
+                    .name("webhook_deliveries_due")
+                    .table(WebhookDeliveries::Table)
+                    .col(WebhookDeliveries::Status)
+                    .col(WebhookDeliveries::NextAttemptAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("webhook_deliveries_by_endpoint")
+                    .table(WebhookDeliveries::Table)
+                    .col(WebhookDeliveries::EndpointId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Integrations::Table)
+                    .add_column(optional_text(IntegrationWebhookSecret::WebhookSecret))
+                    .to_owned(),
+            )
+            .await
     }
 }

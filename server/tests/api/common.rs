@@ -158,11 +158,16 @@ impl TestServer {
 
 /// The `connector` binary serving the same database as a [`TestServer`] (a second process).
 pub struct ServerProcess {
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
     pub url: String,
 }
 
 impl ServerProcess {
+    /// SIGKILL: the process ends at once, with whatever it was doing.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
     pub async fn spawn(server: &TestServer) -> ServerProcess {
         ServerProcess::spawn_with(server, &[]).await
     }
@@ -194,7 +199,7 @@ impl ServerProcess {
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return ServerProcess { _child: child, url };
+                return ServerProcess { child, url };
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }

@@ -18,4 +18,5 @@ mod shared_schemas;
 mod spec;
 mod strict_input;
 mod two_processes;
+mod webhooks_out;
 mod wire;
