@@ -146,6 +146,7 @@ pub fn diff(old: &ConnectorDef, new: &ConnectorDef) -> Vec<Change> {
         endpoints: _,
         categories: _,
         verify: _,
+        webhooks: _,
         // Compared where they are used: a `$ref` is compared as the schema it names, so
         // moving an inline schema into `schemas:` changes nothing on the wire.
         schemas: _,
@@ -203,6 +204,13 @@ pub fn diff(old: &ConnectorDef, new: &ConnectorDef) -> Vec<Change> {
     );
     // The check of a new credential: what connections can do is unchanged.
     changes.values(ChangeClass::Minor, "verify", &old.verify, &new.verify);
+    // Webhooks added are a new capability. Once a provider sends deliveries, any other change
+    // (the signature checked, where the event type or the account is read) may turn them
+    // away or route them elsewhere.
+    match (&old.webhooks, &new.webhooks) {
+        (None, Some(_)) => changes.push(ChangeClass::Minor, "webhooks added".into()),
+        _ => changes.values(ChangeClass::Major, "webhooks", &old.webhooks, &new.webhooks),
+    }
     changes.list
 }
 

@@ -5,9 +5,12 @@
 //! fields (what an auth kind needs, path placeholders, pagination targets…) live in
 //! [`crate::validate`], which runs on these types after deserialisation.
 //!
-//! Kind-dependent sections (`auth`, `pagination`) are flat structs with a `kind` field rather
-//! than internally tagged enums: serde buffers tagged enums before deserialising them, which
-//! loses every location inside. Accessors such as [`AuthDef::api_key`] give the typed view.
+//! Kind-dependent sections (`auth`, `pagination`, a webhook `signature`) are flat structs with
+//! a `kind` (`scheme`) field rather than internally tagged enums: serde buffers tagged enums
+//! before deserialising them, which loses every location inside. Accessors such as
+//! [`AuthDef::api_key`] give the typed view. The one-of-two-keys values of `webhooks:`
+//! ([`WebhookValue`], [`WebhookConnection`]) are enums read by hand, key by key, for the same
+//! reason.
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -70,6 +73,11 @@ pub struct ConnectorDef {
     /// created from an API key, basic credentials or a bearer token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifyDef>,
+    /// The provider's incoming webhooks: how a delivery's signature is checked, where its event
+    /// type is and which connection it concerns. The server receives them at
+    /// `POST /webhooks/{connector}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<WebhooksDef>,
 }
 
 /// The request that checks a new connection's credential: `path`, or several `paths` tried
@@ -874,6 +882,367 @@ impl PaginationKind {
             PaginationKind::LinkHeader => "link_header",
             PaginationKind::NextUrl => "next_url",
         }
+    }
+}
+
+/// The provider's incoming webhooks (`webhooks:`): how the server checks that a delivery comes
+/// from the provider, what event it carries and which connection it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksDef {
+    /// How a delivery is signed.
+    pub signature: WebhookSignature,
+    /// Where a delivery names its event type: a header, or a JSON pointer into the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<WebhookValue>,
+    /// Where a delivery names the account it concerns, and the `connection_config` setting
+    /// that value is matched against to find the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<WebhookConnection>,
+}
+
+/// How a delivery is signed. Which other fields are allowed depends on `scheme`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSignature {
+    /// Which signature the provider sends.
+    pub scheme: SignatureScheme,
+    /// hmac_sha256 (required), stripe, slack: the header carrying the signature (stripe's
+    /// default is `Stripe-Signature`, slack's `X-Slack-Signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// hmac_sha256: text before the signature in the header, such as `sha256=` (default none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// hmac_sha256: how the signature is written (default `hex`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub encoding: SignatureEncoding,
+}
+
+impl WebhookSignature {
+    /// The header carrying the signature: the explicit `header`, else the scheme's default
+    /// (`Stripe-Signature`, `X-Slack-Signature`, `webhook-signature`); `None` for scheme
+    /// `none`, and for `hmac_sha256` without a header (which validation refuses).
+    pub fn header_name(&self) -> Option<&str> {
+        self.header
+            .as_deref()
+            .or_else(|| self.scheme.default_header())
+    }
+}
+
+/// How a provider signs its deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureScheme {
+    /// An HMAC-SHA256 of the raw body with the webhook secret, in `header` (GitHub, Shopify…).
+    HmacSha256,
+    /// Stripe's `Stripe-Signature: t=…,v1=…`: an HMAC-SHA256 of `{t}.{body}`, hex.
+    Stripe,
+    /// Slack's `v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`, hex, the timestamp in
+    /// `X-Slack-Request-Timestamp`.
+    Slack,
+    /// Standard Webhooks (standardwebhooks.com): the `webhook-id`, `webhook-timestamp` and
+    /// `webhook-signature` headers, `v1,` base64 HMAC-SHA256 signatures.
+    StandardWebhooks,
+    /// Deliveries are not signed.
+    None,
+}
+
+impl SignatureScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureScheme::HmacSha256 => "hmac_sha256",
+            SignatureScheme::Stripe => "stripe",
+            SignatureScheme::Slack => "slack",
+            SignatureScheme::StandardWebhooks => "standard_webhooks",
+            SignatureScheme::None => "none",
+        }
+    }
+
+    /// The signature header when the definition names none.
+    pub fn default_header(self) -> Option<&'static str> {
+        match self {
+            SignatureScheme::Stripe => Some("Stripe-Signature"),
+            SignatureScheme::Slack => Some("X-Slack-Signature"),
+            SignatureScheme::StandardWebhooks => Some("webhook-signature"),
+            SignatureScheme::HmacSha256 | SignatureScheme::None => None,
+        }
+    }
+}
+
+/// How an `hmac_sha256` signature is written in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureEncoding {
+    /// Lowercase or uppercase hexadecimal digits.
+    #[default]
+    Hex,
+    /// Standard base64, with padding.
+    Base64,
+}
+
+impl SignatureEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureEncoding::Hex => "hex",
+            SignatureEncoding::Base64 => "base64",
+        }
+    }
+}
+
+/// Where a delivery carries a value: `{ header: NAME }` or `{ body: /json/pointer }`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WebhookValue {
+    /// A request header, by name.
+    Header(String),
+    /// A JSON pointer (RFC 6901) into the JSON body, starting with `/`.
+    Body(String),
+}
+
+impl WebhookValue {
+    /// The header name, when the value is in a header.
+    pub fn header(&self) -> Option<&str> {
+        match self {
+            WebhookValue::Header(name) => Some(name),
+            WebhookValue::Body(_) => None,
+        }
+    }
+
+    /// The JSON pointer, when the value is in the body.
+    pub fn body_pointer(&self) -> Option<&str> {
+        match self {
+            WebhookValue::Body(pointer) => Some(pointer),
+            WebhookValue::Header(_) => None,
+        }
+    }
+}
+
+/// Where a delivery names the account it concerns (`header` or `body`, as in
+/// [`WebhookValue`]), and the `connection_config` setting that identifies a connection by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct WebhookConnection {
+    #[serde(flatten)]
+    pub value: WebhookValue,
+    /// A `connection_config` setting the definition declares: the delivery belongs to the
+    /// connections whose setting has the value found.
+    pub matches: String,
+}
+
+// `WebhookValue` and `WebhookConnection` are read by hand: serde's externally tagged enums and
+// `flatten` buffer the mapping, which loses the location of every error inside it and the
+// `deny_unknown_fields` check. Each key is read through `WebhookKey`, so an unknown, repeated or
+// second `header`/`body` key is reported at that key.
+
+/// A key of a `{header}`/`{body}` mapping, or `matches` in a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WebhookKey {
+    Header,
+    Body,
+    Matches,
+}
+
+impl WebhookKey {
+    fn as_str(self) -> &'static str {
+        match self {
+            WebhookKey::Header => "header",
+            WebhookKey::Body => "body",
+            WebhookKey::Matches => "matches",
+        }
+    }
+}
+
+const VALUE_FIELDS: &[&str] = &["header", "body"];
+const CONNECTION_FIELDS: &[&str] = &["header", "body", "matches"];
+
+/// Reads one key, knowing the keys read before it.
+struct WebhookKeySeed {
+    fields: &'static [&'static str],
+    value: Option<WebhookKey>,
+    matches: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for WebhookKeySeed {
+    type Value = WebhookKey;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<WebhookKey, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for WebhookKeySeed {
+    type Value = WebhookKey;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<WebhookKey, E> {
+        let key = match key {
+            "header" => WebhookKey::Header,
+            "body" => WebhookKey::Body,
+            "matches" if self.fields.contains(&"matches") => WebhookKey::Matches,
+            other => return Err(E::unknown_field(other, self.fields)),
+        };
+        match (key, self.value) {
+            (WebhookKey::Matches, _) if self.matches => Err(E::duplicate_field("matches")),
+            (WebhookKey::Matches, _) | (_, None) => Ok(key),
+            (_, Some(seen)) if seen == key => Err(E::duplicate_field(key.as_str())),
+            (_, Some(_)) => Err(E::custom("give `header` or `body`, not both")),
+        }
+    }
+}
+
+/// Reads a `{header}`/`{body}` mapping, with `matches` when `fields` has it.
+struct WebhookValueVisitor {
+    fields: &'static [&'static str],
+}
+
+impl<'de> serde::de::Visitor<'de> for WebhookValueVisitor {
+    type Value = (WebhookValue, Option<String>);
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a mapping with `header` or `body`")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut value = None;
+        let mut matches = None;
+        loop {
+            let seed = WebhookKeySeed {
+                fields: self.fields,
+                value: value.as_ref().map(|value| match value {
+                    WebhookValue::Header(_) => WebhookKey::Header,
+                    WebhookValue::Body(_) => WebhookKey::Body,
+                }),
+                matches: matches.is_some(),
+            };
+            match map.next_key_seed(seed)? {
+                None => break,
+                Some(WebhookKey::Header) => value = Some(WebhookValue::Header(map.next_value()?)),
+                Some(WebhookKey::Body) => value = Some(WebhookValue::Body(map.next_value()?)),
+                Some(WebhookKey::Matches) => matches = Some(map.next_value()?),
+            }
+        }
+        // Reported here, inside the mapping, so that the error points at it.
+        let value =
+            value.ok_or_else(|| serde::de::Error::custom("missing field `header` or `body`"))?;
+        if matches.is_none() && self.fields.contains(&"matches") {
+            return Err(serde::de::Error::missing_field("matches"));
+        }
+        Ok((value, matches))
+    }
+}
+
+/// A one-entry mapping, as it is written: serde would write a YAML tag (`!header X-Event`).
+impl Serialize for WebhookValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            WebhookValue::Header(name) => map.serialize_entry("header", name)?,
+            WebhookValue::Body(pointer) => map.serialize_entry("body", pointer)?,
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let visitor = WebhookValueVisitor {
+            fields: VALUE_FIELDS,
+        };
+        let (value, _) = deserializer.deserialize_struct("WebhookValue", VALUE_FIELDS, visitor)?;
+        Ok(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookConnection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let visitor = WebhookValueVisitor {
+            fields: CONNECTION_FIELDS,
+        };
+        let (value, matches) =
+            deserializer.deserialize_struct("WebhookConnection", CONNECTION_FIELDS, visitor)?;
+        // The visitor refused a connection without `matches`.
+        Ok(WebhookConnection {
+            value,
+            matches: matches.unwrap_or_default(),
+        })
+    }
+}
+
+/// The JSON Schema of a `{header}`/`{body}` mapping, with `extra` properties beside them.
+fn webhook_value_schema(
+    description: &str,
+    extra: serde_json::Map<String, Value>,
+    required: &[&str],
+) -> schemars::Schema {
+    let mut properties = serde_json::Map::new();
+    properties.insert(
+        "header".into(),
+        serde_json::json!({
+            "description": "A request header, by name.",
+            "type": "string",
+        }),
+    );
+    properties.insert(
+        "body".into(),
+        serde_json::json!({
+            "description": "A JSON pointer (RFC 6901) into the JSON body, such as `/installation/id`.",
+            "type": "string",
+            "pattern": "^/",
+        }),
+    );
+    properties.extend(extra);
+    let mut schema = serde_json::json!({
+        "description": description,
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+        "oneOf": [{ "required": ["header"] }, { "required": ["body"] }],
+    });
+    if !required.is_empty() {
+        schema["required"] = serde_json::json!(required);
+    }
+    schemars::Schema::try_from(schema).expect("an object is a schema")
+}
+
+impl JsonSchema for WebhookValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WebhookValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        webhook_value_schema(
+            "Where a delivery carries a value: `{ header: NAME }` or `{ body: /json/pointer }`.",
+            serde_json::Map::new(),
+            &[],
+        )
+    }
+}
+
+impl JsonSchema for WebhookConnection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "WebhookConnection".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut extra = serde_json::Map::new();
+        extra.insert(
+            "matches".into(),
+            serde_json::json!({
+                "description": "A `connection_config` setting the definition declares: the delivery belongs to the connections whose setting has the value found.",
+                "type": "string",
+            }),
+        );
+        webhook_value_schema(
+            "Where a delivery names the account it concerns (`header` or `body`), and the `connection_config` setting that identifies a connection by it (`matches`).",
+            extra,
+            &["matches"],
+        )
     }
 }
 

@@ -138,6 +138,13 @@ impl SourceMap {
         self.lookup(path, |node| node.key.unwrap_or(node.value))
     }
 
+    /// Whether the document writes the node at `path`: a field left out (that serde filled
+    /// with its default) has no node.
+    pub fn contains(&self, path: &[&str]) -> bool {
+        let path: Vec<String> = path.iter().map(|segment| segment.to_string()).collect();
+        self.nodes.contains_key(&path)
+    }
+
     /// Where the value of the node at `path` starts, else the nearest ancestor's.
     pub fn value(&self, path: &[&str]) -> Position {
         self.lookup(path, |node| node.value)
@@ -264,6 +271,15 @@ mod tests {
                 column: 11
             }
         );
+    }
+
+    #[test]
+    fn tells_written_nodes_from_left_out_ones() {
+        let map = SourceMap::build(DOC);
+        assert!(map.contains(&["auth", "kind"]));
+        assert!(map.contains(&["auth", "scopes", "0"]));
+        assert!(!map.contains(&["auth", "pkce"]));
+        assert!(!map.contains(&["endpoints", "list", "params"]));
     }
 
     #[test]

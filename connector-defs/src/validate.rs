@@ -178,6 +178,127 @@ impl Checker<'_> {
         }
         self.categories(def);
         self.verify(def);
+        self.webhooks(def);
+    }
+
+    /// `webhooks`: the signature fields the scheme takes, valid header names and JSON
+    /// pointers, and a connection matched on a declared connection_config setting.
+    fn webhooks(&mut self, def: &ConnectorDef) {
+        let Some(webhooks) = &def.webhooks else {
+            return;
+        };
+        let signature = &webhooks.signature;
+        let scheme = signature.scheme;
+        let hmac = scheme == SignatureScheme::HmacSha256;
+        let takes_header = matches!(
+            scheme,
+            SignatureScheme::HmacSha256 | SignatureScheme::Stripe | SignatureScheme::Slack
+        );
+        // `encoding` has a default, so whether it is written is read from the document.
+        let encoding_written = self.map.contains(&["webhooks", "signature", "encoding"]);
+        // (field, present, allowed for this scheme, required for this scheme)
+        let fields = [
+            ("header", signature.header.is_some(), takes_header, hmac),
+            ("prefix", signature.prefix.is_some(), hmac, false),
+            ("encoding", encoding_written, hmac, false),
+        ];
+        for (field, present, allowed, required) in fields {
+            if present && !allowed {
+                self.at_key(
+                    &["webhooks", "signature", field],
+                    format!(
+                        "`{field}` does not apply to signature scheme `{}`",
+                        scheme.as_str()
+                    ),
+                )
+                .help = Some(format!("remove `{field}`, or change `scheme`"));
+            } else if !present && required {
+                self.at_key(
+                    &["webhooks", "signature", "scheme"],
+                    format!("signature scheme `{}` needs `{field}`", scheme.as_str()),
+                )
+                .help = Some(format!(
+                    "add `{field}:` under `signature:`, the header that carries the signature, such as `X-Hub-Signature-256`"
+                ));
+            }
+        }
+        if let Some(header) = &signature.header
+            && takes_header
+        {
+            self.webhook_header(&["webhooks", "signature", "header"], header);
+        }
+        if let Some(event_type) = &webhooks.event_type {
+            self.webhook_value("event_type", event_type);
+        }
+        let Some(connection) = &webhooks.connection else {
+            return;
+        };
+        self.webhook_value("connection", &connection.value);
+        let setting = &connection.matches;
+        if def.connection_config.contains_key(setting) {
+            return;
+        }
+        let at = ["webhooks", "connection", "matches"];
+        if def.connection_config.is_empty() {
+            self.at_value(
+                &at,
+                format!("`matches` names connection_config setting `{setting}`, but the definition declares no connection_config"),
+            )
+            .help = Some(format!(
+                "declare it under `connection_config:` as `{setting}: {{ description: … }}`, or leave `connection` out"
+            ));
+            return;
+        }
+        let declared: Vec<&str> = def.connection_config.keys().map(String::as_str).collect();
+        self.at_value(
+            &at,
+            format!("`matches` names no connection_config setting `{setting}`"),
+        )
+        .help = Some(
+            match crate::suggest::closest(setting, declared.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!(
+                    "the settings are: {}; declare `{setting}` under `connection_config:`",
+                    declared.join(", ")
+                ),
+            },
+        );
+    }
+
+    /// `event_type` or `connection`: a valid header name, or a JSON pointer into the body.
+    fn webhook_value(&mut self, field: &str, value: &WebhookValue) {
+        match value {
+            WebhookValue::Header(name) => {
+                self.webhook_header(&["webhooks", field, "header"], name);
+            }
+            WebhookValue::Body(pointer) => {
+                let at = ["webhooks", field, "body"];
+                if !pointer.starts_with('/') {
+                    self.at_value(
+                        &at,
+                        format!("`{pointer}` is not a JSON pointer: it must start with `/`"),
+                    )
+                    .help = Some(
+                        "write the path of the field in the JSON body, such as `/installation/id`"
+                            .into(),
+                    );
+                } else if !escapes_are_valid(pointer) {
+                    self.at_value(
+                        &at,
+                        format!(
+                            "`{pointer}` is not a JSON pointer: `~` must be followed by `0` or `1`"
+                        ),
+                    )
+                    .help = Some("write `~0` for a `~` and `~1` for a `/` inside a key".into());
+                }
+            }
+        }
+    }
+
+    fn webhook_header(&mut self, path: &[&str], name: &str) {
+        if !is_header_name(name) {
+            self.at_value(path, format!("`{name}` is not a valid HTTP header name"));
+        }
     }
 
     /// Categories are lowercase names (`crm`, `dev-tools`), each listed once.
@@ -1430,4 +1551,15 @@ fn is_header_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether every `~` of a JSON pointer starts an escape, `~0` or `~1` (RFC 6901).
+fn escapes_are_valid(pointer: &str) -> bool {
+    let mut chars = pointer.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return false;
+        }
+    }
+    true
 }

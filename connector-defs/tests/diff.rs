@@ -410,6 +410,44 @@ fn retries_and_categories_are_patch_and_verify_minor() {
 }
 
 #[test]
+fn webhooks_added_are_minor_and_changed_or_removed_major() {
+    let auth = "auth: { kind: api_key, in: header, name: X-Key }";
+    let with = |block: &str| format!("{auth}\nwebhooks:\n{block}");
+    let signed = with("  signature: { scheme: hmac_sha256, header: X-Sig }\n");
+    assert_eq!(changes(&[(auth, &signed)]), ["minor: webhooks added"]);
+    let lines = |old: &str, new: &str| -> Vec<String> {
+        diff::diff(
+            &parse(&edited(&[(auth, old)])),
+            &parse(&edited(&[(auth, new)])),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    assert_eq!(lines(&signed, auth), ["major: webhooks removed"]);
+    assert_eq!(
+        lines(
+            &signed,
+            &with(
+                "  signature: { scheme: hmac_sha256, header: X-Sig, encoding: base64 }\n  event_type: { body: /type }\n  connection: { header: X-Region, matches: region }\n"
+            ),
+        ),
+        [
+            "major: webhooks.signature.encoding added",
+            "major: webhooks.event_type added",
+            "major: webhooks.connection added",
+        ]
+    );
+    assert_eq!(
+        lines(&signed, &with("  signature: { scheme: stripe }\n")),
+        [
+            "major: webhooks.signature.scheme hmac_sha256 → stripe",
+            "major: webhooks.signature.header removed",
+        ]
+    );
+}
+
+#[test]
 fn the_class_is_the_largest_change() {
     let changes = diff::diff(
         &parse(BASE),

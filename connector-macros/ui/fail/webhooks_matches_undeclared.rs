@@ -1,0 +1,3 @@
+connector_runtime::connector!("fail/webhooks_matches_undeclared.yaml");
+
+fn main() {}
