@@ -244,6 +244,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/openapi.yaml", get(yaml_endpoint))
         .at("/docs", get(swagger_endpoint))
         .at("/healthz", get(healthz))
+        .at(
+            "/webhooks/:connector",
+            poem::post(api::incoming::receive).with(BodyLimit(max_body)),
+        )
         .data(state)
         .catch_all_error(render_any_error)
         .around(log_request)

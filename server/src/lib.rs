@@ -12,6 +12,7 @@ pub mod db;
 pub mod deliveries;
 pub mod error;
 pub mod events;
+pub mod inbound;
 pub mod integrations;
 pub mod listen;
 pub mod new_definition;

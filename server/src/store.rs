@@ -372,6 +372,35 @@ impl Store {
         Ok(query.limit(limit).all(&self.db).await?)
     }
 
+    /// The ids of `connector`'s connections whose `connection_config` setting `field` is
+    /// `value` (an incoming webhook's account), in id order.
+    pub async fn ids_by_config(
+        &self,
+        connector: &str,
+        field: &str,
+        value: &str,
+    ) -> StoreResult<Vec<String>> {
+        // The field is bound, not spliced: it comes from a definition, but it is still text.
+        let setting = match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                Expr::cust_with_values("connection_config::jsonb ->> $1", [field])
+            }
+            _ => Expr::cust_with_values(
+                "json_extract(connection_config, ?)",
+                [format!("$.\"{}\"", field.replace('"', ""))],
+            ),
+        };
+        Ok(connection::Entity::find()
+            .select_only()
+            .column(connection::Column::Id)
+            .filter(connection::Column::Connector.eq(connector))
+            .filter(setting.eq(value))
+            .order_by_asc(connection::Column::Id)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?)
+    }
+
     /// Creates a connection and its credential (version 1).
     pub async fn create(&self, row: &connection::Model, secret: &Secret) -> StoreResult<()> {
         let txn = self.db.begin().await?;

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod connectors;
 mod credentials;
 pub mod envelope;
+pub mod incoming;
 pub mod integrations;
 pub mod oauth;
 pub mod webhooks;

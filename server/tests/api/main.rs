@@ -18,5 +18,6 @@ mod shared_schemas;
 mod spec;
 mod strict_input;
 mod two_processes;
+mod webhooks_in;
 mod webhooks_out;
 mod wire;
