@@ -87,6 +87,8 @@ type APIClient struct {
 
 	StripeAPI *StripeAPIService
 
+	WebhooksAPI *WebhooksAPIService
+
 	ZendeskAPI *ZendeskAPIService
 }
 
@@ -125,6 +127,7 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	c.SalesforceAPI = (*SalesforceAPIService)(&c.common)
 	c.SlackAPI = (*SlackAPIService)(&c.common)
 	c.StripeAPI = (*StripeAPIService)(&c.common)
+	c.WebhooksAPI = (*WebhooksAPIService)(&c.common)
 	c.ZendeskAPI = (*ZendeskAPIService)(&c.common)
 
 	return c

@@ -29,6 +29,8 @@ type Integration struct {
 	AuthorizationUrl *string `json:"authorization_url,omitempty"`
 	TokenUrl *string `json:"token_url,omitempty"`
 	Source IntegrationSource `json:"source"`
+	// Whether a webhook secret is set (it is never returned).
+	HasWebhookSecret bool `json:"has_webhook_secret"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
@@ -39,11 +41,12 @@ type _Integration Integration
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewIntegration(connector string, clientId string, source IntegrationSource) *Integration {
+func NewIntegration(connector string, clientId string, source IntegrationSource, hasWebhookSecret bool) *Integration {
 	this := Integration{}
 	this.Connector = connector
 	this.ClientId = clientId
 	this.Source = source
+	this.HasWebhookSecret = hasWebhookSecret
 	return &this
 }
 
@@ -255,6 +258,30 @@ func (o *Integration) SetSource(v IntegrationSource) {
 	o.Source = v
 }
 
+// GetHasWebhookSecret returns the HasWebhookSecret field value
+func (o *Integration) GetHasWebhookSecret() bool {
+	if o == nil {
+		var ret bool
+		return ret
+	}
+
+	return o.HasWebhookSecret
+}
+
+// GetHasWebhookSecretOk returns a tuple with the HasWebhookSecret field value
+// and a boolean to check if the value has been set.
+func (o *Integration) GetHasWebhookSecretOk() (*bool, bool) {
+	if o == nil {
+		return nil, false
+	}
+	return &o.HasWebhookSecret, true
+}
+
+// SetHasWebhookSecret sets field value
+func (o *Integration) SetHasWebhookSecret(v bool) {
+	o.HasWebhookSecret = v
+}
+
 // GetCreatedAt returns the CreatedAt field value if set, zero value otherwise.
 func (o *Integration) GetCreatedAt() time.Time {
 	if o == nil || IsNil(o.CreatedAt) {
@@ -344,6 +371,7 @@ func (o Integration) ToMap() (map[string]interface{}, error) {
 		toSerialize["token_url"] = o.TokenUrl
 	}
 	toSerialize["source"] = o.Source
+	toSerialize["has_webhook_secret"] = o.HasWebhookSecret
 	if !IsNil(o.CreatedAt) {
 		toSerialize["created_at"] = o.CreatedAt
 	}
@@ -361,6 +389,7 @@ func (o *Integration) UnmarshalJSON(data []byte) (err error) {
 		"connector",
 		"client_id",
 		"source",
+		"has_webhook_secret",
 	}
 
 	allProperties := make(map[string]interface{})

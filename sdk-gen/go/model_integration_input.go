@@ -31,6 +31,8 @@ type IntegrationInput struct {
 	TokenUrl *string `json:"token_url,omitempty"`
 	// app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which signs the app JWTs (RS256) that mint installation tokens.
 	PrivateKey *string `json:"private_key,omitempty"`
+	// The secret the provider signs its webhooks with (the connector's `webhooks:` block says how), checked on `POST /webhooks/{connector}`. Accepted for every auth kind.
+	WebhookSecret *string `json:"webhook_secret,omitempty"`
 }
 
 // NewIntegrationInput instantiates a new IntegrationInput object
@@ -274,6 +276,38 @@ func (o *IntegrationInput) SetPrivateKey(v string) {
 	o.PrivateKey = &v
 }
 
+// GetWebhookSecret returns the WebhookSecret field value if set, zero value otherwise.
+func (o *IntegrationInput) GetWebhookSecret() string {
+	if o == nil || IsNil(o.WebhookSecret) {
+		var ret string
+		return ret
+	}
+	return *o.WebhookSecret
+}
+
+// GetWebhookSecretOk returns a tuple with the WebhookSecret field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *IntegrationInput) GetWebhookSecretOk() (*string, bool) {
+	if o == nil || IsNil(o.WebhookSecret) {
+		return nil, false
+	}
+	return o.WebhookSecret, true
+}
+
+// HasWebhookSecret returns a boolean if a field has been set.
+func (o *IntegrationInput) HasWebhookSecret() bool {
+	if o != nil && !IsNil(o.WebhookSecret) {
+		return true
+	}
+
+	return false
+}
+
+// SetWebhookSecret gets a reference to the given string and assigns it to the WebhookSecret field.
+func (o *IntegrationInput) SetWebhookSecret(v string) {
+	o.WebhookSecret = &v
+}
+
 func (o IntegrationInput) MarshalJSON() ([]byte, error) {
 	toSerialize,err := o.ToMap()
 	if err != nil {
@@ -304,6 +338,9 @@ func (o IntegrationInput) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.PrivateKey) {
 		toSerialize["private_key"] = o.PrivateKey
+	}
+	if !IsNil(o.WebhookSecret) {
+		toSerialize["webhook_secret"] = o.WebhookSecret
 	}
 	return toSerialize, nil
 }

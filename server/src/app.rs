@@ -33,6 +33,7 @@ fn complete(generated: &str) -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(generated).expect("poem-openapi writes JSON");
     spec["paths"]["/v1/proxy/{connection_id}/{path}"] = proxy::path_item();
+    spec["paths"]["/webhooks/{connector}"] = api::incoming::path_item();
     // The callback is the browser's route, not an SDK call: documented, but not generated.
     spec["paths"]["/oauth/callback"]["get"]["x-internal"] = serde_json::Value::Bool(true);
     if let Some(tags) = spec["tags"].as_array_mut() {

@@ -37,6 +37,7 @@ __all__ = [
     "SalesforceApi",
     "SlackApi",
     "StripeApi",
+    "WebhooksApi",
     "ZendeskApi",
     "ApiResponse",
     "ApiClient",
@@ -88,6 +89,8 @@ __all__ = [
     "Connector",
     "ConnectorList",
     "CreateConnection",
+    "CreateWebhookEndpoint",
+    "DeliveryStatus",
     "DropboxCreateFolderInput",
     "DropboxCreateFolderResponse",
     "DropboxDeleteInput",
@@ -423,6 +426,7 @@ __all__ = [
     "OutlookSendMailMessage",
     "OutlookUpdateMessageFlag",
     "OutlookUpdateMessageInput",
+    "ReceiveWebhook200Response",
     "SalesforceCreateRecordInput",
     "SalesforceCreateRecordResponse",
     "SalesforceCreateRecordResponseErrorsItem",
@@ -497,6 +501,10 @@ __all__ = [
     "StripePaymentIntentSetupFutureUsage",
     "StripePaymentIntentStatus",
     "StripeUpdateCustomerInput",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEndpoint",
+    "WebhookEndpointList",
     "ZendeskComment",
     "ZendeskCommentAttachmentsItem",
     "ZendeskCommentType",
@@ -561,6 +569,7 @@ from connector_platform.api.outlook_api import OutlookApi as OutlookApi
 from connector_platform.api.salesforce_api import SalesforceApi as SalesforceApi
 from connector_platform.api.slack_api import SlackApi as SlackApi
 from connector_platform.api.stripe_api import StripeApi as StripeApi
+from connector_platform.api.webhooks_api import WebhooksApi as WebhooksApi
 from connector_platform.api.zendesk_api import ZendeskApi as ZendeskApi
 
 # import ApiClient
@@ -616,6 +625,8 @@ from connector_platform.models.connection_status import ConnectionStatus as Conn
 from connector_platform.models.connector import Connector as Connector
 from connector_platform.models.connector_list import ConnectorList as ConnectorList
 from connector_platform.models.create_connection import CreateConnection as CreateConnection
+from connector_platform.models.create_webhook_endpoint import CreateWebhookEndpoint as CreateWebhookEndpoint
+from connector_platform.models.delivery_status import DeliveryStatus as DeliveryStatus
 from connector_platform.models.dropbox_create_folder_input import DropboxCreateFolderInput as DropboxCreateFolderInput
 from connector_platform.models.dropbox_create_folder_response import DropboxCreateFolderResponse as DropboxCreateFolderResponse
 from connector_platform.models.dropbox_delete_input import DropboxDeleteInput as DropboxDeleteInput
@@ -951,6 +962,7 @@ from connector_platform.models.outlook_send_mail_input import OutlookSendMailInp
 from connector_platform.models.outlook_send_mail_message import OutlookSendMailMessage as OutlookSendMailMessage
 from connector_platform.models.outlook_update_message_flag import OutlookUpdateMessageFlag as OutlookUpdateMessageFlag
 from connector_platform.models.outlook_update_message_input import OutlookUpdateMessageInput as OutlookUpdateMessageInput
+from connector_platform.models.receive_webhook200_response import ReceiveWebhook200Response as ReceiveWebhook200Response
 from connector_platform.models.salesforce_create_record_input import SalesforceCreateRecordInput as SalesforceCreateRecordInput
 from connector_platform.models.salesforce_create_record_response import SalesforceCreateRecordResponse as SalesforceCreateRecordResponse
 from connector_platform.models.salesforce_create_record_response_errors_item import SalesforceCreateRecordResponseErrorsItem as SalesforceCreateRecordResponseErrorsItem
@@ -1025,6 +1037,10 @@ from connector_platform.models.stripe_payment_intent_object import StripePayment
 from connector_platform.models.stripe_payment_intent_setup_future_usage import StripePaymentIntentSetupFutureUsage as StripePaymentIntentSetupFutureUsage
 from connector_platform.models.stripe_payment_intent_status import StripePaymentIntentStatus as StripePaymentIntentStatus
 from connector_platform.models.stripe_update_customer_input import StripeUpdateCustomerInput as StripeUpdateCustomerInput
+from connector_platform.models.webhook_delivery import WebhookDelivery as WebhookDelivery
+from connector_platform.models.webhook_delivery_list import WebhookDeliveryList as WebhookDeliveryList
+from connector_platform.models.webhook_endpoint import WebhookEndpoint as WebhookEndpoint
+from connector_platform.models.webhook_endpoint_list import WebhookEndpointList as WebhookEndpointList
 from connector_platform.models.zendesk_comment import ZendeskComment as ZendeskComment
 from connector_platform.models.zendesk_comment_attachments_item import ZendeskCommentAttachmentsItem as ZendeskCommentAttachmentsItem
 from connector_platform.models.zendesk_comment_type import ZendeskCommentType as ZendeskCommentType

@@ -148,3 +148,43 @@ fn parse(request: &Request, body: &[u8]) -> Option<Value> {
     }
     serde_json::from_slice(body).ok()
 }
+
+/// The route's entry in the OpenAPI document: a plain poem route (its body is read raw, to
+/// check the signature over the exact bytes), documented here. Providers call it, not SDKs.
+pub fn path_item() -> Value {
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+        })
+    };
+    json!({
+        "post": {
+            "tags": ["webhooks"],
+            "operationId": "receive_webhook",
+            "summary": "A provider's webhook (public: no secret key)",
+            "description": "Checked as the connector's `webhooks:` block says (signature scheme, event type, connection), with the integration's `webhook_secret`; stored durably and answered at once, then forwarded to the endpoints subscribed to `webhook.received`. Slack's `url_verification` is answered with `{\"challenge\"}`, Microsoft Graph's `?validationToken=` echoed as text/plain; neither is stored.",
+            "parameters": [
+                { "name": "connector", "in": "path", "required": true, "schema": { "type": "string" } }
+            ],
+            "requestBody": { "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } },
+            "responses": {
+                "200": {
+                    "description": "Stored; the event's id and the connections it concerns (or a handshake's answer).",
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "event_id": { "type": "string" },
+                            "connection_ids": { "type": "array", "items": { "type": "string" } }
+                        }
+                    } } }
+                },
+                "401": error("`invalid_signature`: a missing or wrong signature, a timestamp out of tolerance, or no webhook secret set. Nothing is stored."),
+                "404": error("`connector_not_found`, or `webhooks_not_declared` for a connector without a `webhooks:` block."),
+                "413": error("The body is larger than the server's limit.")
+            },
+            "security": [],
+            "x-internal": true
+        }
+    })
+}

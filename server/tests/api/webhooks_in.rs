@@ -175,6 +175,9 @@ impl Setup {
     }
 }
 
+/// A delivery to refuse: connector, headers, body, and what the error message says.
+type Refused<'a> = (&'a str, Vec<(&'a str, String)>, &'a str, &'a str);
+
 fn hmac_hex(key: &[u8], parts: &[&[u8]]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     for part in parts {
@@ -328,7 +331,7 @@ async fn bad_signatures_replays_and_missing_secrets_are_401_and_store_nothing() 
         SECRET.as_bytes(),
         &[b"v0:", future.to_string().as_bytes(), b":", body.as_bytes()],
     );
-    let cases: Vec<(&str, Vec<(&str, String)>, &str, &str)> = vec![
+    let cases: Vec<Refused> = vec![
         (
             "hooks_hmac",
             vec![("X-Hub-Signature-256", wrong)],

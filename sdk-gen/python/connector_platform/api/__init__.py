@@ -20,5 +20,6 @@ from connector_platform.api.outlook_api import OutlookApi
 from connector_platform.api.salesforce_api import SalesforceApi
 from connector_platform.api.slack_api import SlackApi
 from connector_platform.api.stripe_api import StripeApi
+from connector_platform.api.webhooks_api import WebhooksApi
 from connector_platform.api.zendesk_api import ZendeskApi
 

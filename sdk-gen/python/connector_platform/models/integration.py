@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from connector_platform.models.integration_source import IntegrationSource
 from typing import Optional, Set
@@ -36,9 +36,10 @@ class Integration(BaseModel):
     authorization_url: Optional[StrictStr] = None
     token_url: Optional[StrictStr] = None
     source: IntegrationSource
+    has_webhook_secret: StrictBool = Field(description="Whether a webhook secret is set (it is never returned).")
     created_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
-    __properties: ClassVar[List[str]] = ["connector", "client_id", "scopes", "base_url", "authorization_url", "token_url", "source", "created_at", "updated_at"]
+    __properties: ClassVar[List[str]] = ["connector", "client_id", "scopes", "base_url", "authorization_url", "token_url", "source", "has_webhook_secret", "created_at", "updated_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -98,6 +99,7 @@ class Integration(BaseModel):
             "authorization_url": obj.get("authorization_url"),
             "token_url": obj.get("token_url"),
             "source": obj.get("source"),
+            "has_webhook_secret": obj.get("has_webhook_secret"),
             "created_at": obj.get("created_at"),
             "updated_at": obj.get("updated_at")
         })

@@ -34,7 +34,8 @@ class IntegrationInput(BaseModel):
     authorization_url: Optional[StrictStr] = None
     token_url: Optional[StrictStr] = None
     private_key: Optional[StrictStr] = Field(default=None, description="app_jwt (required there): the app's RSA private key in PEM (PKCS#8 or PKCS#1), which signs the app JWTs (RS256) that mint installation tokens.")
-    __properties: ClassVar[List[str]] = ["client_id", "client_secret", "scopes", "base_url", "authorization_url", "token_url", "private_key"]
+    webhook_secret: Optional[StrictStr] = Field(default=None, description="The secret the provider signs its webhooks with (the connector's `webhooks:` block says how), checked on `POST /webhooks/{connector}`. Accepted for every auth kind.")
+    __properties: ClassVar[List[str]] = ["client_id", "client_secret", "scopes", "base_url", "authorization_url", "token_url", "private_key", "webhook_secret"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -93,7 +94,8 @@ class IntegrationInput(BaseModel):
             "base_url": obj.get("base_url"),
             "authorization_url": obj.get("authorization_url"),
             "token_url": obj.get("token_url"),
-            "private_key": obj.get("private_key")
+            "private_key": obj.get("private_key"),
+            "webhook_secret": obj.get("webhook_secret")
         })
         return _obj
 
