@@ -422,6 +422,17 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_delivery_resolver_refuses_names_of_private_addresses() {
+        use reqwest::dns::Resolve as _;
+        let refused = PublicOnly
+            .resolve("localhost".parse().unwrap())
+            .await
+            .err()
+            .expect("localhost is refused");
+        assert!(refused.to_string().contains("private address"), "{refused}");
+    }
+
     #[test]
     fn signatures_verify_with_the_standard_webhooks_library() {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -223,19 +223,38 @@ async fn connection_events_are_delivered_signed_to_the_endpoints_subscribed() {
     assert_eq!(all_deliveries.len(), 2);
 }
 
-#[tokio::test]
+/// A server that records events, and the real binary on its database, which sends them.
+async fn binary_sending(env: &[(&str, &str)]) -> (TestServer, ServerProcess) {
+    let mut options = Options::default();
+    options.settings.webhooks.deliver = false;
+    let server = TestServer::start_with(options).await;
+    let binary = ServerProcess::spawn_with(&server, env).await;
+    (server, binary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_is_retried_on_the_schedule_until_it_recovers() {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
+        .up_to_n_times(1)
+        .mount(&receiver)
+        .await;
+    // Then it hangs past the binary's 1 s timeout once, then recovers.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
         .mount(&receiver)
         .await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&receiver)
         .await;
-    let server = server_retrying("300ms,300ms,300ms").await;
+    let (server, _binary) = binary_sending(&[
+        ("CONNECTOR_WEBHOOK_RETRY_SCHEDULE", "300ms,300ms,300ms"),
+        ("CONNECTOR_WEBHOOK_TIMEOUT_SECS", "1"),
+    ])
+    .await;
     let (id, secret) = endpoint(&server, &receiver.uri(), json!(["connection.created"])).await;
     server
         .import_tokens("w-2", "access", None, in_an_hour())
@@ -321,11 +340,8 @@ async fn a_delivery_cut_by_kill_9_is_sent_again_by_the_next_process() {
         .mount(&receiver)
         .await;
     // This process records events but sends none: the spawned ones do.
-    let mut options = Options::default();
-    options.settings.webhooks.deliver = false;
-    let server = TestServer::start_with(options).await;
     let env = [("CONNECTOR_WEBHOOK_RETRY_SCHEDULE", "1s")];
-    let first = ServerProcess::spawn_with(&server, &env).await;
+    let (server, first) = binary_sending(&env).await;
     let (id, secret) = endpoint(&server, &format!("{}/hook", receiver.uri()), json!(["*"])).await;
     server
         .import_tokens("w-4", "access", None, in_an_hour())
