@@ -151,6 +151,20 @@ impl Setup {
         crate::common::send(request).await
     }
 
+    /// A delivery to `hooks_slack`, signed now as Slack signs.
+    async fn post_slack(&self, body: &str) -> (StatusCode, Value) {
+        let stamp = now().to_string();
+        let signed = hmac_hex(
+            SECRET.as_bytes(),
+            &[b"v0:", stamp.as_bytes(), b":", body.as_bytes()],
+        );
+        let headers = [
+            ("X-Slack-Request-Timestamp", stamp),
+            ("X-Slack-Signature", format!("v0={signed}")),
+        ];
+        self.post("hooks_slack", &headers, body).await
+    }
+
     /// The `webhook.received` events forwarded so far.
     async fn forwarded(&self, count: usize) -> Vec<Value> {
         let started = Instant::now();
@@ -230,21 +244,7 @@ async fn signed_deliveries_of_every_scheme_are_accepted_tied_and_forwarded() {
 
     // slack
     let body = r#"{"type":"event_callback","team_id":"T123","event":{"type":"message"}}"#;
-    let stamp = now().to_string();
-    let signed = hmac_hex(
-        SECRET.as_bytes(),
-        &[b"v0:", stamp.as_bytes(), b":", body.as_bytes()],
-    );
-    let (status, answer) = setup
-        .post(
-            "hooks_slack",
-            &[
-                ("X-Slack-Request-Timestamp", stamp),
-                ("X-Slack-Signature", format!("v0={signed}")),
-            ],
-            body,
-        )
-        .await;
+    let (status, answer) = setup.post_slack(body).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["connection_ids"], json!(["sl-1"]));
 
@@ -441,21 +441,7 @@ async fn handshakes_unknown_connectors_and_oversized_bodies() {
     let setup = setup().await;
     // Slack's url_verification is signed like any delivery and answered with the challenge.
     let body = r#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#;
-    let stamp = now().to_string();
-    let signed = hmac_hex(
-        SECRET.as_bytes(),
-        &[b"v0:", stamp.as_bytes(), b":", body.as_bytes()],
-    );
-    let (status, answer) = setup
-        .post(
-            "hooks_slack",
-            &[
-                ("X-Slack-Request-Timestamp", stamp),
-                ("X-Slack-Signature", format!("v0={signed}")),
-            ],
-            body,
-        )
-        .await;
+    let (status, answer) = setup.post_slack(body).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         answer,
