@@ -10,6 +10,7 @@ use connector_server::listen::ServeLimits;
 use connector_server::registry::{self, Registry, Search};
 use connector_server::state::Settings;
 use connector_server::{Config, app, new_definition};
+use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -251,6 +252,25 @@ struct ServerArgs {
         global = true
     )]
     webhook_deliverer: bool,
+    /// How the process writes its lines: `text`, or `json` (one JSON object a line, on stdout
+    /// and stderr, the start-up banner included).
+    #[arg(
+        long,
+        env = "CONNECTOR_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
+}
+
+/// How the process writes its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// `tracing`'s text lines; colours only when the stream is a terminal.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
 }
 
 /// A size of at least one byte.
@@ -305,14 +325,8 @@ impl ServerArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Colours for a person at a terminal; a log file or collector gets plain text.
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let format = cli.server.log_format;
+    init_logging(format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -355,9 +369,96 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("connector: {message}");
+            match format {
+                LogFormat::Text => eprintln!("connector: {message}"),
+                LogFormat::Json => eprintln!("{}", json_line("ERROR", &message, json!({}))),
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr);
+    match format {
+        // Colours for a person at a terminal; a log file or collector gets plain text.
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// A line in the shape of the `json` log lines: time, level, target, message, then `fields`.
+fn json_line(level: &str, message: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut line = json!({
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "level": level,
+        "target": "connector",
+        "message": message,
+    });
+    if let (Some(line), serde_json::Value::Object(fields)) = (line.as_object_mut(), fields) {
+        line.extend(fields);
+    }
+    line
+}
+
+/// What `connector serve` prints once it listens.
+struct Banner {
+    address: String,
+    database: String,
+    notices: Vec<String>,
+    cassettes: Option<String>,
+    redirect_uri: String,
+}
+
+impl Banner {
+    fn print(&self, format: LogFormat) {
+        let Banner {
+            address,
+            database,
+            notices,
+            cassettes,
+            redirect_uri,
+        } = self;
+        if format == LogFormat::Json {
+            let fields = json!({
+                "address": address,
+                "database": database,
+                "notices": notices,
+                "recording_cassettes_to": cassettes,
+                "api_docs": format!("{address}/docs"),
+                "openapi": format!("{address}/openapi.json"),
+                "oauth_redirect_uri": redirect_uri,
+            });
+            println!(
+                "{}",
+                json_line("INFO", "Connector Platform listening", fields)
+            );
+            return;
+        }
+        println!("Connector Platform listening on {address}");
+        println!("  database: {database}");
+        for notice in notices {
+            println!("  {notice}");
+        }
+        if let Some(dir) = cassettes {
+            // Recorded bodies hold users' data: say so loudly at start.
+            println!(
+                "  recording a cassette of every typed action to {dir} (for connector authors, not production)"
+            );
+        }
+        println!("  API docs: {address}/docs   OpenAPI: {address}/openapi.json");
+        println!("  OAuth redirect URI to register with providers: {redirect_uri}");
     }
 }
 
@@ -368,26 +469,18 @@ async fn serve(args: &ServerArgs) -> Result<(), String> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.bind))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
-    println!("Connector Platform listening on http://{address}");
-    println!(
-        "  database: {}",
-        connector_server::start::redact_url(&config.database_url())
-    );
-    for notice in &started.notices {
-        println!("  {notice}");
+    Banner {
+        address: format!("http://{address}"),
+        database: connector_server::start::redact_url(&config.database_url()),
+        notices: started.notices.clone(),
+        cassettes: config
+            .settings
+            .record_cassettes
+            .as_ref()
+            .map(|dir| dir.display().to_string()),
+        redirect_uri: started.state.redirect_url().to_owned(),
     }
-    if let Some(dir) = &config.settings.record_cassettes {
-        // Recorded bodies hold users' data: say so loudly at start.
-        println!(
-            "  recording a cassette of every typed action to {} (for connector authors, not production)",
-            dir.display()
-        );
-    }
-    println!("  API docs: http://{address}/docs   OpenAPI: http://{address}/openapi.json");
-    println!(
-        "  OAuth redirect URI to register with providers: {}",
-        started.state.redirect_url()
-    );
+    .print(args.log_format);
     release_startup_memory();
     connector_server::app::serve(started.state, listener, config.limits.clone())
         .await

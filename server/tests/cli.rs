@@ -539,3 +539,84 @@ fn test_exits_2_when_the_definition_or_the_folder_cannot_be_read() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("bad.yaml:"), "{stderr}");
 }
+
+/// With CONNECTOR_LOG_FORMAT=json every line `connector serve` writes, on stdout and stderr,
+/// the banner and a fatal error included, is one JSON object.
+#[test]
+fn json_log_format_writes_only_json_lines() {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = connector()
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env_remove("CONNECTOR_SECRET_KEY")
+        .env("CONNECTOR_DATA_DIR", dir.path().join("data"))
+        .env("CONNECTOR_BIND", "127.0.0.1:0")
+        .env("CONNECTOR_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let banner: serde_json::Value = serde_json::from_str(&banner).expect("the banner is JSON");
+    assert_eq!(banner["message"], "Connector Platform listening");
+    let notices = banner["notices"].as_array().unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|notice| notice.as_str().unwrap().contains("secret key for the API")),
+        "{banner}"
+    );
+    let address = banner["address"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    socket
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // SIGTERM: the server stops gracefully and says so in its log.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let lines: Vec<&str> = rest.lines().chain(stderr.lines()).collect();
+    assert!(
+        lines.iter().any(|line| line.contains("\"request\"")),
+        "the request line is logged: {stderr}"
+    );
+    for line in lines {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            parsed["level"].is_string() && parsed["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+
+    // A fatal error at start is a JSON line too.
+    let output = connector()
+        .arg("serve")
+        .env("CONNECTOR_LOG_FORMAT", "json")
+        .env("CONNECTOR_SECRET_KEY", "short")
+        .env("CONNECTOR_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let line: serde_json::Value = serde_json::from_str(stderr.trim()).expect("one JSON line");
+    assert_eq!(line["level"], "ERROR");
+}
