@@ -16,6 +16,7 @@ use connector_runtime::openapi::ActionStatus;
 use crate::api;
 use crate::error::{ApiError, render_any_error};
 use crate::listen::{Handler, Peer, ServeLimits};
+use crate::monitoring;
 use crate::proxy;
 use crate::state::AppState;
 
@@ -198,15 +199,41 @@ impl<E: Endpoint + 'static> Handler for Application<E> {
             if let Some(logged) = logged {
                 logged.finish(response.status());
             }
+            monitoring::http_request("/v1/proxy/{connection_id}/{path}", response.status());
             return response;
         }
+        let route = fixed_route(request.uri().path());
         let request = poem::Request::from((
             request,
             LocalAddr(Addr::SocketAddr(peer.local)),
             RemoteAddr(Addr::SocketAddr(peer.remote)),
             poem::http::uri::Scheme::HTTP,
         ));
-        hyper::Response::from(self.routes.get_response(request).await)
+        let response = self.routes.get_response(request).await;
+        // poem-openapi names each operation's answer; the other routes are few and fixed.
+        let route = response
+            .data::<poem_openapi::OperationId>()
+            .map_or(route, |operation| operation.0);
+        monitoring::http_request(route, response.status());
+        hyper::Response::from(response)
+    }
+}
+
+/// The `route` label of a request poem answers outside the OpenAPI operations: its path when
+/// it is one of the fixed routes, else `other` (unknown paths must not make new labels).
+fn fixed_route(path: &str) -> &'static str {
+    const FIXED: &[&str] = &[
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/openapi.yaml",
+        "/docs",
+        "/oauth/callback",
+    ];
+    match FIXED.iter().find(|fixed| **fixed == path) {
+        Some(fixed) => fixed,
+        None if path.starts_with("/webhooks/") => "/webhooks/{connector}",
+        None => "other",
     }
 }
 
@@ -245,6 +272,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/openapi.yaml", get(yaml_endpoint))
         .at("/docs", get(swagger_endpoint))
         .at("/healthz", get(healthz))
+        .at("/metrics", get(metrics))
         .at(
             "/webhooks/:connector",
             poem::post(api::incoming::receive).with(BodyLimit(max_body)),
@@ -271,6 +299,20 @@ async fn healthz(poem::web::Data(state): poem::web::Data<&Arc<AppState>>) -> Res
             .into_response()
         }
     }
+}
+
+/// The Prometheus exposition, behind the secret key like `/v1`.
+#[poem::handler]
+async fn metrics(
+    request: &Request,
+    poem::web::Data(state): poem::web::Data<&Arc<AppState>>,
+) -> Response {
+    if let Err(refused) = require_secret_key(state, request.headers()) {
+        return refused.into_response();
+    }
+    monitoring::render()
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        .into_response()
 }
 
 /// One log line per request: method, path, status, duration. Never the query string, which
@@ -449,6 +491,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     limits: ServeLimits,
 ) -> std::io::Result<()> {
+    monitoring::install();
     let changes = tokio::spawn(crate::changes::follow(state.clone()));
     let deliveries = tokio::spawn(state.deliverer.clone().run());
     let served =

@@ -9,6 +9,7 @@ use connector_runtime::{Auth, Error, RawClient};
 
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::Integration;
+use crate::monitoring;
 use crate::registry::Entry;
 use crate::state::AppState;
 use crate::state::CachedClient;
@@ -16,32 +17,40 @@ use crate::store::{Loaded, config_pairs};
 
 /// What a call answered, as far as deciding on a refresh goes.
 pub trait Answer {
+    /// The provider's HTTP status; `None` when no answer came.
+    fn status(&self) -> Option<u16>;
+
     /// Whether the provider refused the credential (HTTP 401).
-    fn unauthorized(&self) -> bool;
+    fn unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
 }
 
 impl Answer for Result<connector_runtime::RawResponse, Error> {
-    fn unauthorized(&self) -> bool {
+    fn status(&self) -> Option<u16> {
         match self {
-            Ok(response) => response.status == 401,
-            Err(error) => error.status() == Some(401),
+            Ok(response) => Some(response.status),
+            Err(error) => error.status(),
         }
     }
 }
 
 impl Answer for Result<connector_runtime::StreamedResponse, Error> {
-    fn unauthorized(&self) -> bool {
+    fn status(&self) -> Option<u16> {
         match self {
-            Ok(response) => response.status() == 401,
-            Err(error) => error.status() == Some(401),
+            Ok(response) => Some(response.status().as_u16()),
+            Err(error) => error.status(),
         }
     }
 }
 
 impl Answer for Result<connector_runtime::Download, Error> {
-    fn unauthorized(&self) -> bool {
-        // A download is answered only when 2xx: a 401 is an error.
-        matches!(self, Err(error) if error.status() == Some(401))
+    fn status(&self) -> Option<u16> {
+        // A download is answered only when 2xx; other statuses are errors.
+        match self {
+            Ok(_) => Some(200),
+            Err(error) => error.status(),
+        }
     }
 }
 
@@ -92,7 +101,7 @@ where
     let loaded = state.refresher.usable(connection_id).await?;
     let entry = entry_of(state, &loaded, expected_connector)?;
     let client = client_for(state, entry, &loaded).await?;
-    let answer = call(client).await;
+    let answer = measured(&entry.def.name, call(client)).await;
     if !(retryable && answer.unauthorized() && loaded.secret.is_renewable()) {
         return answer.map_err(ApiError::from);
     }
@@ -102,7 +111,17 @@ where
         .refresh(connection_id, Some(loaded.version))
         .await?;
     let client = client_for(state, entry, &refreshed).await?;
-    call(client).await.map_err(ApiError::from)
+    measured(&entry.def.name, call(client))
+        .await
+        .map_err(ApiError::from)
+}
+
+/// Runs a provider call and counts it (`monitoring::provider_request`).
+async fn measured<A: Answer>(connector: &str, call: impl Future<Output = A>) -> A {
+    let started = std::time::Instant::now();
+    let answer = call.await;
+    monitoring::provider_request(connector, answer.status(), started.elapsed());
+    answer
 }
 
 /// A client for one connection: its credential, the integration's base URL override, its

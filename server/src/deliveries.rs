@@ -343,6 +343,11 @@ impl Deliverer {
             ),
             (false, None) => (status::FAILED, None),
         };
+        crate::monitoring::webhook_delivery(match status {
+            status::DELIVERED => "delivered",
+            status::PENDING => "retrying",
+            _ => "failed",
+        });
         tracing::info!(
             delivery = %row.id,
             event = %row.event_id,

@@ -15,6 +15,7 @@ pub mod events;
 pub mod inbound;
 pub mod integrations;
 pub mod listen;
+pub mod monitoring;
 pub mod new_definition;
 pub mod proxy;
 pub mod refresh;

@@ -190,7 +190,17 @@ impl Refresher {
                 .try_lease(id, current.version, &owner, until_ms, now_ms)
                 .await?
             {
-                return self.exchange_and_store(current, &owner).await;
+                let connector = current.connection.connector.clone();
+                let outcome = self.exchange_and_store(current, &owner).await;
+                crate::monitoring::token_refresh(
+                    &connector,
+                    match &outcome {
+                        Ok(_) => "refreshed",
+                        Err(RefreshError::NeedsReauth { .. }) => "needs_reauth",
+                        Err(_) => "error",
+                    },
+                );
+                return outcome;
             }
             // Another process is refreshing: its tokens, once stored, are ours too.
             seen = Some(current.version);
