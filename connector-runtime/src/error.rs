@@ -65,6 +65,19 @@ fn rate_limited_message(retry_after: &Option<Duration>) -> String {
     }
 }
 
+/// An error's message followed by its causes' messages, on one line (`a: b: c`): HTTP
+/// clients keep the useful part (a refused connection, a TLS failure) in the causes.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 impl Error {
     /// The provider's HTTP status, for [`Error::Upstream`] and [`Error::RateLimited`] (429).
     pub fn status(&self) -> Option<u16> {
@@ -97,14 +110,7 @@ impl Error {
     /// A transport error with its causes on one line (the caller drops any URL first: its
     /// query may hold an API key).
     pub(crate) fn transport(error: &(dyn std::error::Error + 'static)) -> Error {
-        let mut message = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        Error::Transport(message)
+        Error::Transport(error_chain(error))
     }
 
     /// Maps a failed capped read of a body of at most `limit` bytes.

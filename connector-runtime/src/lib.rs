@@ -24,7 +24,7 @@ mod transport;
 pub use auth::Auth;
 pub use client::{DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RawClient, RawRequest, RawResponse};
 pub use download::Download;
-pub use error::Error;
+pub use error::{Error, error_chain};
 pub use rate_limit::RateLimiter;
 /// The HTTP client crate, for [`RawClient::with_http`] and the generated `Client::with_http`.
 pub use reqwest;

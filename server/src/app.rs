@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use crate::listen::ResponseBody;
 use bytes::Bytes;
 use poem::endpoint::make_sync;
 use poem::web::{LocalAddr, RemoteAddr, WithContentType};
@@ -15,7 +14,7 @@ use connector_runtime::openapi::ActionStatus;
 
 use crate::api;
 use crate::error::{ApiError, render_any_error};
-use crate::listen::{Handler, Peer, ServeLimits};
+use crate::listen::{Handler, Peer, ResponseBody, ServeLimits};
 use crate::monitoring;
 use crate::proxy;
 use crate::state::AppState;
@@ -184,38 +183,45 @@ impl Application<()> {
 }
 
 impl<E: Endpoint + 'static> Handler for Application<E> {
+    /// Every request's log line and `connector_http_requests_total` count are made here, for
+    /// the proxy's paths and poem's alike.
     async fn handle(
         &self,
         request: hyper::Request<hyper::body::Incoming>,
         peer: Peer,
     ) -> hyper::Response<ResponseBody> {
-        if let Some(connection_id) = proxy::connection_of(request.uri().path()) {
-            let connection_id = connection_id.into_owned();
-            let logged = RequestLog::start(request.method(), request.uri());
-            let response = match require_secret_key(&self.state, request.headers()) {
-                Ok(()) => proxy::serve(&self.state, &connection_id, request).await,
-                Err(error) => hyper::Response::from(error.into_response()),
-            };
-            if let Some(logged) = logged {
-                logged.finish(response.status());
+        let logged = RequestLog::start(request.method(), request.uri());
+        let (route, response) = match proxy::connection_of(request.uri().path()) {
+            Some(connection_id) => {
+                let connection_id = connection_id.into_owned();
+                let response = match require_secret_key(&self.state, request.headers()) {
+                    Ok(()) => proxy::serve(&self.state, &connection_id, request).await,
+                    Err(error) => hyper::Response::from(error.into_response()),
+                };
+                ("/v1/proxy/{connection_id}/{path}", response)
             }
-            monitoring::http_request("/v1/proxy/{connection_id}/{path}", response.status());
-            return response;
+            None => {
+                let route = fixed_route(request.uri().path());
+                let request = poem::Request::from((
+                    request,
+                    LocalAddr(Addr::SocketAddr(peer.local)),
+                    RemoteAddr(Addr::SocketAddr(peer.remote)),
+                    poem::http::uri::Scheme::HTTP,
+                ));
+                let response = self.routes.get_response(request).await;
+                // poem-openapi names each operation's answer; the other routes are few and
+                // fixed.
+                let route = response
+                    .data::<poem_openapi::OperationId>()
+                    .map_or(route, |operation| operation.0);
+                (route, hyper::Response::from(response))
+            }
+        };
+        if let Some(logged) = logged {
+            logged.finish(response.status());
         }
-        let route = fixed_route(request.uri().path());
-        let request = poem::Request::from((
-            request,
-            LocalAddr(Addr::SocketAddr(peer.local)),
-            RemoteAddr(Addr::SocketAddr(peer.remote)),
-            poem::http::uri::Scheme::HTTP,
-        ));
-        let response = self.routes.get_response(request).await;
-        // poem-openapi names each operation's answer; the other routes are few and fixed.
-        let route = response
-            .data::<poem_openapi::OperationId>()
-            .map_or(route, |operation| operation.0);
         monitoring::http_request(route, response.status());
-        hyper::Response::from(response)
+        response
     }
 }
 
@@ -279,7 +285,6 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         )
         .data(state)
         .catch_all_error(render_any_error)
-        .around(log_request)
 }
 
 /// 200 when the server can reach its database, 503 when it cannot (for load balancers and
@@ -315,18 +320,9 @@ async fn metrics(
         .into_response()
 }
 
-/// One log line per request: method, path, status, duration. Never the query string, which
-/// carries OAuth codes and states on the callback and anything a caller put there.
-async fn log_request<E: Endpoint>(next: E, request: Request) -> Result<Response> {
-    let logged = RequestLog::start(request.method(), request.uri());
-    let response = next.call(request).await?.into_response();
-    if let Some(logged) = logged {
-        logged.finish(response.status());
-    }
-    Ok(response)
-}
-
-/// A request's log line, written when it is answered; nothing is kept below `info`.
+/// A request's log line (method, path, status, duration), written when it is answered;
+/// nothing is kept below `info`. Never the query string, which carries OAuth codes and states
+/// on the callback and anything a caller put there.
 struct RequestLog {
     method: poem::http::Method,
     path: String,

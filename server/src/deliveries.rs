@@ -112,6 +112,15 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
+/// The host of `url` when it is an IP address literal (which no resolver sees).
+pub fn address_literal(url: &str) -> Option<IpAddr> {
+    match url::Url::parse(url).ok()?.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
 /// Resolves names for webhook deliveries, refusing any that lead to a private address (so a
 /// name cannot be pointed at one after the endpoint was accepted).
 struct PublicOnly;
@@ -275,12 +284,7 @@ impl Deliverer {
             Err(error) => return Ok(failed(format!("the endpoint's secret: {error}"))),
         };
         if !self.settings.allow_private
-            && let Some(ip) = url::Url::parse(&endpoint.url).ok().and_then(|url| {
-                url.host_str()?
-                    .trim_matches(['[', ']'])
-                    .parse::<IpAddr>()
-                    .ok()
-            })
+            && let Some(ip) = address_literal(&endpoint.url)
             && is_private(ip)
         {
             return Ok(failed(format!(
@@ -369,18 +373,10 @@ impl Deliverer {
 
 /// A transport error with its causes (reqwest's own message omits them).
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "the endpoint did not answer in time".to_owned()
-    } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    if error.is_timeout() {
+        return "the endpoint did not answer in time".to_owned();
     }
-    text
+    connector_runtime::error_chain(error)
 }
 
 fn truncate(text: &str) -> String {

@@ -296,13 +296,14 @@ impl Activity {
 /// Resolves once the connection has had no request in flight for the idle timeout; before its
 /// first request, for the header-read timeout (the time a client has to send one).
 async fn quiet(activity: &Activity, limits: &ServeLimits) {
-    // The earlier of the two: a first request may come and go before the header-read
-    // timeout would end.
-    let mut deadline = activity.opened + limits.header_read_timeout.min(limits.idle_timeout);
+    // The timer's step, the earlier of the two: a first request may come and go before the
+    // header-read timeout would end.
+    let step = limits.header_read_timeout.min(limits.idle_timeout);
+    let mut deadline = activity.opened + step;
     loop {
         tokio::time::sleep_until(deadline.into()).await;
         if activity.in_flight.load(Ordering::Acquire) > 0 {
-            deadline = Instant::now() + limits.header_read_timeout.min(limits.idle_timeout);
+            deadline = Instant::now() + step;
             continue;
         }
         let allowed = match activity.requests.load(Ordering::Acquire) {

@@ -10,7 +10,6 @@
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-use crate::listen::ResponseBody;
 use connector_runtime::RawRequest;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -19,6 +18,7 @@ use poem::http::HeaderMap;
 
 use crate::calls;
 use crate::error::ApiError;
+use crate::listen::ResponseBody;
 use crate::state::AppState;
 
 /// The prefix of the proxy's paths.

@@ -4,7 +4,7 @@
 //! to the subscribed endpoints. A missing or wrong signature, or a timestamp out of
 //! tolerance, is a 401 and nothing is stored.
 
-use poem::http::{StatusCode, header};
+use poem::http::header;
 use poem::web::{Data, Path, Query};
 use poem::{Body, IntoResponse, Request, Response, handler};
 use sea_orm::TransactionTrait;
@@ -128,7 +128,6 @@ async fn answer(
         "event_id": event_id,
         "connection_ids": connection_ids,
     }))
-    .with_status(StatusCode::OK)
     .into_response())
 }
 

@@ -2,8 +2,6 @@
 //! how each delivery went. The provider's incoming webhooks are `POST /webhooks/{connector}`
 //! (`api::incoming`).
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use connector_runtime::openapi::{SecretKey, StrictJson};
 use poem_openapi::param::{Path, Query};
@@ -12,7 +10,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 
 use super::{Tag, check_url, page_limit};
 use crate::db::entities::{webhook_delivery, webhook_endpoint};
-use crate::deliveries::is_private;
+use crate::deliveries::{address_literal, is_private};
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventType;
 use crate::state::SharedState;
@@ -308,9 +306,8 @@ fn check_public(url: &str) -> ApiResult<()> {
         .ok()
         .and_then(|url| url.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let literal = host.trim_matches(['[', ']']).parse::<IpAddr>().ok();
     let localhost = host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost");
-    if localhost || literal.is_some_and(is_private) {
+    if localhost || address_literal(url).is_some_and(is_private) {
         return Err(ApiError::bad_request(
             "invalid_input",
             format!(
