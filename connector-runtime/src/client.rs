@@ -633,6 +633,7 @@ impl RawClient {
                 limiter.acquire().await;
             }
             let started = Instant::now();
+            crate::attempts::count();
             // A streamed response is timed up to its headers; a whole one, to its end.
             let send = transport.send(prepared, streamed.take(), whole.then_some(timeout));
             let sent = match tokio::time::timeout(timeout, send).await {

@@ -7,6 +7,7 @@
 
 pub use connector_defs::{self as defs, ConnectorDef};
 
+pub mod attempts;
 mod auth;
 mod body;
 pub mod cassette;

@@ -73,6 +73,8 @@ type APIClient struct {
 
 	JiraAPI *JiraAPIService
 
+	LogsAPI *LogsAPIService
+
 	NotionAPI *NotionAPIService
 
 	OauthAPI *OauthAPIService
@@ -120,6 +122,7 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	c.HubspotAPI = (*HubspotAPIService)(&c.common)
 	c.IntegrationsAPI = (*IntegrationsAPIService)(&c.common)
 	c.JiraAPI = (*JiraAPIService)(&c.common)
+	c.LogsAPI = (*LogsAPIService)(&c.common)
 	c.NotionAPI = (*NotionAPIService)(&c.common)
 	c.OauthAPI = (*OauthAPIService)(&c.common)
 	c.OnedriveAPI = (*OnedriveAPIService)(&c.common)

@@ -490,10 +490,20 @@ pub async fn serve(
     monitoring::install();
     let changes = tokio::spawn(crate::changes::follow(state.clone()));
     let deliveries = tokio::spawn(state.deliverer.clone().run());
-    let served =
-        crate::listen::serve(Application::new(state), listener, limits, shutdown_signal()).await;
+    let call_log = tokio::spawn(state.call_log.clone().run());
+    let served = crate::listen::serve(
+        Application::new(state.clone()),
+        listener,
+        limits,
+        shutdown_signal(),
+    )
+    .await;
     changes.abort();
     deliveries.abort();
+    call_log.abort();
+    let _ = call_log.await;
+    // What the last requests recorded.
+    state.call_log.flush().await;
     served
 }
 

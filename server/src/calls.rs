@@ -1,5 +1,6 @@
 //! Provider calls on behalf of a connection, shared by the proxy, the request envelope and
-//! the typed actions: a usable token, the connection's client, one retry after a 401.
+//! the typed actions: a usable token, the connection's client, one retry after a 401, and
+//! each call counted (`monitoring`) and logged (`call_log`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use connector_defs::RateLimitScope;
 use connector_runtime::{Auth, Error, RawClient};
 
+use crate::call_log::{CallKind, CallRecord};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::Integration;
 use crate::monitoring;
@@ -24,6 +26,9 @@ pub trait Answer {
     fn unauthorized(&self) -> bool {
         self.status() == Some(401)
     }
+
+    /// Why the call failed, when it did not get an answer to pass on.
+    fn error(&self) -> Option<String>;
 }
 
 impl Answer for Result<connector_runtime::RawResponse, Error> {
@@ -33,6 +38,10 @@ impl Answer for Result<connector_runtime::RawResponse, Error> {
             Err(error) => error.status(),
         }
     }
+
+    fn error(&self) -> Option<String> {
+        self.as_ref().err().map(ToString::to_string)
+    }
 }
 
 impl Answer for Result<connector_runtime::StreamedResponse, Error> {
@@ -41,6 +50,10 @@ impl Answer for Result<connector_runtime::StreamedResponse, Error> {
             Ok(response) => Some(response.status().as_u16()),
             Err(error) => error.status(),
         }
+    }
+
+    fn error(&self) -> Option<String> {
+        self.as_ref().err().map(ToString::to_string)
     }
 }
 
@@ -52,6 +65,19 @@ impl Answer for Result<connector_runtime::Download, Error> {
             Err(error) => error.status(),
         }
     }
+
+    fn error(&self) -> Option<String> {
+        self.as_ref().err().map(ToString::to_string)
+    }
+}
+
+/// What a call is, for the call log.
+#[derive(Debug, Clone, Copy)]
+pub struct CallSummary<'a> {
+    pub kind: CallKind,
+    pub method: &'a str,
+    /// Without its query string.
+    pub path: &'a str,
 }
 
 /// The connection's connector; with `expected`, a connection of another connector is a 409.
@@ -91,6 +117,7 @@ pub async fn with_connection<T, F, Fut>(
     connection_id: &str,
     expected_connector: Option<&str>,
     retryable: bool,
+    summary: CallSummary<'_>,
     call: F,
 ) -> ApiResult<T>
 where
@@ -101,7 +128,7 @@ where
     let loaded = state.refresher.usable(connection_id).await?;
     let entry = entry_of(state, &loaded, expected_connector)?;
     let client = client_for(state, entry, &loaded).await?;
-    let answer = measured(&entry.def.name, call(client)).await;
+    let answer = measured(state, connection_id, &entry.def.name, summary, call(client)).await;
     if !(retryable && answer.unauthorized() && loaded.secret.is_renewable()) {
         return answer.map_err(ApiError::from);
     }
@@ -111,16 +138,37 @@ where
         .refresh(connection_id, Some(loaded.version))
         .await?;
     let client = client_for(state, entry, &refreshed).await?;
-    measured(&entry.def.name, call(client))
+    measured(state, connection_id, &entry.def.name, summary, call(client))
         .await
         .map_err(ApiError::from)
 }
 
-/// Runs a provider call and counts it (`monitoring::provider_request`).
-async fn measured<A: Answer>(connector: &str, call: impl Future<Output = A>) -> A {
+/// Runs a provider call, counts it (`monitoring::provider_request`) and logs it.
+async fn measured<A: Answer>(
+    state: &AppState,
+    connection_id: &str,
+    connector: &str,
+    summary: CallSummary<'_>,
+    call: impl Future<Output = A>,
+) -> A {
+    let at = chrono::Utc::now();
     let started = std::time::Instant::now();
-    let answer = call.await;
-    monitoring::provider_request(connector, answer.status(), started.elapsed());
+    let (answer, attempts) = connector_runtime::attempts::counted(call).await;
+    let duration = started.elapsed();
+    let status = answer.status();
+    monitoring::provider_request(connector, status, duration);
+    state.call_log.record(CallRecord {
+        at,
+        connection_id: Some(connection_id.to_owned()),
+        connector: Some(connector.to_owned()),
+        kind: summary.kind,
+        method: summary.method.to_owned(),
+        path: summary.path.to_owned(),
+        status,
+        duration,
+        attempts,
+        error: answer.error(),
+    });
     answer
 }
 

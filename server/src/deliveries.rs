@@ -22,6 +22,7 @@ use sea_orm::{
 };
 use tokio::sync::Semaphore;
 
+use crate::call_log::{CallKind, CallLog, CallRecord};
 use crate::crypto::Cipher;
 use crate::db::entities::{webhook_delivery, webhook_endpoint, webhook_event};
 use crate::events::{RECORDED, status};
@@ -152,6 +153,7 @@ pub struct Deliverer {
     /// Deliveries being attempted by this process.
     in_flight: Mutex<HashSet<String>>,
     permits: Arc<Semaphore>,
+    call_log: Arc<CallLog>,
 }
 
 /// What an attempt came to.
@@ -159,10 +161,17 @@ struct Outcome {
     delivered: bool,
     status: Option<u16>,
     error: Option<String>,
+    /// Where it was sent, once the endpoint was found.
+    url: Option<String>,
 }
 
 impl Deliverer {
-    pub fn new(db: DatabaseConnection, cipher: Cipher, settings: DeliverySettings) -> Deliverer {
+    pub fn new(
+        db: DatabaseConnection,
+        cipher: Cipher,
+        settings: DeliverySettings,
+        call_log: Arc<CallLog>,
+    ) -> Deliverer {
         let mut http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
@@ -180,6 +189,7 @@ impl Deliverer {
             settings,
             in_flight: Mutex::new(HashSet::new()),
             permits: Arc::new(Semaphore::new(CONCURRENT)),
+            call_log,
         }
     }
 
@@ -245,16 +255,39 @@ impl Deliverer {
             else {
                 return Ok(());
             };
-            let outcome = self.send(&row).await?;
+            let outcome = self.send_logged(&row).await?;
             self.record(row, outcome).update(&txn).await?;
             txn.commit().await
         } else {
             let Some(row) = due.one(&self.db).await? else {
                 return Ok(());
             };
-            let outcome = self.send(&row).await?;
+            let outcome = self.send_logged(&row).await?;
             self.record(row, outcome).update(&self.db).await.map(drop)
         }
+    }
+
+    /// [`Deliverer::send`], recorded in the call log.
+    async fn send_logged(&self, row: &webhook_delivery::Model) -> Result<Outcome, DbErr> {
+        let at = Utc::now();
+        let started = std::time::Instant::now();
+        let outcome = self.send(row).await?;
+        self.call_log.record(CallRecord {
+            at,
+            connection_id: None,
+            connector: None,
+            kind: CallKind::Webhook,
+            method: "POST".into(),
+            path: outcome.url.as_deref().map_or_else(
+                || format!("(endpoint {})", row.endpoint_id),
+                crate::call_log::without_query,
+            ),
+            status: outcome.status,
+            duration: started.elapsed(),
+            attempts: u32::try_from(row.attempts + 1).unwrap_or(u32::MAX),
+            error: outcome.error.clone(),
+        });
+        Ok(outcome)
     }
 
     /// POSTs the event to the endpoint.
@@ -263,6 +296,7 @@ impl Deliverer {
             delivered: false,
             status: None,
             error: Some(error),
+            url: None,
         };
         let Some(endpoint) = webhook_endpoint::Entity::find_by_id(&row.endpoint_id)
             .one(&self.db)
@@ -306,11 +340,13 @@ impl Deliverer {
             .body(event.body)
             .send()
             .await;
+        let url = Some(endpoint.url);
         Ok(match sent {
             Ok(response) if response.status().is_success() => Outcome {
                 delivered: true,
                 status: Some(response.status().as_u16()),
                 error: None,
+                url,
             },
             Ok(response) => {
                 let status = response.status();
@@ -319,9 +355,13 @@ impl Deliverer {
                     delivered: false,
                     status: Some(status.as_u16()),
                     error: Some(truncate(&format!("the endpoint answered {status}: {body}"))),
+                    url,
                 }
             }
-            Err(error) => failed(truncate(&describe(&error))),
+            Err(error) => Outcome {
+                url,
+                ..failed(truncate(&describe(&error)))
+            },
         })
     }
 

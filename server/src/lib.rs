@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod cache;
+pub mod call_log;
 pub mod calls;
 pub mod changes;
 pub mod crypto;

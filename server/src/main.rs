@@ -252,6 +252,16 @@ struct ServerArgs {
         global = true
     )]
     webhook_deliverer: bool,
+    /// How long the call log (GET /v1/logs), and settled webhook events and deliveries, are
+    /// kept, e.g. "7days", "12h".
+    #[arg(
+        long,
+        env = "CONNECTOR_LOG_RETENTION",
+        default_value = "7days",
+        value_parser = parse_retention,
+        global = true
+    )]
+    log_retention: Duration,
     /// How the process writes its lines: `text`, or `json` (one JSON object a line, on stdout
     /// and stderr, the start-up banner included).
     #[arg(
@@ -301,6 +311,7 @@ impl ServerArgs {
                 allow_private: self.webhook_allow_private,
                 deliver: self.webhook_deliverer,
             },
+            log_retention: self.log_retention,
             ..Settings::default()
         };
         Config {
@@ -746,4 +757,13 @@ fn release_startup_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// A retention such as "7days" or "12h": at least a minute.
+fn parse_retention(text: &str) -> Result<Duration, String> {
+    let retention = humantime::parse_duration(text).map_err(|error| error.to_string())?;
+    if retention < Duration::from_secs(60) {
+        return Err("the retention must be at least a minute".into());
+    }
+    Ok(retention)
 }

@@ -7,7 +7,9 @@
 //!   `connector_provider_request_duration_seconds{connector}`: every call to a provider
 //!   through a connection, the proxy, the envelope and typed actions (`calls`);
 //! - `connector_token_refreshes_total{connector,outcome}` (`refresh`);
-//! - `connector_webhook_deliveries_total{outcome}` (`deliveries`).
+//! - `connector_webhook_deliveries_total{outcome}` (`deliveries`);
+//! - `connector_call_log_dropped_total`: rows the call log's writer could not keep up with
+//!   (`call_log`).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -19,6 +21,7 @@ pub const PROVIDER_REQUESTS: &str = "connector_provider_requests_total";
 pub const PROVIDER_DURATION: &str = "connector_provider_request_duration_seconds";
 pub const TOKEN_REFRESHES: &str = "connector_token_refreshes_total";
 pub const WEBHOOK_DELIVERIES: &str = "connector_webhook_deliveries_total";
+pub const CALL_LOG_DROPPED: &str = "connector_call_log_dropped_total";
 
 /// Upper bounds of the provider duration histogram, in seconds.
 const DURATION_BUCKETS: &[f64] = &[
@@ -48,6 +51,7 @@ fn monitoring() -> Option<&'static Monitoring> {
             metrics::describe_histogram!(PROVIDER_DURATION, metrics::Unit::Seconds, "How long calls to providers took, retries included, to their answer's headers.");
             metrics::describe_counter!(TOKEN_REFRESHES, "Token refreshes, by connector and outcome (`refreshed`, `needs_reauth`, `error`).");
             metrics::describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery attempts, by outcome (`delivered`, `retrying`, `failed`).");
+            metrics::describe_counter!(CALL_LOG_DROPPED, "Call log rows dropped because the writer fell behind.");
             let process = metrics_process::Collector::default();
             process.describe();
             Some(Monitoring { handle, process })
@@ -93,4 +97,8 @@ pub fn token_refresh(connector: &str, outcome: &'static str) {
 
 pub fn webhook_delivery(outcome: &'static str) {
     metrics::counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(1);
+}
+
+pub fn call_log_dropped() {
+    metrics::counter!(CALL_LOG_DROPPED).increment(1);
 }

@@ -16,7 +16,8 @@ use hyper::body::Incoming;
 use poem::IntoResponse as _;
 use poem::http::HeaderMap;
 
-use crate::calls;
+use crate::call_log::CallKind;
+use crate::calls::{self, CallSummary};
 use crate::error::ApiError;
 use crate::listen::ResponseBody;
 use crate::state::AppState;
@@ -96,12 +97,18 @@ async fn forward(
         headers: parts.headers,
         body: buffered,
     };
-    let upstream = calls::with_connection(state, connection_id, None, retryable, |client| {
-        let outgoing = outgoing.clone();
-        let streamed = streamed.lock().unwrap().take();
-        async move { client.send_streaming(outgoing, streamed).await }
-    })
-    .await?;
+    let summary = CallSummary {
+        kind: CallKind::Proxy,
+        method: outgoing.method.as_str(),
+        path: &outgoing.path,
+    };
+    let upstream =
+        calls::with_connection(state, connection_id, None, retryable, summary, |client| {
+            let outgoing = outgoing.clone();
+            let streamed = streamed.lock().unwrap().take();
+            async move { client.send_streaming(outgoing, streamed).await }
+        })
+        .await?;
 
     // The runtime already dropped the hop-by-hop headers and the provider's cookies.
     let (status, headers, body) = upstream.into_parts();

@@ -28,6 +28,7 @@ use futures_util::FutureExt as _;
 use futures_util::future::{BoxFuture, Shared};
 use serde_json::json;
 
+use crate::call_log::{CallKind, CallLog, CallRecord};
 use crate::crypto::random_token;
 use crate::integrations::{IntegrationError, Integrations, TOKEN_TIMEOUT};
 use crate::registry::{Entry, Registry};
@@ -65,6 +66,19 @@ pub enum RefreshError {
     Store(Arc<StoreError>),
 }
 
+impl RefreshError {
+    /// What went wrong, in the provider's words when it refused.
+    pub fn cause(&self) -> String {
+        match self {
+            RefreshError::NeedsReauth {
+                reason: Some(reason),
+                ..
+            } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl From<StoreError> for RefreshError {
     fn from(error: StoreError) -> RefreshError {
         RefreshError::Store(Arc::new(error))
@@ -83,6 +97,7 @@ pub struct Refresher {
     /// The refresh in flight per connection. The task removes its own entry when done, so the
     /// map holds only what is running, whatever happened to the callers.
     in_flight: Mutex<HashMap<String, Shared<BoxFuture<'static, Outcome>>>>,
+    call_log: Arc<CallLog>,
 }
 
 impl Refresher {
@@ -91,6 +106,7 @@ impl Refresher {
         integrations: Arc<Integrations>,
         registry: Arc<Registry>,
         margin: Duration,
+        call_log: Arc<CallLog>,
     ) -> Refresher {
         Refresher {
             store,
@@ -98,6 +114,7 @@ impl Refresher {
             registry,
             margin,
             in_flight: Mutex::default(),
+            call_log,
         }
     }
 
@@ -191,6 +208,8 @@ impl Refresher {
                 .await?
             {
                 let connector = current.connection.connector.clone();
+                let at = Utc::now();
+                let started = std::time::Instant::now();
                 let outcome = self.exchange_and_store(current, &owner).await;
                 crate::monitoring::token_refresh(
                     &connector,
@@ -200,6 +219,20 @@ impl Refresher {
                         Err(_) => "error",
                     },
                 );
+                let token_url = self.token_url(&connector).await;
+                self.call_log.record(CallRecord {
+                    at,
+                    connection_id: Some(id.to_owned()),
+                    connector: Some(connector),
+                    kind: CallKind::Refresh,
+                    method: "POST".into(),
+                    path: token_url,
+                    // The token endpoint's status is not kept by the OAuth client.
+                    status: None,
+                    duration: started.elapsed(),
+                    attempts: 1,
+                    error: outcome.as_ref().err().map(RefreshError::cause),
+                });
                 return outcome;
             }
             // Another process is refreshing: its tokens, once stored, are ours too.
@@ -209,6 +242,22 @@ impl Refresher {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// The token endpoint a refresh of the connector calls (the integration's, else the
+    /// definition's), as the call log keeps it.
+    async fn token_url(&self, connector: &str) -> String {
+        let integration = self.integrations.get(connector).await.ok().flatten();
+        integration
+            .as_ref()
+            .and_then(|integration| integration.token_url.clone())
+            .or_else(|| {
+                self.registry
+                    .get(connector)
+                    .and_then(|entry| entry.def.auth.token_url.clone())
+            })
+            .map(|url| crate::call_log::without_query(&url))
+            .unwrap_or_default()
     }
 
     /// With the lease held: the token request, then its outcome written.

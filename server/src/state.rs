@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use thread_local::ThreadLocal;
 
 use crate::cache::TtlCache;
+use crate::call_log::CallLog;
 use crate::crypto::Cipher;
 use crate::deliveries::{Deliverer, DeliverySettings};
 use crate::error::{ApiError, ApiResult};
@@ -49,6 +50,8 @@ pub struct Settings {
     pub record_cassettes: Option<PathBuf>,
     /// How the platform's webhooks are delivered.
     pub webhooks: DeliverySettings,
+    /// How long the call log, and settled webhook events and deliveries, are kept.
+    pub log_retention: Duration,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             max_token_response_bytes: connector_runtime::oauth::DEFAULT_MAX_TOKEN_RESPONSE_BYTES,
             record_cassettes: None,
             webhooks: DeliverySettings::default(),
+            log_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct AppState {
     pub deliverer: Arc<Deliverer>,
     /// Webhook endpoints and their deliveries.
     pub subscriptions: Subscriptions,
+    /// Provider calls, refreshes and webhook deliveries, as they happen.
+    pub call_log: Arc<CallLog>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -142,6 +148,7 @@ impl AppState {
     ) -> AppState {
         let registry = Arc::new(registry);
         let settings_ttl = settings.cache_ttl;
+        let call_log = Arc::new(CallLog::new(db.clone(), settings.log_retention));
         let store = Arc::new(Store::new(db.clone(), cipher.clone(), settings.cache_ttl));
         let integrations = Arc::new(Integrations::new(
             db.clone(),
@@ -159,13 +166,16 @@ impl AppState {
             integrations.clone(),
             registry.clone(),
             settings.refresh_margin,
+            call_log.clone(),
         ));
         let deliverer = Arc::new(Deliverer::new(
             db.clone(),
             cipher.clone(),
             settings.webhooks.clone(),
+            call_log.clone(),
         ));
         AppState {
+            call_log,
             deliverer,
             subscriptions: Subscriptions::new(db.clone(), cipher.clone()),
             sessions: Sessions::new(db.clone()),

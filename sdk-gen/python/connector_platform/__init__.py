@@ -30,6 +30,7 @@ __all__ = [
     "HubspotApi",
     "IntegrationsApi",
     "JiraApi",
+    "LogsApi",
     "NotionApi",
     "OauthApi",
     "OnedriveApi",
@@ -82,6 +83,7 @@ __all__ = [
     "AuthKind",
     "AuthorizeRequest",
     "AuthorizeResponse",
+    "CallKind",
     "Connection",
     "ConnectionConfigField",
     "ConnectionList",
@@ -329,6 +331,8 @@ __all__ = [
     "JiraUserAccountType",
     "JiraVisibility",
     "JiraVisibilityType",
+    "LogEntry",
+    "LogPage",
     "NotionAnnotations",
     "NotionAppendBlockChildrenInput",
     "NotionBlock",
@@ -562,6 +566,7 @@ from connector_platform.api.google_sheets_api import GoogleSheetsApi as GoogleSh
 from connector_platform.api.hubspot_api import HubspotApi as HubspotApi
 from connector_platform.api.integrations_api import IntegrationsApi as IntegrationsApi
 from connector_platform.api.jira_api import JiraApi as JiraApi
+from connector_platform.api.logs_api import LogsApi as LogsApi
 from connector_platform.api.notion_api import NotionApi as NotionApi
 from connector_platform.api.oauth_api import OauthApi as OauthApi
 from connector_platform.api.onedrive_api import OnedriveApi as OnedriveApi
@@ -618,6 +623,7 @@ from connector_platform.models.asana_user_photo import AsanaUserPhoto as AsanaUs
 from connector_platform.models.auth_kind import AuthKind as AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest as AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse as AuthorizeResponse
+from connector_platform.models.call_kind import CallKind as CallKind
 from connector_platform.models.connection import Connection as Connection
 from connector_platform.models.connection_config_field import ConnectionConfigField as ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList as ConnectionList
@@ -865,6 +871,8 @@ from connector_platform.models.jira_user import JiraUser as JiraUser
 from connector_platform.models.jira_user_account_type import JiraUserAccountType as JiraUserAccountType
 from connector_platform.models.jira_visibility import JiraVisibility as JiraVisibility
 from connector_platform.models.jira_visibility_type import JiraVisibilityType as JiraVisibilityType
+from connector_platform.models.log_entry import LogEntry as LogEntry
+from connector_platform.models.log_page import LogPage as LogPage
 from connector_platform.models.notion_annotations import NotionAnnotations as NotionAnnotations
 from connector_platform.models.notion_append_block_children_input import NotionAppendBlockChildrenInput as NotionAppendBlockChildrenInput
 from connector_platform.models.notion_block import NotionBlock as NotionBlock

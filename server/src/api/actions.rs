@@ -5,7 +5,8 @@ use std::sync::Arc;
 use connector_runtime::openapi::{ActionCall, ActionContext, ActionError, Actions, BoxFuture};
 use connector_runtime::{Download, RawResponse};
 
-use crate::calls;
+use crate::call_log::CallKind;
+use crate::calls::{self, CallSummary};
 use crate::state::AppState;
 
 /// Runs actions with the named connection's credential.
@@ -19,10 +20,18 @@ impl ActionContext for ConnectionActions {
         Box::pin(async move {
             let state = &self.0;
             let connector = call.definition.name.as_str();
-            calls::with_connection(state, call.connection_id, Some(connector), true, |client| {
-                let input = call.input.clone();
-                async move { client.execute(call.endpoint, input).await }
-            })
+            let summary = summary(&call);
+            calls::with_connection(
+                state,
+                call.connection_id,
+                Some(connector),
+                true,
+                summary,
+                |client| {
+                    let input = call.input.clone();
+                    async move { client.execute(call.endpoint, input).await }
+                },
+            )
             .await
         })
     }
@@ -34,12 +43,30 @@ impl ActionContext for ConnectionActions {
         Box::pin(async move {
             let state = &self.0;
             let connector = call.definition.name.as_str();
-            calls::with_connection(state, call.connection_id, Some(connector), true, |client| {
-                let input = call.input.clone();
-                async move { client.download_object(call.endpoint, input).await }
-            })
+            let summary = summary(&call);
+            calls::with_connection(
+                state,
+                call.connection_id,
+                Some(connector),
+                true,
+                summary,
+                |client| {
+                    let input = call.input.clone();
+                    async move { client.download_object(call.endpoint, input).await }
+                },
+            )
             .await
         })
+    }
+}
+
+/// An action's log entry: its endpoint's method and path template (never its arguments).
+fn summary<'a>(call: &ActionCall<'a>) -> CallSummary<'a> {
+    let endpoint = call.definition.endpoints.get(call.endpoint);
+    CallSummary {
+        kind: CallKind::Action,
+        method: endpoint.map_or("GET", |endpoint| endpoint.method.as_str()),
+        path: endpoint.map_or(call.endpoint, |endpoint| endpoint.path.as_str()),
     }
 }
 

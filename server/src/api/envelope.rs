@@ -11,7 +11,8 @@ use poem_openapi::{Enum, Object, OpenApi};
 use serde_json::Value;
 
 use super::Tag;
-use crate::calls;
+use crate::call_log::CallKind;
+use crate::calls::{self, CallSummary};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
@@ -117,7 +118,12 @@ impl EnvelopeApi {
             headers,
             body: body.map(Into::into),
         };
-        let response = calls::with_connection(&self.0, &id, None, true, |client| {
+        let summary = CallSummary {
+            kind: CallKind::Proxy,
+            method: request.method.as_str(),
+            path: &request.path,
+        };
+        let response = calls::with_connection(&self.0, &id, None, true, summary, |client| {
             let request = request.clone();
             async move { client.send(request).await }
         })

@@ -8,6 +8,7 @@ mod credentials;
 pub mod envelope;
 pub mod incoming;
 pub mod integrations;
+pub mod logs;
 pub mod oauth;
 pub mod webhooks;
 
@@ -40,6 +41,9 @@ pub enum Tag {
     /// The platform's events sent to your endpoints, signed, retried, and never lost.
     #[oai(rename = "webhooks")]
     Webhooks,
+    /// Every provider call, token refresh and webhook delivery, as it happened.
+    #[oai(rename = "logs")]
+    Logs,
 }
 
 pub type Apis = (
@@ -49,6 +53,7 @@ pub type Apis = (
     connections::ConnectionsApi,
     envelope::EnvelopeApi,
     webhooks::WebhooksApi,
+    logs::LogsApi,
     registry::TypedApis,
 );
 
@@ -61,7 +66,8 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         oauth::OAuthApi(state.clone()),
         connections::ConnectionsApi(state.clone()),
         envelope::EnvelopeApi(state.clone()),
-        webhooks::WebhooksApi(state),
+        webhooks::WebhooksApi(state.clone()),
+        logs::LogsApi(state),
         registry::typed_apis(actions),
     );
     OpenApiService::new(apis, "Connector Platform", env!("CARGO_PKG_VERSION"))

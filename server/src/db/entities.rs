@@ -258,3 +258,34 @@ pub mod webhook_delivery {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The call log: one row per provider call, token refresh or webhook delivery attempt.
+pub mod call_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "call_log")]
+    pub struct Model {
+        /// Increasing: newest first is by id, and the list's cursor is one.
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at: DateTimeUtc,
+        pub connection_id: Option<String>,
+        pub connector: Option<String>,
+        /// `proxy`, `action`, `refresh` or `webhook`.
+        pub kind: String,
+        pub method: String,
+        /// Without its query string.
+        pub path: String,
+        /// The answer's HTTP status; none when no answer came.
+        pub status: Option<i32>,
+        pub duration_ms: i64,
+        pub attempts: i32,
+        pub error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(IntegrationPrivateKeys),
             Box::new(ChangeNotifications),
             Box::new(Webhooks),
+            Box::new(CallLog),
         ]
     }
 }
@@ -498,5 +499,79 @@ impl MigrationTrait for Webhooks {
                     .to_owned(),
             )
             .await
+    }
+}
+
+/// The call log (`call_log`), newest first by id, filtered by connection or connector, pruned
+/// by time.
+struct CallLog;
+
+impl MigrationName for CallLog {
+    fn name(&self) -> &str {
+        "m20261202_000006_call_log"
+    }
+}
+
+#[derive(DeriveIden)]
+enum CallLogTable {
+    #[sea_orm(iden = "call_log")]
+    Table,
+    Id,
+    At,
+    ConnectionId,
+    Connector,
+    Kind,
+    Method,
+    Path,
+    Status,
+    DurationMs,
+    Attempts,
+    Error,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CallLog {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(CallLogTable::Table)
+                    .col(
+                        ColumnDef::new(CallLogTable::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(time(CallLogTable::At))
+                    .col(optional_text(CallLogTable::ConnectionId))
+                    .col(optional_text(CallLogTable::Connector))
+                    .col(text(CallLogTable::Kind))
+                    .col(text(CallLogTable::Method))
+                    .col(text(CallLogTable::Path))
+                    .col(ColumnDef::new(CallLogTable::Status).integer().null())
+                    .col(
+                        ColumnDef::new(CallLogTable::DurationMs)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(CallLogTable::Attempts).integer().not_null())
+                    .col(optional_text(CallLogTable::Error))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("call_log_by_connection", CallLogTable::ConnectionId),
+            ("call_log_by_connector", CallLogTable::Connector),
+            ("call_log_by_time", CallLogTable::At),
+        ] {
+            let mut index = Index::create();
+            index.name(name).table(CallLogTable::Table).col(column);
+            if name != "call_log_by_time" {
+                index.col(CallLogTable::Id);
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
+        Ok(())
     }
 }

@@ -10,6 +10,7 @@ mod catalog;
 mod connections;
 mod credentials;
 mod jwt;
+mod logs;
 mod metrics;
 mod oauth_flow;
 mod proxy;

@@ -13,6 +13,7 @@ from connector_platform.api.google_sheets_api import GoogleSheetsApi
 from connector_platform.api.hubspot_api import HubspotApi
 from connector_platform.api.integrations_api import IntegrationsApi
 from connector_platform.api.jira_api import JiraApi
+from connector_platform.api.logs_api import LogsApi
 from connector_platform.api.notion_api import NotionApi
 from connector_platform.api.oauth_api import OauthApi
 from connector_platform.api.onedrive_api import OnedriveApi

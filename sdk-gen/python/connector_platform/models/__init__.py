@@ -47,6 +47,7 @@ from connector_platform.models.asana_user_photo import AsanaUserPhoto
 from connector_platform.models.auth_kind import AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse
+from connector_platform.models.call_kind import CallKind
 from connector_platform.models.connection import Connection
 from connector_platform.models.connection_config_field import ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList
@@ -294,6 +295,8 @@ from connector_platform.models.jira_user import JiraUser
 from connector_platform.models.jira_user_account_type import JiraUserAccountType
 from connector_platform.models.jira_visibility import JiraVisibility
 from connector_platform.models.jira_visibility_type import JiraVisibilityType
+from connector_platform.models.log_entry import LogEntry
+from connector_platform.models.log_page import LogPage
 from connector_platform.models.notion_annotations import NotionAnnotations
 from connector_platform.models.notion_append_block_children_input import NotionAppendBlockChildrenInput
 from connector_platform.models.notion_block import NotionBlock
