@@ -233,6 +233,17 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
+    pub const ALL: [AuthKind; 8] = [
+        AuthKind::Oauth2,
+        AuthKind::Oauth2ClientCredentials,
+        AuthKind::ApiKey,
+        AuthKind::Basic,
+        AuthKind::Bearer,
+        AuthKind::None,
+        AuthKind::JwtBearer,
+        AuthKind::AppJwt,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthKind::Oauth2 => "oauth2",

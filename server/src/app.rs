@@ -16,6 +16,7 @@ use crate::api;
 use crate::error::{ApiError, render_any_error};
 use crate::listen::{Handler, Peer, ResponseBody, ServeLimits};
 use crate::monitoring;
+use crate::pages;
 use crate::proxy;
 use crate::state::AppState;
 
@@ -239,6 +240,9 @@ fn fixed_route(path: &str) -> &'static str {
     match FIXED.iter().find(|fixed| **fixed == path) {
         Some(fixed) => fixed,
         None if path.starts_with("/webhooks/") => "/webhooks/{connector}",
+        None if path == "/dashboard" || path.starts_with("/dashboard/") => "/dashboard",
+        None if path.starts_with("/connect/") => "/connect/{token}",
+        None if path.starts_with("/assets/") => "/assets",
         None => "other",
     }
 }
@@ -283,6 +287,9 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             "/webhooks/:connector",
             poem::post(api::incoming::receive).with(BodyLimit(max_body)),
         )
+        .nest("/dashboard", pages::dashboard().with(BodyLimit(max_body)))
+        .nest("/connect", pages::connect().with(BodyLimit(max_body)))
+        .nest("/assets", pages::assets())
         .data(state)
         .catch_all_error(render_any_error)
 }

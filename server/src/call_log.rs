@@ -57,7 +57,7 @@ impl CallKind {
     }
 }
 
-const ALL_KINDS: [CallKind; 4] = [
+pub const ALL_KINDS: [CallKind; 4] = [
     CallKind::Proxy,
     CallKind::Action,
     CallKind::Refresh,

@@ -148,6 +148,18 @@ impl Integrations {
     /// The integration of a connector: the stored one, else `{NAME}_CLIENT_ID` and
     /// `{NAME}_CLIENT_SECRET` (with `{NAME}_BASE_URL`, `_AUTHORIZATION_URL`, `_TOKEN_URL`,
     /// `_SCOPES`) from the environment.
+    /// The connectors with a stored integration, and when each was last saved, by name.
+    pub async fn list_stored(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        Ok(integration::Entity::find()
+            .order_by_asc(integration::Column::Connector)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| (row.connector, row.updated_at))
+            .collect())
+    }
+
     pub async fn get(&self, connector: &str) -> Result<Option<Arc<Integration>>, StoreError> {
         if let Some(cached) = self.cache.get(connector) {
             return Ok(cached);

@@ -12,10 +12,12 @@ use thread_local::ThreadLocal;
 
 use crate::cache::TtlCache;
 use crate::call_log::CallLog;
+use crate::connect_sessions::ConnectSessions;
 use crate::crypto::Cipher;
 use crate::deliveries::{Deliverer, DeliverySettings};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::{Integration, Integrations, TOKEN_TIMEOUT};
+use crate::logins::Logins;
 use crate::refresh::Refresher;
 use crate::registry::{Entry, Registry};
 use crate::sessions::Sessions;
@@ -97,6 +99,10 @@ pub struct AppState {
     pub subscriptions: Subscriptions,
     /// Provider calls, refreshes and webhook deliveries, as they happen.
     pub call_log: Arc<CallLog>,
+    /// Dashboard logins.
+    pub logins: Logins,
+    /// Hosted connect sessions.
+    pub connect_sessions: ConnectSessions,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -176,6 +182,8 @@ impl AppState {
         ));
         AppState {
             call_log,
+            logins: Logins::new(db.clone()),
+            connect_sessions: ConnectSessions::new(db.clone()),
             deliverer,
             subscriptions: Subscriptions::new(db.clone(), cipher.clone()),
             sessions: Sessions::new(db.clone()),

@@ -84,12 +84,14 @@ __all__ = [
     "AuthorizeRequest",
     "AuthorizeResponse",
     "CallKind",
+    "ConnectSession",
     "Connection",
     "ConnectionConfigField",
     "ConnectionList",
     "ConnectionStatus",
     "Connector",
     "ConnectorList",
+    "CreateConnectSession",
     "CreateConnection",
     "CreateWebhookEndpoint",
     "DeliveryStatus",
@@ -624,12 +626,14 @@ from connector_platform.models.auth_kind import AuthKind as AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest as AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse as AuthorizeResponse
 from connector_platform.models.call_kind import CallKind as CallKind
+from connector_platform.models.connect_session import ConnectSession as ConnectSession
 from connector_platform.models.connection import Connection as Connection
 from connector_platform.models.connection_config_field import ConnectionConfigField as ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList as ConnectionList
 from connector_platform.models.connection_status import ConnectionStatus as ConnectionStatus
 from connector_platform.models.connector import Connector as Connector
 from connector_platform.models.connector_list import ConnectorList as ConnectorList
+from connector_platform.models.create_connect_session import CreateConnectSession as CreateConnectSession
 from connector_platform.models.create_connection import CreateConnection as CreateConnection
 from connector_platform.models.create_webhook_endpoint import CreateWebhookEndpoint as CreateWebhookEndpoint
 from connector_platform.models.delivery_status import DeliveryStatus as DeliveryStatus

@@ -156,57 +156,8 @@ impl ConnectionsApi {
         _key: SecretKey,
         input: StrictJson<CreateConnection>,
     ) -> ApiResult<Created> {
-        let state = &self.0;
         let StrictJson(input) = input;
-        let entry = state.connector(&input.connector)?;
-        let id = match &input.connection_id {
-            Some(id) => check_connection_id(id)?.to_owned(),
-            None => new_connection_id(),
-        };
-        let config = check_connection_config(
-            &entry.def,
-            input.connection_config.clone().unwrap_or_default(),
-        )?;
-        let mut scopes = input.scopes.clone().unwrap_or_default();
-        let mut given =
-            credentials::read(&entry.def, input.credentials.clone().unwrap_or_default())?;
-        let mut expires_at = given.expires_at;
-        let secret = match given.secret.take() {
-            Some(secret) => secret,
-            // The connection's first token is fetched or minted now.
-            None => {
-                let (secret, tokens) = first_token(state, entry, given, &scopes, &config).await?;
-                expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
-                if let Some(granted) = tokens.scopes {
-                    scopes = granted;
-                }
-                secret
-            }
-        };
-        if let Some(verify) = &entry.def.verify
-            && let Err(error) = verify_credential(state, entry, &id, verify, &secret, &config).await
-        {
-            // Drops the per-connection rate limiter the check may have made for the id.
-            state.forget_connection(&id);
-            return Err(error);
-        }
-        let now = Utc::now();
-        let row = connection::Model {
-            id: id.clone(),
-            connector: entry.def.name.clone(),
-            end_user_id: input.end_user_id.clone(),
-            status: status::ACTIVE.into(),
-            scopes: json!(scopes),
-            expires_at,
-            metadata: json!(input.metadata.clone().unwrap_or_default()),
-            connection_config: json!(config),
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-        };
-        state.store.create(&row, &secret).await?;
-        state.forget_connection(&id);
-        tracing::info!(connection = %id, connector = %row.connector, "connection created");
+        let row = create_connection(&self.0, input).await?;
         Ok(Created::Created(Json((&row).into())))
     }
 
@@ -264,12 +215,7 @@ impl ConnectionsApi {
         operation_id = "delete_connection"
     )]
     async fn delete(&self, _key: SecretKey, id: Path<String>) -> ApiResult<Deleted> {
-        let removed = self.0.store.delete(&id).await?;
-        self.0.forget_connection(&id);
-        if !removed {
-            return Err(connection_not_found(&id));
-        }
-        tracing::info!(connection = %id.0, "connection deleted");
+        delete_connection(&self.0, &id).await?;
         Ok(Deleted::NoContent)
     }
 
@@ -318,6 +264,73 @@ impl ConnectionsApi {
         let loaded = self.0.refresher.refresh_now(&id).await?;
         Ok(Json((&loaded.connection).into()))
     }
+}
+
+/// Checks and stores a new connection (`POST /v1/connections`, the connect page).
+pub async fn create_connection(
+    state: &AppState,
+    input: CreateConnection,
+) -> ApiResult<connection::Model> {
+    let entry = state.connector(&input.connector)?;
+    let id = match &input.connection_id {
+        Some(id) => check_connection_id(id)?.to_owned(),
+        None => new_connection_id(),
+    };
+    let config = check_connection_config(
+        &entry.def,
+        input.connection_config.clone().unwrap_or_default(),
+    )?;
+    let mut scopes = input.scopes.clone().unwrap_or_default();
+    let mut given = credentials::read(&entry.def, input.credentials.clone().unwrap_or_default())?;
+    let mut expires_at = given.expires_at;
+    let secret = match given.secret.take() {
+        Some(secret) => secret,
+        // The connection's first token is fetched or minted now.
+        None => {
+            let (secret, tokens) = first_token(state, entry, given, &scopes, &config).await?;
+            expires_at = tokens.expires_at.map(DateTime::<Utc>::from);
+            if let Some(granted) = tokens.scopes {
+                scopes = granted;
+            }
+            secret
+        }
+    };
+    if let Some(verify) = &entry.def.verify
+        && let Err(error) = verify_credential(state, entry, &id, verify, &secret, &config).await
+    {
+        // Drops the per-connection rate limiter the check may have made for the id.
+        state.forget_connection(&id);
+        return Err(error);
+    }
+    let now = Utc::now();
+    let row = connection::Model {
+        id: id.clone(),
+        connector: entry.def.name.clone(),
+        end_user_id: input.end_user_id.clone(),
+        status: status::ACTIVE.into(),
+        scopes: json!(scopes),
+        expires_at,
+        metadata: json!(input.metadata.clone().unwrap_or_default()),
+        connection_config: json!(config),
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create(&row, &secret).await?;
+    state.forget_connection(&id);
+    tracing::info!(connection = %id, connector = %row.connector, "connection created");
+    Ok(row)
+}
+
+/// Removes a connection and its secrets (`DELETE /v1/connections/{id}`, the dashboard).
+pub async fn delete_connection(state: &AppState, id: &str) -> ApiResult<()> {
+    let removed = state.store.delete(id).await?;
+    state.forget_connection(id);
+    if !removed {
+        return Err(connection_not_found(id));
+    }
+    tracing::info!(connection = %id, "connection deleted");
+    Ok(())
 }
 
 pub fn new_connection_id() -> String {

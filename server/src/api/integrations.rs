@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use super::{Tag, check_url};
 use crate::error::{ApiError, ApiResult};
 use crate::integrations::{self, NewIntegration};
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 
 /// A connector's OAuth app. The client secret and the private key are stored encrypted and
 /// never returned.
@@ -98,63 +98,8 @@ impl IntegrationsApi {
         connector: Path<String>,
         input: StrictJson<IntegrationInput>,
     ) -> ApiResult<Json<Integration>> {
-        let state = &self.0;
-        let entry = state.connector(&connector)?;
         let StrictJson(input) = input;
-        let kind = entry.def.auth.kind;
-        let client_id = input.client_id.clone().unwrap_or_default();
-        if kind.is_oauth2() && client_id.trim().is_empty() {
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                "client_id is required for an OAuth 2.0 connector",
-            ));
-        }
-        if kind == AuthKind::AppJwt {
-            if client_id.trim().is_empty() || input.private_key.is_none() {
-                return Err(ApiError::bad_request(
-                    "invalid_input",
-                    "client_id (the app id) and private_key are required for an app_jwt connector",
-                ));
-            }
-        } else if input.private_key.is_some() {
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                format!(
-                    "private_key applies to app_jwt connectors only, not `{}`",
-                    kind.as_str()
-                ),
-            ));
-        }
-        if let Some(pem) = &input.private_key {
-            SigningKey::from_pem(pem).map_err(|error| {
-                ApiError::bad_request("invalid_input", format!("private_key: {error}"))
-            })?;
-        }
-        for (field, url) in [
-            ("base_url", &input.base_url),
-            ("authorization_url", &input.authorization_url),
-            ("token_url", &input.token_url),
-        ] {
-            if let Some(url) = url {
-                check_url(field, url)?;
-            }
-        }
-        state
-            .integrations
-            .save(
-                &connector,
-                NewIntegration {
-                    client_id,
-                    client_secret: input.client_secret.unwrap_or_default(),
-                    scopes: input.scopes,
-                    base_url: input.base_url,
-                    authorization_url: input.authorization_url,
-                    token_url: input.token_url,
-                    private_key: input.private_key,
-                    webhook_secret: input.webhook_secret.filter(|secret| !secret.is_empty()),
-                },
-            )
-            .await?;
+        put_integration(&self.0, &connector, input).await?;
         self.read(&connector).await.map(Json)
     }
 
@@ -212,4 +157,69 @@ fn integration_not_found(connector: &str) -> ApiError {
         "integration_not_found",
         format!("connector `{connector}` has no integration (PUT /v1/integrations/{connector})"),
     )
+}
+
+/// Checks and stores a connector's integration (`PUT /v1/integrations/{connector}`, the
+/// dashboard).
+pub async fn put_integration(
+    state: &AppState,
+    connector: &str,
+    input: IntegrationInput,
+) -> ApiResult<()> {
+    let entry = state.connector(connector)?;
+    let kind = entry.def.auth.kind;
+    let client_id = input.client_id.clone().unwrap_or_default();
+    if kind.is_oauth2() && client_id.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            "client_id is required for an OAuth 2.0 connector",
+        ));
+    }
+    if kind == AuthKind::AppJwt {
+        if client_id.trim().is_empty() || input.private_key.is_none() {
+            return Err(ApiError::bad_request(
+                "invalid_input",
+                "client_id (the app id) and private_key are required for an app_jwt connector",
+            ));
+        }
+    } else if input.private_key.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            format!(
+                "private_key applies to app_jwt connectors only, not `{}`",
+                kind.as_str()
+            ),
+        ));
+    }
+    if let Some(pem) = &input.private_key {
+        SigningKey::from_pem(pem).map_err(|error| {
+            ApiError::bad_request("invalid_input", format!("private_key: {error}"))
+        })?;
+    }
+    for (field, url) in [
+        ("base_url", &input.base_url),
+        ("authorization_url", &input.authorization_url),
+        ("token_url", &input.token_url),
+    ] {
+        if let Some(url) = url {
+            check_url(field, url)?;
+        }
+    }
+    state
+        .integrations
+        .save(
+            connector,
+            NewIntegration {
+                client_id,
+                client_secret: input.client_secret.unwrap_or_default(),
+                scopes: input.scopes,
+                base_url: input.base_url,
+                authorization_url: input.authorization_url,
+                token_url: input.token_url,
+                private_key: input.private_key,
+                webhook_secret: input.webhook_secret.filter(|secret| !secret.is_empty()),
+            },
+        )
+        .await?;
+    Ok(())
 }

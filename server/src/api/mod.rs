@@ -2,6 +2,7 @@
 //! `connector!` modules generate.
 
 pub mod actions;
+pub mod connect;
 pub mod connections;
 pub mod connectors;
 mod credentials;
@@ -51,6 +52,7 @@ pub type Apis = (
     integrations::IntegrationsApi,
     oauth::OAuthApi,
     connections::ConnectionsApi,
+    connect::ConnectApi,
     envelope::EnvelopeApi,
     webhooks::WebhooksApi,
     logs::LogsApi,
@@ -65,6 +67,7 @@ pub fn service(state: Arc<AppState>) -> OpenApiService<Apis, ()> {
         integrations::IntegrationsApi(state.clone()),
         oauth::OAuthApi(state.clone()),
         connections::ConnectionsApi(state.clone()),
+        connect::ConnectApi(state.clone()),
         envelope::EnvelopeApi(state.clone()),
         webhooks::WebhooksApi(state.clone()),
         logs::LogsApi(state),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use connector_defs::AuthKind;
 use connector_runtime::openapi::{SecretKey, StrictJson};
-use poem_openapi::param::Query;
+use poem_openapi::param::{Cookie, Query};
 use poem_openapi::payload::{Html, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use sea_orm::ActiveValue::Set;
@@ -18,7 +18,7 @@ use crate::api::connections::new_connection_id;
 use crate::crypto::hash_secret_key;
 use crate::db::entities::{connection, oauth_session};
 use crate::error::{ApiError, ApiResult};
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 use crate::store::{Secret, StoreError, config_pairs, status, with_kept_config};
 
 #[derive(Debug, Clone, Object)]
@@ -78,8 +78,59 @@ impl OAuthApi {
         _key: SecretKey,
         input: StrictJson<AuthorizeRequest>,
     ) -> ApiResult<Json<AuthorizeResponse>> {
-        let state = &self.0;
         let StrictJson(input) = input;
+        start_authorization(&self.0, input, None).await.map(Json)
+    }
+
+    /// Where the provider sends the user back. Public: the single-use `state` authenticates it.
+    #[oai(
+        path = "/oauth/callback",
+        method = "get",
+        operation_id = "oauth_callback"
+    )]
+    async fn callback(
+        &self,
+        code: Query<Option<String>>,
+        state: Query<Option<String>>,
+        error: Query<Option<String>>,
+        error_description: Query<Option<String>>,
+        /// Set by the hosted connect page: an authorization it started completes in the
+        /// same browser only.
+        connect_browser: Cookie<Option<String>>,
+    ) -> poem_openapi::payload::Response<CallbackResponse> {
+        let outcome = callback_outcome(
+            &self.0,
+            Callback {
+                code: code.0,
+                state: state.0,
+                error: error.0,
+                error_description: error_description.0,
+                browser: connect_browser.0,
+            },
+        )
+        .await;
+        with_page_headers(outcome)
+    }
+}
+
+/// What the provider (and the browser) sent to the callback.
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    /// The connect page's browser cookie.
+    browser: Option<String>,
+}
+
+/// Starts an authorization (`POST /v1/oauth/authorize`, the dashboard's reconnect, the
+/// connect page); with `browser_hash`, its callback must come to that browser.
+pub async fn start_authorization(
+    state: &AppState,
+    input: AuthorizeRequest,
+    browser_hash: Option<String>,
+) -> ApiResult<AuthorizeResponse> {
+    {
         let entry = state.connector(&input.connector)?;
         if entry.def.auth.kind != AuthKind::Oauth2 {
             return Err(ApiError::bad_request(
@@ -137,31 +188,15 @@ impl OAuthApi {
                 })),
                 expires_at: Set(expires_at),
                 created_at: Set(now),
+                browser_hash: Set(browser_hash),
             })
             .await?;
-        Ok(Json(AuthorizeResponse {
+        Ok(AuthorizeResponse {
             authorization_url: request.url,
             state: request.state,
             connection_id,
             expires_at,
-        }))
-    }
-
-    /// Where the provider sends the user back. Public: the single-use `state` authenticates it.
-    #[oai(
-        path = "/oauth/callback",
-        method = "get",
-        operation_id = "oauth_callback"
-    )]
-    async fn callback(
-        &self,
-        code: Query<Option<String>>,
-        state: Query<Option<String>>,
-        error: Query<Option<String>>,
-        error_description: Query<Option<String>>,
-    ) -> poem_openapi::payload::Response<CallbackResponse> {
-        let outcome = callback_outcome(&self.0, code, state, error, error_description).await;
-        with_page_headers(outcome)
+        })
     }
 }
 
@@ -181,14 +216,15 @@ fn with_page_headers(
         .header("X-Content-Type-Options", "nosniff")
 }
 
-async fn callback_outcome(
-    app: &crate::state::AppState,
-    code: Query<Option<String>>,
-    state: Query<Option<String>>,
-    error: Query<Option<String>>,
-    error_description: Query<Option<String>>,
-) -> CallbackResponse {
-    let Some(state_value) = state.0.filter(|state| !state.is_empty()) else {
+async fn callback_outcome(app: &AppState, callback: Callback) -> CallbackResponse {
+    let Callback {
+        code,
+        state,
+        error,
+        error_description,
+        browser,
+    } = callback;
+    let Some(state_value) = state.filter(|state| !state.is_empty()) else {
         return page_failed("The request has no state.");
     };
     // Taking the session deletes it, so a state works once; a second use finds nothing.
@@ -202,15 +238,23 @@ async fn callback_outcome(
         }
         Err(_) => return page_failed("The server failed; see its log."),
     };
+    if let Some(expected) = &session.browser_hash
+        && browser.as_deref().map(hash_secret_key).as_ref() != Some(expected)
+    {
+        tracing::warn!(connection = %session.connection_id, "an authorization came back to another browser than the one that started it");
+        return finish(
+            &session,
+            Err("this authorization was started in another browser; open the connect link in this browser and start again".into()),
+        );
+    }
     if session.expires_at < Utc::now() {
         return finish(
             &session,
             Err("the authorization expired; start again".into()),
         );
     }
-    if let Some(error) = error.0 {
+    if let Some(error) = error {
         let description = error_description
-            .0
             .map(|text| format!(": {text}"))
             .unwrap_or_default();
         return finish(
@@ -218,7 +262,7 @@ async fn callback_outcome(
             Err(format!("the provider answered `{error}`{description}")),
         );
     }
-    let Some(code) = code.0 else {
+    let Some(code) = code else {
         return finish(&session, Err("the provider sent no code".into()));
     };
     let result = complete(app, &session, &state_value, &code).await;
@@ -227,7 +271,7 @@ async fn callback_outcome(
 
 /// Exchanges the code and stores the connection; the error is for the user's eyes.
 async fn complete(
-    state: &crate::state::AppState,
+    state: &AppState,
     session: &oauth_session::Model,
     state_value: &str,
     code: &str,

@@ -13,7 +13,7 @@ use crate::db::entities::{webhook_delivery, webhook_endpoint};
 use crate::deliveries::{address_literal, is_private};
 use crate::error::{ApiError, ApiResult};
 use crate::events::EventType;
-use crate::state::SharedState;
+use crate::state::{AppState, SharedState};
 use crate::subscriptions::DeliveryFilter;
 
 #[derive(Debug, Clone, Object)]
@@ -166,36 +166,7 @@ impl WebhooksApi {
         input: StrictJson<CreateWebhookEndpoint>,
     ) -> ApiResult<EndpointCreated> {
         let StrictJson(input) = input;
-        check_url("url", &input.url)?;
-        if !self.0.settings.webhooks.allow_private {
-            check_public(&input.url)?;
-        }
-        if input.events.is_empty() {
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                "events must name at least one event type, or be [\"*\"]",
-            ));
-        }
-        if let Some(unknown) = input
-            .events
-            .iter()
-            .find(|name| *name != "*" && EventType::parse(name).is_none())
-        {
-            let known: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
-            return Err(ApiError::bad_request(
-                "invalid_input",
-                format!(
-                    "events: `{unknown}` is not an event type (`*`, {})",
-                    known.join(", ")
-                ),
-            ));
-        }
-        let made = self
-            .0
-            .subscriptions
-            .create(&input.url, &input.events)
-            .await
-            .map_err(ApiError::internal)?;
+        let made = create_endpoint(&self.0, &input.url, &input.events).await?;
         tracing::info!(endpoint = %made.row.id, url = %made.row.url, "webhook endpoint created");
         Ok(EndpointCreated::Created(Json(WebhookEndpoint::from_row(
             &made.row,
@@ -316,4 +287,40 @@ fn check_public(url: &str) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Checks and stores a webhook endpoint (`POST /v1/webhook-endpoints`, the dashboard).
+pub async fn create_endpoint(
+    state: &AppState,
+    url: &str,
+    events: &[String],
+) -> ApiResult<crate::subscriptions::Endpoint> {
+    check_url("url", url)?;
+    if !state.settings.webhooks.allow_private {
+        check_public(url)?;
+    }
+    if events.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            "events must name at least one event type, or be [\"*\"]",
+        ));
+    }
+    if let Some(unknown) = events
+        .iter()
+        .find(|name| *name != "*" && EventType::parse(name).is_none())
+    {
+        let known: Vec<&str> = EventType::ALL.iter().map(|kind| kind.as_str()).collect();
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            format!(
+                "events: `{unknown}` is not an event type (`*`, {})",
+                known.join(", ")
+            ),
+        ));
+    }
+    state
+        .subscriptions
+        .create(url, events)
+        .await
+        .map_err(ApiError::internal)
 }

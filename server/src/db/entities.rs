@@ -130,6 +130,9 @@ pub mod oauth_session {
         pub pkce_verifier: Option<String>,
         pub expires_at: DateTimeUtc,
         pub created_at: DateTimeUtc,
+        /// SHA-256 of the browser cookie of the connect page that started it: the callback
+        /// must come to that browser.
+        pub browser_hash: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -282,6 +285,54 @@ pub mod call_log {
         pub duration_ms: i64,
         pub attempts: i32,
         pub error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Dashboard logins: a browser's session cookie, hashed, with its CSRF token.
+pub mod dashboard_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "dashboard_sessions")]
+    pub struct Model {
+        /// SHA-256 of the cookie's session id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id_hash: String,
+        pub csrf_token: String,
+        pub expires_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Hosted connect sessions: one end user's short-lived pass to the connect page.
+pub mod connect_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "connect_sessions")]
+    pub struct Model {
+        /// SHA-256 of the token in the page's URL.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub end_user_id: String,
+        /// Connector names; all when absent.
+        pub allowed_connectors: Option<Json>,
+        pub redirect_url: Option<String>,
+        /// SHA-256 of the cookie of the browser that opened the page first: only it may
+        /// use the session.
+        pub browser_hash: Option<String>,
+        pub expires_at: DateTimeUtc,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(ChangeNotifications),
             Box::new(Webhooks),
             Box::new(CallLog),
+            Box::new(BrowserSessions),
         ]
     }
 }
@@ -573,5 +574,84 @@ impl MigrationTrait for CallLog {
             manager.create_index(index.to_owned()).await?;
         }
         Ok(())
+    }
+}
+
+/// The dashboard's login sessions, the hosted connect page's sessions, and the browser an
+/// authorization started in.
+struct BrowserSessions;
+
+impl MigrationName for BrowserSessions {
+    fn name(&self) -> &str {
+        "m20261202_000007_browser_sessions"
+    }
+}
+
+#[derive(DeriveIden)]
+enum DashboardSessions {
+    Table,
+    IdHash,
+    CsrfToken,
+    ExpiresAt,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ConnectSessions {
+    Table,
+    TokenHash,
+    EndUserId,
+    AllowedConnectors,
+    RedirectUrl,
+    BrowserHash,
+    ExpiresAt,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum OauthSessionBrowser {
+    BrowserHash,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for BrowserSessions {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(DashboardSessions::Table)
+                    .col(text(DashboardSessions::IdHash).primary_key())
+                    .col(text(DashboardSessions::CsrfToken))
+                    .col(time(DashboardSessions::ExpiresAt))
+                    .col(time(DashboardSessions::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ConnectSessions::Table)
+                    .col(text(ConnectSessions::TokenHash).primary_key())
+                    .col(text(ConnectSessions::EndUserId))
+                    .col(
+                        ColumnDef::new(ConnectSessions::AllowedConnectors)
+                            .json()
+                            .null(),
+                    )
+                    .col(optional_text(ConnectSessions::RedirectUrl))
+                    .col(optional_text(ConnectSessions::BrowserHash))
+                    .col(time(ConnectSessions::ExpiresAt))
+                    .col(time(ConnectSessions::CreatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OauthSessions::Table)
+                    .add_column(optional_text(OauthSessionBrowser::BrowserHash))
+                    .to_owned(),
+            )
+            .await
     }
 }

@@ -48,12 +48,14 @@ from connector_platform.models.auth_kind import AuthKind
 from connector_platform.models.authorize_request import AuthorizeRequest
 from connector_platform.models.authorize_response import AuthorizeResponse
 from connector_platform.models.call_kind import CallKind
+from connector_platform.models.connect_session import ConnectSession
 from connector_platform.models.connection import Connection
 from connector_platform.models.connection_config_field import ConnectionConfigField
 from connector_platform.models.connection_list import ConnectionList
 from connector_platform.models.connection_status import ConnectionStatus
 from connector_platform.models.connector import Connector
 from connector_platform.models.connector_list import ConnectorList
+from connector_platform.models.create_connect_session import CreateConnectSession
 from connector_platform.models.create_connection import CreateConnection
 from connector_platform.models.create_webhook_endpoint import CreateWebhookEndpoint
 from connector_platform.models.delivery_status import DeliveryStatus
