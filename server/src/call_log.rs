@@ -24,6 +24,10 @@ use crate::db::entities::{call_log, webhook_delivery, webhook_event};
 const CHANNEL: usize = 65_536;
 /// Rows written in one statement, at most (SQLite allows 32,766 bound values: 10 a row).
 const BATCH: usize = 1_000;
+/// Rows are gathered this long before they are written: one write a second at most, whatever
+/// the rate of calls, so that the log's writes seldom meet other writers (on SQLite a
+/// transaction that read before another's commit cannot write after it).
+const GATHER: Duration = Duration::from_secs(1);
 /// How often rows older than the retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// An error kept in the log, at most, in characters.
@@ -186,6 +190,14 @@ impl CallLog {
                 received = receiver.recv_many(&mut batch, BATCH) => {
                     if received == 0 {
                         return;
+                    }
+                    let until = tokio::time::Instant::now() + GATHER;
+                    while batch.len() < BATCH {
+                        let room = BATCH - batch.len();
+                        match tokio::time::timeout_at(until, receiver.recv_many(&mut batch, room)).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {}
+                        }
                     }
                     self.write(&mut batch).await;
                 }

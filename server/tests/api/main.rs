@@ -7,6 +7,7 @@ mod common;
 mod actions;
 mod auth;
 mod catalog;
+mod connect;
 mod connections;
 mod credentials;
 mod jwt;

@@ -273,8 +273,8 @@ async fn a_known_connection_is_served_from_the_cache() {
         assert_eq!(mock.received_requests().await.unwrap().len(), 2);
     }
     // A change made through the API is seen at once.
-    let (status, _) = server.delete("/v1/connections/p-1").await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = server.delete("/v1/connections/p-1").await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (status, _) = server.get("/v1/proxy/p-1/users/me/labels").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
