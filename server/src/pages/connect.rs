@@ -198,13 +198,24 @@ fn supported(kind: AuthKind) -> bool {
     )
 }
 
+/// A field's label from its name: `api_key` → "API key".
 fn label(name: &str) -> String {
-    let text = name.replace('_', " ");
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
-    }
+    let words: Vec<String> = name
+        .split('_')
+        .enumerate()
+        .map(|(index, word)| match word {
+            "api" | "id" | "url" => word.to_uppercase(),
+            _ if index == 0 => {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default()
+            }
+            _ => word.to_owned(),
+        })
+        .collect();
+    words.join(" ")
 }
 
 fn form_page(
@@ -411,5 +422,15 @@ async fn connect(
             StatusCode::OK,
             &form_page(entry, &token, &given, Some(error.message().to_owned())),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_read_as_words() {
+        assert_eq!(super::label("api_key"), "API key");
+        assert_eq!(super::label("client_id"), "Client ID");
+        assert_eq!(super::label("subdomain"), "Subdomain");
     }
 }

@@ -3,6 +3,9 @@ console error, a connection deleted through the UI, a forged write refused, and 
 connecting an API-key provider."""
 
 import os
+import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -57,15 +60,41 @@ def test_login_sets_a_session_cookie_that_is_not_the_key(page, server_url):
     assert page.errors == []
 
 
+def proxy(server_url, connection_id, path):
+    request = urllib.request.Request(
+        f"{server_url}/v1/proxy/{connection_id}{path}", headers={"Authorization": f"Bearer {SECRET_KEY}"}
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def test_every_page_renders_with_no_console_error(page, server_url):
-    new_connection(server_url)
+    connection_id = new_connection(server_url)
+    # Two calls for the log and the health figures: one answered, one refused by the provider.
+    assert proxy(server_url, connection_id, "/me") == 200
+    assert proxy(server_url, connection_id, "/missing") == 401
     log_in(page, server_url)
     for name in PAGES:
         page.get_by_role("link", name=name, exact=True).click()
         page.wait_for_load_state("load")
         heading = page.locator("h1").first.inner_text()
         assert heading, name
+        if name == "Logs":
+            # The log is written about a second after the calls.
+            for _ in range(50):
+                if page.locator(f"td:has-text('{connection_id}')").count() >= 2:
+                    break
+                time.sleep(0.1)
+                page.reload()
+            assert page.locator(f"td:has-text('{connection_id}')").count() >= 2
         shoot(page, name.lower())
+    page.get_by_role("link", name="Overview", exact=True).click()
+    assert int(page.locator("#calls").inner_text()) >= 2
+    assert page.locator("#error-rate").inner_text().endswith("%")
+    shoot(page, "overview")
     assert page.errors == [], page.errors
 
 
