@@ -403,7 +403,7 @@ impl Store {
 
     /// Creates a connection and its credential (version 1).
     pub async fn create(&self, row: &connection::Model, secret: &Secret) -> StoreResult<()> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         if let Err(error) = self.insert(&txn, row, secret).await {
             return Err(match error.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Taken(row.id.clone()),
@@ -425,7 +425,7 @@ impl Store {
         mut row: connection::Model,
         secret: &Secret,
     ) -> StoreResult<()> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let existing = connection::Entity::find_by_id(row.id.clone())
             .one(&txn)
             .await?;
@@ -454,7 +454,7 @@ impl Store {
 
     /// Removes a connection and its credential; answers whether it existed.
     pub async fn delete(&self, id: &str) -> StoreResult<bool> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let existing = connection::Entity::find_by_id(id).one(&txn).await?;
         credential::Entity::delete_by_id(id).exec(&txn).await?;
         let removed = connection::Entity::delete_by_id(id).exec(&txn).await?;
@@ -550,7 +550,7 @@ impl Store {
         update: UpdateMany<credential::Entity>,
         row: &connection::Model,
     ) -> StoreResult<bool> {
-        let txn = self.db.begin().await?;
+        let txn = crate::db::begin_write(&self.db).await?;
         let changed = update
             .filter(credential::Column::ConnectionId.eq(row.id.clone()))
             .exec(&txn)

@@ -5,7 +5,10 @@ pub mod migration;
 
 use std::path::{Path, PathBuf};
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 /// Connects; SQLite files are created when missing (readable by their owner only).
@@ -30,6 +33,20 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         options.max_connections(16);
     }
     Database::connect(options).await
+}
+
+/// A transaction that writes. On SQLite it takes the write lock at its first statement, as
+/// `BEGIN IMMEDIATE` would: a deferred transaction that reads, then writes after another
+/// connection committed, fails at once with SQLITE_BUSY_SNAPSHOT, which no busy timeout
+/// retries; one that holds the lock from the start waits its turn instead. (sea-orm begins
+/// deferred transactions only, hence a write that changes nothing.)
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE credentials SET version = version WHERE 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Applies the migrations that have not run yet.

@@ -634,3 +634,54 @@ async fn connectors_show_their_categories() {
         .unwrap();
     assert_eq!(gmail["categories"], json!(["popular", "productivity"]));
 }
+
+/// Deletes read the connection before they write: with another writer committing all the
+/// while (the call log, the deliverer), none may fail (on SQLite a deferred transaction
+/// would, with SQLITE_BUSY_SNAPSHOT).
+#[tokio::test]
+async fn deletes_succeed_while_another_writer_commits() {
+    use connector_server::db::entities::call_log;
+    use sea_orm::ActiveValue::{NotSet, Set};
+
+    let server = TestServer::start().await;
+    for n in 0..30 {
+        server
+            .import_tokens(&format!("busy-{n}"), "a", Some("r"), in_an_hour())
+            .await;
+    }
+    let db = server.state.db.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                call_log::Entity::insert(call_log::ActiveModel {
+                    id: NotSet,
+                    at: Set(chrono::Utc::now()),
+                    connection_id: Set(None),
+                    connector: Set(None),
+                    kind: Set("proxy".into()),
+                    method: Set("GET".into()),
+                    path: Set("/".into()),
+                    status: Set(Some(200)),
+                    duration_ms: Set(1),
+                    attempts: Set(1),
+                    error: Set(None),
+                })
+                .exec_without_returning(&db)
+                .await
+                .unwrap();
+            }
+        }
+    });
+    let deletes = (0..30).map(|n| {
+        let server = &server;
+        async move { server.delete(&format!("/v1/connections/busy-{n}")).await }
+    });
+    let answers = futures_util::future::join_all(deletes).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+    for (status, body) in answers {
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+}
