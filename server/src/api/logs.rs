@@ -107,6 +107,8 @@ impl LogsApi {
     /// CONNECTOR_LOG_RETENTION. Rows appear within moments of the call: they are written in
     /// batches off the request's path.
     #[oai(path = "/v1/logs", method = "get", operation_id = "list_logs")]
+    // poem-openapi takes each query parameter as an argument.
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         _key: SecretKey,

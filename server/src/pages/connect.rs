@@ -275,15 +275,19 @@ fn allowed_entry<'a>(
     state: &'a AppState,
     session: &connect_session::Model,
     connector: &str,
-) -> Result<&'a Entry, Response> {
-    match state.registry.get(connector) {
-        Some(entry) if allows(session, connector) => Ok(entry),
-        _ => Err(message(
-            StatusCode::NOT_FOUND,
-            "Not available",
-            "This connector cannot be connected with this link.",
-        )),
-    }
+) -> Option<&'a Entry> {
+    state
+        .registry
+        .get(connector)
+        .filter(|_| allows(session, connector))
+}
+
+fn not_available() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Not available",
+        "This connector cannot be connected with this link.",
+    )
 }
 
 #[handler]
@@ -297,11 +301,11 @@ async fn form(
         Err(answer) => return answer,
     };
     match allowed_entry(state, &session, &connector) {
-        Ok(entry) => page(
+        Some(entry) => page(
             StatusCode::OK,
             &form_page(entry, &token, &BTreeMap::new(), None),
         ),
-        Err(answer) => answer,
+        None => not_available(),
     }
 }
 
@@ -343,9 +347,8 @@ async fn connect(
         Ok(bound) => bound,
         Err(answer) => return answer,
     };
-    let entry = match allowed_entry(state, &session, &connector) {
-        Ok(entry) => entry,
-        Err(answer) => return answer,
+    let Some(entry) = allowed_entry(state, &session, &connector) else {
+        return not_available();
     };
     if !supported(entry.def.auth.kind) {
         return page(
