@@ -114,13 +114,15 @@ fn failed(error: impl std::fmt::Display) -> Response {
 
 /// `location` with a notice for the next page to show.
 fn with_notice(location: &str, notice: &str) -> Response {
-    let mut url = format!("{location}?");
-    url.push_str(
-        &url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("notice", notice)
-            .finish(),
-    );
-    see_other(&url)
+    see_other(&link(location, &[("notice", notice)]))
+}
+
+/// `path` with a query of `pairs`, encoded.
+fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{path}?{query}")
 }
 
 #[derive(Deserialize, Default)]
@@ -222,10 +224,7 @@ async fn sign_out(
 #[derive(Template)]
 #[template(path = "dashboard/overview.html")]
 struct OverviewPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     health: Health,
     error_rate: String,
     connectors: usize,
@@ -253,10 +252,7 @@ async fn overview(Data(state): Data<&Arc<AppState>>, jar: &CookieJar) -> Respons
     page(
         StatusCode::OK,
         &OverviewPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             health,
             error_rate,
             connectors: state.registry.entries().count(),
@@ -278,10 +274,7 @@ struct ConnectorRow {
 #[derive(Template)]
 #[template(path = "dashboard/connectors.html")]
 struct ConnectorsPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     q: String,
     auth_kind: String,
     category: String,
@@ -347,22 +340,21 @@ async fn connectors(
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
         let last = rows.last().map(|row| row.name.as_str()).unwrap_or_default();
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("q", &query.q)
-            .append_pair("auth_kind", &query.auth_kind)
-            .append_pair("category", &query.category)
-            .append_pair("cursor", &encode_cursor(last))
-            .finish();
-        format!("/dashboard/connectors?{query}")
+        link(
+            "/dashboard/connectors",
+            &[
+                ("q", &query.q),
+                ("auth_kind", &query.auth_kind),
+                ("category", &query.category),
+                ("cursor", &encode_cursor(last)),
+            ],
+        )
     });
     let frame = Frame::new("Connectors", &login, None);
     page(
         StatusCode::OK,
         &ConnectorsPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             q: query.q,
             auth_kind: query.auth_kind,
             category: query.category,
@@ -393,10 +385,7 @@ struct IntegrationFormValues {
 #[derive(Template)]
 #[template(path = "dashboard/integrations.html")]
 struct IntegrationsPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     rows: Vec<IntegrationRow>,
     editing: bool,
     form: IntegrationFormValues,
@@ -446,10 +435,7 @@ async fn integrations_page(
     page(
         StatusCode::OK,
         &IntegrationsPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             rows,
             editing,
             form,
@@ -564,10 +550,7 @@ struct ConnectionRow {
 #[derive(Template)]
 #[template(path = "dashboard/connections.html")]
 struct ConnectionsPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     connector: String,
     end_user_id: String,
     rows: Vec<ConnectionRow>,
@@ -607,12 +590,14 @@ async fn connections(
     let next = (models.len() > PAGE as usize).then(|| {
         models.truncate(PAGE as usize);
         let last = models.last().map(|row| row.id.as_str()).unwrap_or_default();
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("connector", &query.connector)
-            .append_pair("end_user_id", &query.end_user_id)
-            .append_pair("cursor", &encode_cursor(last))
-            .finish();
-        format!("/dashboard/connections?{query}")
+        link(
+            "/dashboard/connections",
+            &[
+                ("connector", &query.connector),
+                ("end_user_id", &query.end_user_id),
+                ("cursor", &encode_cursor(last)),
+            ],
+        )
     });
     let rows = models
         .into_iter()
@@ -641,10 +626,7 @@ async fn connections(
     page(
         StatusCode::OK,
         &ConnectionsPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             connector: query.connector,
             end_user_id: query.end_user_id,
             rows,
@@ -674,10 +656,7 @@ async fn remove_connection(
 }
 
 fn with_error(location: &str, error: &str) -> Response {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("error", error)
-        .finish();
-    see_other(&format!("{location}?{query}"))
+    see_other(&link(location, &[("error", error)]))
 }
 
 /// Sends the operator through the provider's consent again for an OAuth connection (one in
@@ -758,10 +737,7 @@ struct LogFilterValues {
 #[derive(Template)]
 #[template(path = "dashboard/logs.html")]
 struct LogsPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     filter: LogFilterValues,
     kinds: Vec<&'static str>,
     rows: Vec<LogRow>,
@@ -800,14 +776,16 @@ async fn logs(
         Err(error) => return failed(error),
     };
     let next = next_id.map(|id| {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("connection_id", &query.connection_id)
-            .append_pair("connector", &query.connector)
-            .append_pair("kind", &query.kind)
-            .append_pair("failed", &query.failed)
-            .append_pair("cursor", &encode_cursor(&id.to_string()))
-            .finish();
-        format!("/dashboard/logs?{query}")
+        link(
+            "/dashboard/logs",
+            &[
+                ("connection_id", &query.connection_id),
+                ("connector", &query.connector),
+                ("kind", &query.kind),
+                ("failed", &query.failed),
+                ("cursor", &encode_cursor(&id.to_string())),
+            ],
+        )
     });
     let rows = models
         .into_iter()
@@ -831,10 +809,7 @@ async fn logs(
     page(
         StatusCode::OK,
         &LogsPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             filter: LogFilterValues {
                 connection_id: query.connection_id,
                 connector: query.connector,
@@ -874,10 +849,7 @@ struct DeliveryRow {
 #[derive(Template)]
 #[template(path = "dashboard/webhooks.html")]
 struct WebhooksPage {
-    nav: &'static str,
-    csrf_token: String,
-    notice: Option<String>,
-    error: Option<String>,
+    frame: Frame,
     new_secret: Option<String>,
     endpoints: Vec<EndpointRow>,
     deliveries: Vec<DeliveryRow>,
@@ -935,10 +907,7 @@ async fn webhooks_page(
     page(
         StatusCode::OK,
         &WebhooksPage {
-            nav: frame.nav,
-            csrf_token: frame.csrf_token,
-            notice: frame.notice,
-            error: frame.error,
+            frame,
             new_secret,
             endpoints,
             deliveries,
