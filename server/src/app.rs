@@ -195,7 +195,7 @@ impl<E: Endpoint + 'static> Handler for Application<E> {
         let (route, response) = match proxy::connection_of(request.uri().path()) {
             Some(connection_id) => {
                 let connection_id = connection_id.into_owned();
-                let response = match require_secret_key(&self.state, request.headers()) {
+                let response = match api::require_secret_key(&self.state, request.headers()) {
                     Ok(()) => proxy::serve(&self.state, &connection_id, request).await,
                     Err(error) => hyper::Response::from(error.into_response()),
                 };
@@ -243,6 +243,7 @@ fn fixed_route(path: &str) -> &'static str {
         None if path == "/dashboard" || path.starts_with("/dashboard/") => "/dashboard",
         None if path.starts_with("/connect/") => "/connect/{token}",
         None if path.starts_with("/assets/") => "/assets",
+        None if path == "/mcp" => "/mcp",
         None => "other",
     }
 }
@@ -290,6 +291,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .nest("/dashboard", pages::dashboard().with(BodyLimit(max_body)))
         .nest("/connect", pages::connect().with(BodyLimit(max_body)))
         .nest("/assets", pages::assets())
+        .at("/mcp", crate::mcp::endpoint(state.clone()))
         .data(state)
         .catch_all_error(render_any_error)
 }
@@ -319,7 +321,7 @@ async fn metrics(
     request: &Request,
     poem::web::Data(state): poem::web::Data<&Arc<AppState>>,
 ) -> Response {
-    if let Err(refused) = require_secret_key(state, request.headers()) {
+    if let Err(refused) = api::require_secret_key(state, request.headers()) {
         return refused.into_response();
     }
     monitoring::render()
@@ -444,34 +446,12 @@ impl<E: Endpoint> Endpoint for RequireSecretKeyEndpoint<E> {
 
     async fn call(&self, request: Request) -> Result<Response> {
         if request.uri().path().starts_with("/v1/")
-            && let Err(refused) = require_secret_key(&self.state, request.headers())
+            && let Err(refused) = api::require_secret_key(&self.state, request.headers())
         {
             return Ok(refused.into_response());
         }
         let response = self.inner.call(request).await?.into_response();
         Ok(response)
-    }
-}
-
-/// A 401 unless the request carries `Authorization: Bearer <a secret key>`.
-fn require_secret_key(state: &AppState, headers: &poem::http::HeaderMap) -> Result<(), ApiError> {
-    let key = headers
-        .get(poem::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    match key {
-        None => Err(ApiError::unauthorized(
-            "send `Authorization: Bearer <secret key>`",
-        )),
-        Some(key) if !state.accepts_key(key) => {
-            Err(ApiError::unauthorized("the secret key is not valid"))
-        }
-        Some(_) => Ok(()),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod inbound;
 pub mod integrations;
 pub mod listen;
 pub mod logins;
+pub mod mcp;
 pub mod monitoring;
 pub mod new_definition;
 pub mod pages;

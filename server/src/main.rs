@@ -262,6 +262,24 @@ struct ServerArgs {
         global = true
     )]
     log_retention: Duration,
+    /// `Host` values `/mcp` answers, comma-separated (`host` or `host:port`), against DNS
+    /// rebinding; the public URL's host and the loopback names are always allowed.
+    #[arg(
+        long,
+        env = "CONNECTOR_MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        global = true
+    )]
+    mcp_allowed_hosts: Vec<String>,
+    /// Browser origins besides the server's own that may call `/mcp`, comma-separated
+    /// (`https://agent.example.com`).
+    #[arg(
+        long,
+        env = "CONNECTOR_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    mcp_allowed_origins: Vec<String>,
     /// How the process writes its lines: `text`, or `json` (one JSON object a line, on stdout
     /// and stderr, the start-up banner included).
     #[arg(
@@ -292,12 +310,33 @@ fn parse_byte_count(text: &str) -> Result<usize, String> {
 }
 
 impl ServerArgs {
+    /// The hosts `/mcp` answers: the loopback names, the public URL's host, and the configured.
+    fn mcp_allowed_hosts(&self, public_url: &str) -> Vec<String> {
+        let mut hosts: Vec<String> = connector_server::state::LOOPBACK_HOSTS
+            .iter()
+            .map(|host| (*host).to_owned())
+            .collect();
+        if let Some(host) = url::Url::parse(public_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+        {
+            hosts.push(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            );
+        }
+        hosts.extend(trimmed(&self.mcp_allowed_hosts));
+        hosts
+    }
+
     fn config(&self) -> Config {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind));
         let settings = Settings {
-            public_url: self
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", self.bind)),
+            public_url: public_url.clone(),
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
             max_provider_body_bytes: self.max_provider_body_bytes,
             max_token_response_bytes: self.max_token_response_bytes,
@@ -312,6 +351,8 @@ impl ServerArgs {
                 deliver: self.webhook_deliverer,
             },
             log_retention: self.log_retention,
+            mcp_allowed_hosts: self.mcp_allowed_hosts(&public_url),
+            mcp_allowed_origins: trimmed(&self.mcp_allowed_origins),
             ..Settings::default()
         };
         Config {
@@ -766,4 +807,13 @@ fn parse_retention(text: &str) -> Result<Duration, String> {
         return Err("the retention must be at least a minute".into());
     }
     Ok(retention)
+}
+
+/// The non-empty values of a comma-separated setting, trimmed.
+fn trimmed(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .collect()
 }

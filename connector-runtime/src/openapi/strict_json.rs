@@ -28,7 +28,8 @@ pub struct StrictJson<T>(pub T);
 
 /// A field of a [`StrictJson`] body that the schema does not declare, or a value outside its
 /// bounds: 400 `invalid_input`, with `details.field` (its path, as `credentials.api_key` or
-/// `items[2]`) and, for an unknown field close to a known one, `details.suggestion`.
+/// `items[2]`) and, for an unknown field close to a known one, `details.suggestion`. A
+/// required field that is missing (or `null`) is one too.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InvalidField {
@@ -181,6 +182,23 @@ fn check(
                     None if open => {}
                     None => return Err(unknown_field(field, key, &properties)),
                 }
+            }
+            // poem-openapi's own message for a missing field names its type, not the field.
+            let required = parts.iter().flat_map(|part| &part.required);
+            if let Some(missing) = required
+                .into_iter()
+                .find(|name| object.get(**name).is_none_or(Value::is_null))
+            {
+                let field = if path.is_empty() {
+                    (*missing).to_owned()
+                } else {
+                    format!("{path}.{missing}")
+                };
+                return Err(InvalidField {
+                    message: format!("field `{field}` is required"),
+                    field,
+                    suggestion: None,
+                });
             }
         }
         Value::Array(items) => {

@@ -200,3 +200,28 @@ pub fn check_connection_config(
     }
     Ok(config)
 }
+
+/// A 401 unless the request carries `Authorization: Bearer <a secret key>`.
+pub fn require_secret_key(
+    state: &AppState,
+    headers: &poem::http::HeaderMap,
+) -> Result<(), ApiError> {
+    let key = headers
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    match key {
+        None => Err(ApiError::unauthorized(
+            "send `Authorization: Bearer <secret key>`",
+        )),
+        Some(key) if !state.accepts_key(key) => {
+            Err(ApiError::unauthorized("the secret key is not valid"))
+        }
+        Some(_) => Ok(()),
+    }
+}

@@ -97,7 +97,7 @@ fn see_other(location: &str) -> Response {
 /// Whether a write comes from a page of this server: its `Origin` (else its `Referer`) is the
 /// public URL's origin or names the host the request was sent to. A request with neither is
 /// refused: every browser that can run the dashboard sends `Origin` with a form's POST.
-fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|value| value.to_str().ok())

@@ -1,5 +1,6 @@
-//! Strict input: an unknown field, at any depth, and a value outside a parameter's bounds are
-//! a 400 `invalid_input` naming the field, before anything is stored or sent to a provider.
+//! Strict input: an unknown field, at any depth, a missing required one, and a value outside a
+//! parameter's bounds are a 400 `invalid_input` naming the field, before anything is stored or
+//! sent to a provider.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -236,4 +237,26 @@ async fn the_document_declares_the_bounds() {
     let parent_rev = &schemas["DropboxDeleteInput"]["properties"]["parent_rev"];
     assert_eq!(parent_rev["minLength"], 9, "{parent_rev}");
     assert_eq!(parent_rev["pattern"], "^[0-9a-f]+$", "{parent_rev}");
+}
+
+#[tokio::test]
+async fn a_missing_required_field_is_named() {
+    let mock = untouchable_provider().await;
+    let server = gmail_server(&mock).await;
+    for body in [
+        json!({ "connection_id": "a-1" }),
+        json!({ "connection_id": "a-1", "id": null }),
+    ] {
+        let answer = server.post("/v1/actions/gmail/get_message", body).await;
+        assert_eq!(
+            answer.1["error"]["message"], "field `id` is required",
+            "{}",
+            answer.1
+        );
+        assert_invalid_field(answer, "id", None);
+    }
+    let answer = server
+        .post("/v1/actions/gmail/get_profile", json!({}))
+        .await;
+    assert_invalid_field(answer, "connection_id", None);
 }

@@ -21,13 +21,41 @@ SECRET_KEY = "sk_browser_0123456789abcdef0123456789"
 GOOD_KEY = "acme-key-good"
 
 
+GMAIL_TOKEN = "gmail-access-token"
+PROFILE = {"emailAddress": "ada@example.com", "messagesTotal": 3, "threadsTotal": 2, "historyId": "77"}
+OWNER = {
+    "login": "ada", "id": 7, "node_id": "U_7", "avatar_url": "https://example.com/a.png",
+    "url": "https://api.github.com/users/ada", "html_url": "https://github.com/ada", "type": "User", "site_admin": False,
+}
+REPOS = [{
+    "id": 1, "node_id": "R_1", "name": "engine", "full_name": "ada/engine", "owner": OWNER, "private": False,
+    "html_url": "https://github.com/ada/engine", "fork": False, "url": "https://api.github.com/repos/ada/engine",
+    "default_branch": "main", "description": None,
+}]
+
+
 class MockProvider(BaseHTTPRequestHandler):
-    """`acme`'s API: GET /acme/me answers 200 to the good key and 401 to any other."""
+    """`acme`'s API (GET /acme/me: 200 to the good key, 401 to any other), and a few Gmail and
+    GitHub answers for the MCP tools."""
 
     def do_GET(self):
-        ok = self.path.startswith("/acme/me") and self.headers.get("X-Api-Key") == GOOD_KEY
-        body = json.dumps({"ok": ok}).encode()
-        self.send_response(200 if ok else 401)
+        path = self.path.split("?")[0]
+        bearer = self.headers.get("Authorization") == f"Bearer {GMAIL_TOKEN}"
+        if path.startswith("/acme/"):
+            ok = path == "/acme/me" and self.headers.get("X-Api-Key") == GOOD_KEY
+            self.answer(200 if ok else 401, {"ok": ok})
+        elif path == "/gmail/users/me/profile" and bearer:
+            self.answer(200, PROFILE)
+        elif path.startswith("/gmail/users/me/messages/") and bearer:
+            self.answer(404, {"error": {"code": 404, "message": "Requested entity was not found."}})
+        elif path == "/github/user/repos" and bearer:
+            self.answer(200, REPOS)
+        else:
+            self.answer(401, {"error": "unauthorized"})
+
+    def answer(self, status, value):
+        body = json.dumps(value).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
