@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sqlx;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -24,9 +24,8 @@ use crate::db::entities::{call_log, webhook_delivery, webhook_event};
 const CHANNEL: usize = 65_536;
 /// Rows written in one statement, at most (SQLite allows 32,766 bound values: 10 a row).
 const BATCH: usize = 1_000;
-/// Rows are gathered this long before they are written: one write a second at most, whatever
-/// the rate of calls, so that the log's writes seldom meet other writers (on SQLite a
-/// transaction that read before another's commit cannot write after it).
+/// Rows are gathered this long before they are written: one wake-up and one write a second,
+/// whatever the rate of calls.
 const GATHER: Duration = Duration::from_secs(1);
 /// How often rows older than the retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -85,30 +84,45 @@ pub struct CallRecord {
     pub error: Option<String>,
 }
 
-impl CallRecord {
-    fn into_row(self) -> call_log::ActiveModel {
-        call_log::ActiveModel {
-            id: NotSet,
-            at: Set(self.at),
-            connection_id: Set(self.connection_id),
-            connector: Set(self.connector),
-            kind: Set(self.kind.as_str().to_owned()),
-            method: Set(self.method),
-            path: Set(self.path),
-            status: Set(self.status.map(i32::from)),
-            duration_ms: Set(i64::try_from(self.duration.as_millis()).unwrap_or(i64::MAX)),
-            attempts: Set(i32::try_from(self.attempts).unwrap_or(i32::MAX)),
-            error: Set(self.error.map(|error| truncate(&error))),
-        }
-    }
-}
-
 fn truncate(error: &str) -> String {
     match error.char_indices().nth(MAX_ERROR) {
         Some((end, _)) => format!("{}…", &error[..end]),
         None => error.to_owned(),
     }
 }
+
+/// One multi-row `INSERT` through sqlx, below sea-orm: at thousands of rows a second, building
+/// the statement through sea-query (a value object per field, cloned twice) cost as much CPU
+/// as SQLite's own work (docs/performance.md). One body for both backends; a macro because
+/// sqlx's argument lifetimes do not let a function be generic over the database here.
+macro_rules! insert_for {
+    ($name:ident, $database:ty) => {
+        async fn $name(
+            pool: &sqlx::Pool<$database>,
+            rows: impl Iterator<Item = CallRecord>,
+        ) -> Result<(), sqlx::Error> {
+            let mut builder = sqlx::QueryBuilder::<$database>::new(
+                "INSERT INTO call_log (at, connection_id, connector, kind, method, path, status, duration_ms, attempts, error) ",
+            );
+            builder.push_values(rows, |mut row, record| {
+                row.push_bind(record.at)
+                    .push_bind(record.connection_id)
+                    .push_bind(record.connector)
+                    .push_bind(record.kind.as_str())
+                    .push_bind(record.method)
+                    .push_bind(record.path)
+                    .push_bind(record.status.map(i32::from))
+                    .push_bind(i64::try_from(record.duration.as_millis()).unwrap_or(i64::MAX))
+                    .push_bind(i32::try_from(record.attempts).unwrap_or(i32::MAX))
+                    .push_bind(record.error.map(|error| truncate(&error)));
+            });
+            builder.build().execute(pool).await.map(drop)
+        }
+    };
+}
+
+insert_for!(insert_sqlite, sqlx::Sqlite);
+insert_for!(insert_postgres, sqlx::Postgres);
 
 /// A URL as the log keeps it: without its query, fragment and user information (which may
 /// carry secrets).
@@ -191,15 +205,22 @@ impl CallLog {
                     if received == 0 {
                         return;
                     }
-                    let until = tokio::time::Instant::now() + GATHER;
-                    while batch.len() < BATCH {
-                        let room = BATCH - batch.len();
-                        match tokio::time::timeout_at(until, receiver.recv_many(&mut batch, room)).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(_) => {}
+                    // Sleeping, not waiting on the channel: a record then wakes nothing, where
+                    // a waiting receiver would be woken (across threads) by every call.
+                    tokio::time::sleep(GATHER).await;
+                    loop {
+                        while batch.len() < BATCH {
+                            match receiver.try_recv() {
+                                Ok(record) => batch.push(record),
+                                Err(_) => break,
+                            }
+                        }
+                        let full = batch.len() == BATCH;
+                        self.write(&mut batch).await;
+                        if !full {
+                            break;
                         }
                     }
-                    self.write(&mut batch).await;
                 }
                 _ = prune.tick() => {
                     if let Err(error) = self.prune().await {
@@ -226,12 +247,18 @@ impl CallLog {
         if batch.is_empty() {
             return;
         }
-        let rows: Vec<_> = batch.drain(..).map(CallRecord::into_row).collect();
-        let count = rows.len();
-        if let Err(error) = call_log::Entity::insert_many(rows)
-            .exec_without_returning(&self.db)
-            .await
-        {
+        let count = batch.len();
+        let rows = batch.drain(..);
+        let written = match &self.db {
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+                insert_sqlite(self.db.get_sqlite_connection_pool(), rows).await
+            }
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+                insert_postgres(self.db.get_postgres_connection_pool(), rows).await
+            }
+            _ => Ok(()),
+        };
+        if let Err(error) = written {
             tracing::warn!(%error, rows = count, "cannot write to the call log; the rows are lost");
         }
     }
