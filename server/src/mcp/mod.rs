@@ -77,7 +77,7 @@ impl Mcp {
             scope
                 .tools
                 .as_ref()
-                .is_none_or(|names| names.iter().any(|name| *name == tool.name))
+                .is_none_or(|names| names.contains(&tool.name))
         })
     }
 }
@@ -302,7 +302,7 @@ impl Tools {
     ) -> (StatusCode, Value) {
         let mut builder = Request::builder()
             .method(poem::http::Method::POST)
-            .uri_str(&format!("/v1/actions/{}/{}", tool.connector, tool.endpoint))
+            .uri_str(format!("/v1/actions/{}/{}", tool.connector, tool.endpoint))
             .content_type("application/json");
         if let Some(authorization) = authorization {
             builder = builder.header(header::AUTHORIZATION, authorization);
