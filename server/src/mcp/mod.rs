@@ -15,7 +15,6 @@
 
 mod tools;
 
-use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use poem::endpoint::{BoxEndpoint, TowerCompatExt as _};
@@ -204,13 +203,6 @@ fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
         || crate::pages::same_origin(headers, &state.settings.public_url)
 }
 
-/// The protocol versions answered: each echoed when a client asks for it.
-const VERSIONS: &[ProtocolVersion] = &[
-    ProtocolVersion::V_2025_03_26,
-    ProtocolVersion::V_2025_06_18,
-    ProtocolVersion::V_2025_11_25,
-];
-
 /// rmcp's handler: made for each request (stateless), over the shared [`Mcp`].
 struct Tools {
     mcp: Arc<Mcp>,
@@ -236,10 +228,6 @@ impl ServerHandler for Tools {
             .with_instructions(
                 "Typed actions on end users' accounts at third-party APIs. Each tool is `{connector}_{action}`; pass the `connection_id` of the account unless the URL names it.",
             )
-    }
-
-    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(VERSIONS)
     }
 
     async fn list_tools(

@@ -51,6 +51,8 @@ def session_run(url, work):
 def test_tools_are_the_typed_actions_with_self_contained_schemas(server_url):
     async def work(session, initialized):
         assert initialized.server_info.name == "connector-platform"
+        # The SDK's newest version with an initialize handshake, echoed.
+        assert initialized.protocol_version == "2025-11-25"
         return (await session.list_tools()).tools
 
     tools = {tool.name: tool for tool in session_run(f"{server_url}/mcp", work)}
