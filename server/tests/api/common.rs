@@ -207,6 +207,29 @@ impl ServerProcess {
     }
 }
 
+/// The raw answer to a POST whose headers announce a JSON body of `length` bytes, of which
+/// none are sent (`extra` holds more header lines, each ending in CRLF). A body over the
+/// limit is refused from its Content-Length; a client still writing it when the server
+/// answers and closes may see a broken pipe instead of the answer, hence a raw socket.
+pub async fn announce_oversized(base_url: &str, path: &str, length: usize, extra: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{extra}\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers without waiting for the body")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.expect("the server answers");
     let status = response.status();

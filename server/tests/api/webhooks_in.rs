@@ -478,10 +478,16 @@ async fn handshakes_unknown_connectors_and_oversized_bodies() {
         (status, error_code(&answer)),
         (StatusCode::NOT_FOUND, "webhooks_not_declared")
     );
-    let big = format!("{{\"kind\":\"{}\"}}", "x".repeat(3 * 1024 * 1024));
-    let (status, answer) = setup.post("hooks_none", &[], &big).await;
-    assert_eq!(
-        (status, error_code(&answer)),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    // A body announced larger than the limit is refused from its Content-Length, before it
+    // is sent: over a raw socket, since a client still writing the body when the server
+    // answers and closes may see a broken pipe instead of the answer.
+    let answer = crate::common::announce_oversized(
+        &setup.binary.url,
+        "/webhooks/hooks_none",
+        3 * 1024 * 1024,
+        "",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
 }
