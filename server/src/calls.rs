@@ -17,7 +17,31 @@ use crate::state::AppState;
 use crate::state::CachedClient;
 use crate::store::{Loaded, config_pairs};
 
-/// What a call answered, as far as deciding on a refresh goes.
+/// A provider's answer to a call that got one.
+pub trait Answered {
+    fn status(&self) -> u16;
+}
+
+impl Answered for connector_runtime::RawResponse {
+    fn status(&self) -> u16 {
+        self.status
+    }
+}
+
+impl Answered for connector_runtime::StreamedResponse {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+impl Answered for connector_runtime::Download {
+    fn status(&self) -> u16 {
+        // A download is answered only when 2xx; other statuses are errors.
+        200
+    }
+}
+
+/// What a call came to, as far as deciding on a refresh and logging it go.
 pub trait Answer {
     /// The provider's HTTP status; `None` when no answer came.
     fn status(&self) -> Option<u16>;
@@ -31,37 +55,10 @@ pub trait Answer {
     fn error(&self) -> Option<String>;
 }
 
-impl Answer for Result<connector_runtime::RawResponse, Error> {
+impl<T: Answered> Answer for Result<T, Error> {
     fn status(&self) -> Option<u16> {
         match self {
-            Ok(response) => Some(response.status),
-            Err(error) => error.status(),
-        }
-    }
-
-    fn error(&self) -> Option<String> {
-        self.as_ref().err().map(ToString::to_string)
-    }
-}
-
-impl Answer for Result<connector_runtime::StreamedResponse, Error> {
-    fn status(&self) -> Option<u16> {
-        match self {
-            Ok(response) => Some(response.status().as_u16()),
-            Err(error) => error.status(),
-        }
-    }
-
-    fn error(&self) -> Option<String> {
-        self.as_ref().err().map(ToString::to_string)
-    }
-}
-
-impl Answer for Result<connector_runtime::Download, Error> {
-    fn status(&self) -> Option<u16> {
-        // A download is answered only when 2xx; other statuses are errors.
-        match self {
-            Ok(_) => Some(200),
+            Ok(response) => Some(response.status()),
             Err(error) => error.status(),
         }
     }
@@ -123,7 +120,7 @@ pub async fn with_connection<T, F, Fut>(
 where
     F: Fn(RawClient) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
-    Result<T, Error>: Answer,
+    T: Answered,
 {
     let loaded = state.refresher.usable(connection_id).await?;
     let entry = entry_of(state, &loaded, expected_connector)?;

@@ -310,33 +310,12 @@ fn parse_byte_count(text: &str) -> Result<usize, String> {
 }
 
 impl ServerArgs {
-    /// The hosts `/mcp` answers: the loopback names, the public URL's host, and the configured.
-    fn mcp_allowed_hosts(&self, public_url: &str) -> Vec<String> {
-        let mut hosts: Vec<String> = connector_server::state::LOOPBACK_HOSTS
-            .iter()
-            .map(|host| (*host).to_owned())
-            .collect();
-        if let Some(host) = url::Url::parse(public_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-        {
-            hosts.push(
-                host.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned(),
-            );
-        }
-        hosts.extend(trimmed(&self.mcp_allowed_hosts));
-        hosts
-    }
-
     fn config(&self) -> Config {
-        let public_url = self
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.bind));
         let settings = Settings {
-            public_url: public_url.clone(),
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.bind)),
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
             max_provider_body_bytes: self.max_provider_body_bytes,
             max_token_response_bytes: self.max_token_response_bytes,
@@ -351,7 +330,7 @@ impl ServerArgs {
                 deliver: self.webhook_deliverer,
             },
             log_retention: self.log_retention,
-            mcp_allowed_hosts: self.mcp_allowed_hosts(&public_url),
+            mcp_allowed_hosts: trimmed(&self.mcp_allowed_hosts),
             mcp_allowed_origins: trimmed(&self.mcp_allowed_origins),
             ..Settings::default()
         };

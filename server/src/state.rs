@@ -54,14 +54,12 @@ pub struct Settings {
     pub webhooks: DeliverySettings,
     /// How long the call log, and settled webhook events and deliveries, are kept.
     pub log_retention: Duration,
-    /// The `Host` values `/mcp` answers (against DNS rebinding): `host` or `host:port`.
+    /// `Host` values `/mcp` answers besides the loopback names and the public URL's host
+    /// (against DNS rebinding): `host` or `host:port`.
     pub mcp_allowed_hosts: Vec<String>,
     /// Browser origins besides the server's own that may call `/mcp`.
     pub mcp_allowed_origins: Vec<String>,
 }
-
-/// The hosts `/mcp` answers on any server: its own machine's names.
-pub const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -77,10 +75,7 @@ impl Default for Settings {
             record_cassettes: None,
             webhooks: DeliverySettings::default(),
             log_retention: Duration::from_secs(7 * 24 * 3600),
-            mcp_allowed_hosts: LOOPBACK_HOSTS
-                .iter()
-                .map(|host| (*host).to_owned())
-                .collect(),
+            mcp_allowed_hosts: Vec::new(),
             mcp_allowed_origins: Vec::new(),
         }
     }

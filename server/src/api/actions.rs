@@ -1,12 +1,13 @@
 //! The typed actions: the server's side of the `Api` every `connector!` module generates.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use connector_runtime::openapi::{ActionCall, ActionContext, ActionError, Actions, BoxFuture};
-use connector_runtime::{Download, RawResponse};
+use connector_runtime::{Download, RawClient, RawResponse};
 
 use crate::call_log::CallKind;
-use crate::calls::{self, CallSummary};
+use crate::calls::{self, Answered, CallSummary};
 use crate::state::AppState;
 
 /// Runs actions with the named connection's credential.
@@ -18,20 +19,10 @@ impl ActionContext for ConnectionActions {
         call: ActionCall<'a>,
     ) -> BoxFuture<'a, Result<RawResponse, ActionError>> {
         Box::pin(async move {
-            let state = &self.0;
-            let connector = call.definition.name.as_str();
-            let summary = summary(&call);
-            calls::with_connection(
-                state,
-                call.connection_id,
-                Some(connector),
-                true,
-                summary,
-                |client| {
-                    let input = call.input.clone();
-                    async move { client.execute(call.endpoint, input).await }
-                },
-            )
+            self.run(&call, |client| {
+                let input = call.input.clone();
+                async move { client.execute(call.endpoint, input).await }
+            })
             .await
         })
     }
@@ -41,22 +32,33 @@ impl ActionContext for ConnectionActions {
         call: ActionCall<'a>,
     ) -> BoxFuture<'a, Result<Download, ActionError>> {
         Box::pin(async move {
-            let state = &self.0;
-            let connector = call.definition.name.as_str();
-            let summary = summary(&call);
-            calls::with_connection(
-                state,
-                call.connection_id,
-                Some(connector),
-                true,
-                summary,
-                |client| {
-                    let input = call.input.clone();
-                    async move { client.download_object(call.endpoint, input).await }
-                },
-            )
+            self.run(&call, |client| {
+                let input = call.input.clone();
+                async move { client.download_object(call.endpoint, input).await }
+            })
             .await
         })
+    }
+}
+
+impl ConnectionActions {
+    /// `send` with a client of the call's connection, which must be of the call's connector.
+    async fn run<T, F, Fut>(&self, call: &ActionCall<'_>, send: F) -> Result<T, ActionError>
+    where
+        F: Fn(RawClient) -> Fut,
+        Fut: Future<Output = Result<T, connector_runtime::Error>>,
+        T: Answered,
+    {
+        let connector = call.definition.name.as_str();
+        calls::with_connection(
+            &self.0,
+            call.connection_id,
+            Some(connector),
+            true,
+            summary(call),
+            send,
+        )
+        .await
     }
 }
 

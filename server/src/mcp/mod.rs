@@ -47,23 +47,34 @@ struct Scope {
 /// every typed connector is large: an idle server does not hold it).
 struct Mcp {
     state: Arc<AppState>,
-    catalog: OnceLock<Catalog>,
-    actions: OnceLock<BoxEndpoint<'static>>,
+    made: OnceLock<Made>,
+}
+
+/// The tools, and the API service their document came from, which runs their calls.
+struct Made {
+    catalog: Catalog,
+    actions: BoxEndpoint<'static>,
 }
 
 impl Mcp {
-    fn catalog(&self) -> &Catalog {
-        self.catalog.get_or_init(|| {
+    fn made(&self) -> &Made {
+        self.made.get_or_init(|| {
             let service = crate::api::service(self.state.clone());
             let document: Value =
                 serde_json::from_str(&service.spec()).expect("poem-openapi writes JSON");
-            Catalog::from_document(&document)
+            Made {
+                catalog: Catalog::from_document(&document),
+                actions: service.boxed(),
+            }
         })
     }
 
+    fn catalog(&self) -> &Catalog {
+        &self.made().catalog
+    }
+
     fn actions(&self) -> &BoxEndpoint<'static> {
-        self.actions
-            .get_or_init(|| crate::api::service(self.state.clone()).boxed())
+        &self.made().actions
     }
 
     /// The tools a scope lists.
@@ -85,12 +96,11 @@ impl Mcp {
 pub fn endpoint(state: Arc<AppState>) -> impl Endpoint {
     let mcp = Arc::new(Mcp {
         state: state.clone(),
-        catalog: OnceLock::new(),
-        actions: OnceLock::new(),
+        made: OnceLock::new(),
     });
     let handler = mcp.clone();
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_hosts(state.settings.mcp_allowed_hosts.clone())
+        .with_allowed_hosts(allowed_hosts(&state.settings))
         .with_legacy_session_mode(false)
         .with_json_response(true);
     let service = StreamableHttpService::new(
@@ -115,6 +125,21 @@ pub fn endpoint(state: Arc<AppState>) -> impl Endpoint {
             }
         }
     })
+}
+
+/// The `Host` values `/mcp` answers, against DNS rebinding: the machine's own names, the
+/// public URL's host, and CONNECTOR_MCP_ALLOWED_HOSTS.
+fn allowed_hosts(settings: &crate::state::Settings) -> Vec<String> {
+    let public = url::Url::parse(&settings.public_url).ok().and_then(|url| {
+        url.host_str()
+            .map(|host| host.trim_matches(['[', ']']).to_owned())
+    });
+    ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(public)
+        .chain(settings.mcp_allowed_hosts.iter().cloned())
+        .collect()
 }
 
 /// The checks made before rmcp's, and the request's scope; or the answer that refuses it.
